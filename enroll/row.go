@@ -1,0 +1,409 @@
+package enroll
+
+// This file decides each row's fate. Read it top to bottom: Process is the
+// whole flow, spending as few API calls as the answer allows:
+//
+//	find the connection (user id, else email)                 1 call
+//	none: create the external member (--create-missing)      +1
+//	ACTIVE → already-active; INACTIVE → opted-out
+//	consent on the row: accept the join agreements            +1 (+1 once per business)
+//	PATCH status ACTIVE → joined, or the code says why not    +1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// Actions recorded in a result's actions column.
+const (
+	ActionCreated         = "created-member"
+	ActionUpdated         = "updated-member"
+	ActionAccepted        = "accepted-agreements"
+	ActionActivated       = "activated"
+	ActionWouldCreate     = "would-create"
+	ActionWouldAccept     = "would-accept-agreements"
+	ActionWouldActivate   = "would-activate"
+	createLookupsPerRow   = 3 // re-sends of a create whose answer was lost, each after a look
+	stoppedInFlightDetail = "the run stopped while this row was in flight"
+)
+
+// Policy is what the operator allowed.
+type Policy struct {
+	DryRun         bool
+	CreateMissing  bool
+	SystemID       string
+	RejoinInactive bool
+}
+
+// Enroller decides rows' fates against one business.
+type Enroller struct {
+	API      *pv.Client
+	Business *pv.Business
+	Policy   Policy
+
+	// The business's join agreements, learnt from the first agreements
+	// view and then posted for every consenting row without another view
+	// (accepting is idempotent).
+	agMu    sync.Mutex
+	agKnown bool
+	agIDs   []int64
+}
+
+// fatalError wraps an API answer that must stop the run.
+type fatalError struct{ err error }
+
+func (f fatalError) Error() string { return f.err.Error() }
+func (f fatalError) Unwrap() error { return f.err }
+
+// Process decides one row's fate. The returned error is non-nil only when
+// the answer must stop the whole run (401, 403); the row is then
+// not-attempted. Everything else, a panic included, is the row's outcome.
+func (e *Enroller) Process(ctx context.Context, rec *Record) (r report.Result, fatal error) {
+	r = newResult(rec)
+	if o, detail, done := Precheck(rec); done {
+		r.Outcome, r.Detail = o, detail
+		return r, nil
+	}
+	var attempts atomic.Int64
+	ctx = pv.WithAttemptCounter(ctx, &attempts)
+	defer func() {
+		if p := recover(); p != nil {
+			r.Outcome, r.Code = report.Failed, "internal_error"
+			r.Detail = fmt.Sprintf("internal error (a bug; please report it): %v", p)
+			fatal = nil
+		}
+		r.Attempts = int(attempts.Load())
+	}()
+	err := e.decide(ctx, rec, &r)
+	if err == nil {
+		return r, nil
+	}
+	if pv.IsFatal(err) {
+		r.Outcome, r.Detail = report.NotAttempted, "the run stopped: "+err.Error()
+		return r, fatalError{err}
+	}
+	e.setError(ctx, &r, err)
+	return r, nil
+}
+
+// Precheck settles rows that need no API call: invalid and duplicate.
+func Precheck(rec *Record) (report.Outcome, string, bool) {
+	switch {
+	case rec.Invalid != "":
+		return report.Invalid, rec.Invalid, true
+	case rec.DuplicateOf > 0:
+		return report.Duplicate, fmt.Sprintf("same customer (%s) as line %d", rec.DuplicateKey, rec.DuplicateOf), true
+	}
+	return "", "", false
+}
+
+func newResult(rec *Record) report.Result {
+	return report.Result{Line: rec.Line, Email: rec.Email, ExternalMemberID: rec.ExternalMemberID,
+		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw}
+}
+
+// decide fills r, or returns the error that ended the row.
+func (e *Enroller) decide(ctx context.Context, rec *Record, r *report.Result) error {
+	conn, err := e.find(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if conn == nil {
+		if !e.Policy.CreateMissing {
+			r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
+			return nil
+		}
+		if rec.ExternalMemberID == "" || rec.Email == "" {
+			r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
+			return nil
+		}
+		if e.Policy.DryRun {
+			return e.predictNew(rec, r)
+		}
+		if conn, err = e.create(ctx, rec, r); err != nil {
+			return err
+		}
+	}
+	r.ConnectionID = conn.ConnectionID
+	switch conn.Status {
+	case pv.StatusActive:
+		r.Outcome = report.AlreadyActive
+		return nil
+	case pv.StatusInactive:
+		if !e.Policy.RejoinInactive {
+			r.Outcome, r.Detail = report.OptedOut, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)"
+			return nil
+		}
+	}
+	userID, err := conn.UserID()
+	if err != nil {
+		return fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
+	}
+	if rec.Consent != "" {
+		at, _ := ParseConsent(rec.Consent) // checked by the reader
+		if err := e.accept(ctx, userID, at, r); err != nil {
+			return err
+		}
+	}
+	if e.Policy.DryRun {
+		return e.predictJoin(ctx, rec, conn, userID, r)
+	}
+	if _, err := e.API.Activate(ctx, conn.ConnectionID); err != nil {
+		return err
+	}
+	r.Outcome = report.Joined
+	r.Actions = append(r.Actions, ActionActivated)
+	return nil
+}
+
+// find looks the connection up by user id when the row has one, else by email.
+func (e *Enroller) find(ctx context.Context, rec *Record) (*pv.Connection, error) {
+	if rec.UserID != "" {
+		id, _ := strconv.ParseInt(rec.UserID, 10, 64) // checked by the reader
+		return e.API.ConnectionByUserID(ctx, e.Business.BusinessID, id)
+	}
+	return e.API.ConnectionByEmail(ctx, e.Business.BusinessID, rec.Email)
+}
+
+// create makes the customer an external member. Its answer names the new
+// connection, so no lookup follows. If the answer was lost the POST may have
+// been applied: look the connection up before sending it again.
+func (e *Enroller) create(ctx context.Context, rec *Record, r *report.Result) (*pv.Connection, error) {
+	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
+		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, FirstName: rec.FirstName, LastName: rec.LastName}
+	if s, ok := MembershipStatus(rec.MembershipStatus); ok {
+		in.MembershipStatus = s
+	}
+	for try := 0; ; try++ {
+		m, created, err := e.API.CreateExternalMember(ctx, in)
+		if err == nil {
+			id, err := pv.IDFromURI(m.Connection)
+			if err != nil {
+				return nil, fmt.Errorf("the external member answer has no connection: %w", err)
+			}
+			r.Actions = append(r.Actions, map[bool]string{true: ActionCreated, false: ActionUpdated}[created])
+			// A new connection starts IMPORTED [doc].
+			return &pv.Connection{ConnectionID: id, User: m.User, Status: pv.StatusImported}, nil
+		}
+		if pv.ClassOf(err) != pv.ClassRetryable || try >= createLookupsPerRow || ctx.Err() != nil {
+			return nil, err
+		}
+		conn, lerr := e.find(ctx, rec)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if conn != nil {
+			r.Actions = append(r.Actions, ActionCreated)
+			r.Detail = "the create's answer was lost; the re-check found the new connection"
+			return conn, nil
+		}
+	}
+}
+
+// accept records the customer's own consent, from the row's consent column,
+// for the business's join agreements. Never called for a row without it.
+func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *report.Result) error {
+	var pending []int64
+	if e.Policy.DryRun {
+		// A dry run can afford the view per row: it predicts exactly.
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			if !a.Accepted {
+				pending = append(pending, a.AgreementID)
+			}
+		}
+		e.learn(list)
+		if len(pending) > 0 {
+			r.Actions = append(r.Actions, ActionWouldAccept)
+		}
+		return nil
+	}
+	e.agMu.Lock()
+	if !e.agKnown {
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			e.agMu.Unlock()
+			return err
+		}
+		e.agKnown = true
+		for _, a := range list {
+			e.agIDs = append(e.agIDs, a.AgreementID)
+			if !a.Accepted {
+				pending = append(pending, a.AgreementID)
+			}
+		}
+	} else {
+		pending = slices.Clone(e.agIDs)
+	}
+	e.agMu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	items := make([]pv.AgreementAcceptance, len(pending))
+	for i, id := range pending {
+		items[i] = pv.AgreementAcceptance{AgreementID: id, UserID: userID, AcceptedDT: at.UTC().Format(time.RFC3339)}
+	}
+	res, err := e.API.AcceptAgreements(ctx, items)
+	if err != nil {
+		return err
+	}
+	for _, it := range res {
+		if it.Status != pv.AcceptanceAccepted {
+			return &rowError{code: it.Code, detail: fmt.Sprintf("accepting agreement %d was refused: %s %s", it.AgreementID, it.Code, it.Message)}
+		}
+	}
+	r.Actions = append(r.Actions, ActionAccepted)
+	return nil
+}
+
+func (e *Enroller) learn(list []pv.Agreement) {
+	e.agMu.Lock()
+	defer e.agMu.Unlock()
+	if !e.agKnown {
+		e.agKnown = true
+		for _, a := range list {
+			e.agIDs = append(e.agIDs, a.AgreementID)
+		}
+	}
+}
+
+// predictNew is the dry run's answer for a customer it would create.
+func (e *Enroller) predictNew(rec *Record, r *report.Result) error {
+	r.Actions = append(r.Actions, ActionWouldCreate)
+	e.agMu.Lock()
+	known, n := e.agKnown, len(e.agIDs)
+	e.agMu.Unlock()
+	switch {
+	case rec.Consent != "":
+		if !known || n > 0 {
+			r.Actions = append(r.Actions, ActionWouldAccept)
+		}
+	case known && n > 0:
+		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
+		return nil
+	case !known:
+		r.Detail = "dry run: a new member may still need to accept the program terms"
+	}
+	if s, _ := MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
+		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
+	}
+	r.Outcome = report.WouldJoin
+	r.Actions = append(r.Actions, ActionWouldActivate)
+	return nil
+}
+
+// predictJoin is the dry run's answer for an existing connection: a read
+// tells about terms, but not whether the business requires an active
+// membership.
+func (e *Enroller) predictJoin(ctx context.Context, rec *Record, conn *pv.Connection, userID int64, r *report.Result) error {
+	if rec.Consent == "" {
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			return err
+		}
+		e.learn(list)
+		if slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted }) {
+			e.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
+			if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
+				r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+" too")
+			}
+			return nil
+		}
+	}
+	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
+		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
+	}
+	r.Outcome = report.WouldJoin
+	r.Actions = append(r.Actions, ActionWouldActivate)
+	return nil
+}
+
+func (e *Enroller) needsAgreement(r *report.Result, detail string) {
+	r.Outcome, r.Code, r.Detail = report.NeedsAgreement, pv.CodeAgreementRequired, detail
+	r.CustomerMessage = e.message(pv.MessageAgreementRequired)
+}
+
+func (e *Enroller) message(tmpl string) string {
+	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.Business.PerkvilleURL)
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// rowError is a refusal that is not an HTTP error (a batch item's error).
+type rowError struct{ code, detail string }
+
+func (e *rowError) Error() string { return e.detail }
+
+// setError turns the error that ended a row into its outcome.
+func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
+	var re *rowError
+	if errors.As(err, &re) {
+		r.Outcome, r.Code, r.Detail = report.Failed, re.code, joinDetail(r.Detail, re.detail)
+		return
+	}
+	var ae *pv.Error
+	if !errors.As(err, &ae) {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail
+			if len(r.Actions) > 0 {
+				r.Detail += " (after: " + strings.Join(r.Actions, ";") + ")"
+			}
+			return
+		}
+		r.Outcome, r.Detail = report.Failed, joinDetail(r.Detail, err.Error())
+		return
+	}
+	r.Code = ae.Code()
+	switch {
+	case ae.Has(pv.CodeMembershipNotActive):
+		// Checked before terms: accepting terms would not let them join.
+		r.Outcome = report.MembershipInactive
+		r.CustomerMessage = e.message(pv.MessageMembershipNotActive)
+	case ae.Has(pv.CodeAgreementRequired):
+		r.Outcome = report.NeedsAgreement
+		r.CustomerMessage = e.message(pv.MessageAgreementRequired)
+		r.Detail = joinDetail(r.Detail, "the customer has not accepted the program terms and the row holds no consent")
+	case ae.Status == http.StatusConflict:
+		r.Outcome, r.Detail = report.Conflict, joinDetail(r.Detail, err.Error())
+	default:
+		r.Outcome = report.Failed
+		if r.Code == "" && ae.Status > 0 {
+			r.Code = "http_" + strconv.Itoa(ae.Status)
+		}
+		d := err.Error()
+		if ae.Class() == pv.ClassRetryable {
+			d += " (retries exhausted; safe to rerun)"
+		}
+		r.Detail = joinDetail(r.Detail, d)
+	}
+}
+
+// ParseConsent reads a consent timestamp: RFC 3339, or a date and time
+// without a zone (taken as UTC), or a date alone.
+func ParseConsent(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("consent time %q is not a date and time like 2026-11-20T10:04:00Z or 2026-11-20 10:04", s)
+}

@@ -1,0 +1,214 @@
+// Package cli is pvenroll's command line: one options struct and one
+// run function per command; the exit code is decided in exitCode only.
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+	"github.com/pvenroll/pvenroll/samples"
+)
+
+// Exit codes (shared/contract.md).
+const (
+	ExitOK          = 0
+	ExitFailedRows  = 1
+	ExitUsage       = 2
+	ExitFatalAPI    = 3
+	ExitMaxDuration = 4
+	ExitLocked      = 5
+	ExitInterrupted = 130
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// userAgent names the tool to the API's CDN.
+func userAgent() string {
+	return "pvenroll/" + version() + " (+https://github.com/pvenroll/pvenroll; " + runtime.Version() + ")"
+}
+
+// usageError is a mistake in the command line or the input: exit 2.
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitError carries a decided exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, stderr)
+}
+
+// exitCode is the one place an error becomes an exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "pvenroll:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "pvenroll:", err)
+	var ue usageError
+	var he *enroll.HeaderError
+	if errors.As(err, &ue) || errors.As(err, &he) {
+		return ExitUsage
+	}
+	if pv.IsFatal(err) {
+		return ExitFatalAPI
+	}
+	return ExitFailedRows
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pvenroll",
+		Short: "Enroll a business's customers into its Perkville loyalty program from a CSV export",
+		Long: `pvenroll enrolls a business's customers into its Perkville loyalty program from a
+CSV export of its membership system, and writes a reconciliation report: every
+input row once, grouped by outcome, with follow-up files for whoever must act.
+
+Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+	})
+	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(c *cobra.Command, _ []string) {
+			fmt.Fprintf(c.OutOrStdout(), "pvenroll %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		},
+	})
+	return root
+}
+
+// newLogger logs on stderr as text or JSON.
+func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	o := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, usagef("--log-format %q: text or json", format)
+}
+
+// env reads an environment variable unless the flag was given.
+func fromEnv(c *cobra.Command, flag, env string, value *string) {
+	if !c.Flags().Changed(flag) {
+		if v, ok := os.LookupEnv(env); ok {
+			*value = v
+		}
+	}
+}
+
+// readToken reads the bearer token: --token-file beats PERKVILLE_TOKEN. It
+// is never a flag value, so it never shows in the process list.
+func readToken(tokenFile string) (string, error) {
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return "", usagef("--token-file: %w", err)
+		}
+		t := strings.TrimSpace(string(b))
+		if t == "" || strings.ContainsAny(t, " \t\r\n") {
+			return "", usagef("--token-file %s: the file must hold the token alone, on one line", tokenFile)
+		}
+		return t, nil
+	}
+	return strings.TrimSpace(os.Getenv("PERKVILLE_TOKEN")), nil
+}
+
+// loadWorld reads a sandbox world, or the embedded sample.
+func loadWorld(path string) (*perkvilletest.World, error) {
+	if path == "" {
+		return perkvilletest.ReadWorld(bytes.NewReader(samples.World))
+	}
+	w, err := perkvilletest.LoadWorld(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return w, nil
+}
+
+// adminToken picks the world's admin token for its business.
+func adminToken(w *perkvilletest.World) string {
+	for _, t := range w.Tokens {
+		for _, b := range t.StaffOf {
+			if b == w.Business.BusinessID {
+				for _, s := range t.Scopes {
+					if s == pv.ScopeAdminCustomerInfo {
+						return t.Token
+					}
+				}
+			}
+		}
+	}
+	return w.Tokens[0].Token
+}
+
+func parseBusiness(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("--business %q: a business id is a positive whole number (PERKVILLE_BUSINESS)", s)
+	}
+	return id, nil
+}

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// sandboxOptions are the sandbox command's flags.
+type sandboxOptions struct {
+	Listen string
+	World  string
+	Faults perkvilletest.Faults
+}
+
+func newSandboxCmd() *cobra.Command {
+	var o sandboxOptions
+	c := &cobra.Command{
+		Use:   "sandbox [flags]",
+		Short: "Serve the sandbox Perkville API on loopback",
+		Long: `Serve the sandbox Perkville v2 API on a loopback address, seeded from a world
+file (default: the embedded sample world), for curl and for
+'pvenroll enroll --api URL'. It prints its URL and the tokens it accepts, and
+runs until interrupted. GET /_sandbox/log and /_sandbox/state show its request
+log and its state.`,
+		Example: `  pvenroll sandbox --listen 127.0.0.1:8080
+  curl -H "Authorization: Bearer sandbox-admin-token" \
+      "http://127.0.0.1:8080/v2/connections/?business=25&user__emails__email=pat@example.com"
+  PERKVILLE_TOKEN=sandbox-admin-token pvenroll enroll --api http://127.0.0.1:8080 --business 25 samples/members.csv
+
+  # a flaky API: 5% 5xx (half of them after applying a write), 5% 429, 200 ms latency
+  pvenroll sandbox --p5xx 0.025 --p5xx-applied 0.025 --p429 0.05 --latency 200ms`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runSandbox(c.Context(), c, o) },
+	}
+	c.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8080", "loopback address to listen on")
+	c.Flags().StringVar(&o.World, "world", "", "world file (JSON; default: the embedded sample world)")
+	addFaultFlags(c.Flags(), &o.Faults, "")
+	return c
+}
+
+func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
+	w, err := loadWorld(o.World)
+	if err != nil {
+		return err
+	}
+	srv, err := perkvilletest.Listen(o.Listen, w, o.Faults)
+	if err != nil {
+		return usageError{fmt.Errorf("--listen %s: %w", o.Listen, err)}
+	}
+	out := c.OutOrStdout()
+	fmt.Fprintf(out, "sandbox Perkville API at %s\nbusiness %d %s\ntokens:\n", srv.URL, w.Business.BusinessID, w.Business.Name)
+	for _, t := range w.Tokens {
+		fmt.Fprintf(out, "  %-12s %s staff_of=%v: %s\n", t.Name, strings.Join(t.Scopes, ","), t.StaffOf, t.Token)
+	}
+	fmt.Fprintf(out, "try: curl -H \"Authorization: Bearer %s\" %s/v2/businesses/%d/\n", adminToken(w), srv.URL, w.Business.BusinessID)
+	if f, ok := out.(*os.File); ok {
+		_ = f.Sync()
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return nil
+}
+
+func newReportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "Re-render a report directory (summaries, follow-ups, HTML) from its report.csv",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			sum, err := report.Rerender(args[0])
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return usageError{err}
+				}
+				return err
+			}
+			printTable(c.OutOrStdout(), sum, false)
+			return nil
+		},
+	}
+}
+
+// validateOptions are the validate command's flags.
+type validateOptions struct {
+	Map           []string
+	Delimiter     string
+	ConsentColumn string
+}
+
+func newValidateCmd() *cobra.Command {
+	var o validateOptions
+	c := &cobra.Command{
+		Use:   "validate [flags] FILE",
+		Short: "Read and check a CSV offline: the column mapping, usable, invalid and duplicate rows; no API calls",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runValidate(c, o, args[0])
+		},
+	}
+	c.Flags().StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...")
+	c.Flags().StringVar(&o.Delimiter, "delimiter", "", `, ; \t or | (default: guessed)`)
+	c.Flags().StringVar(&o.ConsentColumn, "consent-column", "", "column holding the consent time")
+	return c
+}
+
+func runValidate(c *cobra.Command, o validateOptions, file string) error {
+	mapping := map[string]string{}
+	for _, m := range o.Map {
+		field, col, ok := strings.Cut(m, "=")
+		if !ok {
+			return usagef("--map %q: write FIELD=COLUMN", m)
+		}
+		mapping[strings.TrimSpace(field)] = strings.TrimSpace(col)
+	}
+	delim, err := parseDelimiter(o.Delimiter)
+	if err != nil {
+		return err
+	}
+	var in io.Reader = c.InOrStdin()
+	name := "standard input"
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return usageError{err}
+		}
+		defer f.Close()
+		in, name = f, file
+	}
+	rd, err := enroll.NewReader(in, enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn})
+	if err != nil {
+		return err
+	}
+	out := c.OutOrStdout()
+	fmt.Fprintf(out, "%s: delimiter %q\ncolumns used:\n", name, rd.Comma)
+	for _, f := range append(enroll.MappableFields, "consent") {
+		if i, ok := rd.Columns[f]; ok {
+			fmt.Fprintf(out, "  %-19s column %d %q\n", f, i+1, rd.Header[i])
+		}
+	}
+	var usable, invalid, dup int
+	var problems []string
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		o, detail, bad := enroll.Precheck(rec)
+		switch {
+		case !bad:
+			usable++
+		case o == report.Invalid:
+			invalid++
+		default:
+			dup++
+		}
+		if bad && len(problems) < 20 {
+			problems = append(problems, fmt.Sprintf("  line %d: %s: %s", rec.Line, o, detail))
+		}
+	}
+	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
+	if len(problems) > 0 {
+		fmt.Fprintln(out, "first problems:")
+		fmt.Fprintln(out, strings.Join(problems, "\n"))
+	}
+	if usable == 0 {
+		return exitError{ExitUsage, fmt.Errorf("%s: no usable row", name)}
+	}
+	return nil
+}
+
+// checkOptions are the check command's flags.
+type checkOptions struct {
+	API       string
+	Business  string
+	TokenFile string
+	Sandbox   bool
+}
+
+func newCheckCmd() *cobra.Command {
+	var o checkOptions
+	c := &cobra.Command{
+		Use:   "check [flags]",
+		Short: "Preflight against the API: token, business, admin rights, the shapes the tool relies on",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fromEnv(c, "api", "PERKVILLE_API", &o.API)
+			fromEnv(c, "business", "PERKVILLE_BUSINESS", &o.Business)
+			return runCheck(c.Context(), c, o)
+		},
+	}
+	c.Flags().StringVar(&o.API, "api", pv.DefaultBaseURL, "API base URL [PERKVILLE_API]")
+	c.Flags().StringVar(&o.Business, "business", "", "business id [PERKVILLE_BUSINESS]")
+	c.Flags().StringVar(&o.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN)")
+	c.Flags().BoolVar(&o.Sandbox, "sandbox", false, "check the built-in sandbox")
+	return c
+}
+
+func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
+	var token string
+	var err error
+	if o.TokenFile != "" || !o.Sandbox {
+		if token, err = readToken(o.TokenFile); err != nil {
+			return err
+		}
+	}
+	api := o.API
+	if o.Sandbox {
+		w, err := loadWorld("")
+		if err != nil {
+			return err
+		}
+		srv := perkvilletest.NewServer(w, perkvilletest.Faults{})
+		defer srv.Close()
+		api = srv.URL
+		if token == "" {
+			token = adminToken(w)
+		}
+		if o.Business == "" {
+			o.Business = fmt.Sprint(w.Business.BusinessID)
+		}
+	}
+	if token == "" {
+		return usagef("no token: set PERKVILLE_TOKEN or use --token-file PATH")
+	}
+	biz, err := parseBusiness(o.Business)
+	if err != nil {
+		return err
+	}
+	client, err := pv.New(pv.Options{BaseURL: api, Token: token, Rate: 5, Retries: 2, Timeout: 20 * time.Second, ReadOnly: true, UserAgent: userAgent()})
+	if err != nil {
+		return usageError{err}
+	}
+	results := pv.Preflight(ctx, client, biz)
+	failed := 0
+	for _, r := range results {
+		mark := "ok  "
+		if !r.OK {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, r.Name)
+		if r.Detail != "" {
+			fmt.Fprintf(c.OutOrStdout(), ": %s", r.Detail)
+		}
+		fmt.Fprintln(c.OutOrStdout())
+	}
+	if failed > 0 {
+		code := ExitFailedRows
+		if !results[0].OK {
+			code = ExitFatalAPI
+		}
+		return exitError{code, fmt.Errorf("%d of %d checks failed", failed, len(results))}
+	}
+	return nil
+}

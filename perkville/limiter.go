@@ -1,0 +1,111 @@
+package perkville
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces every request of a client, retries included, at one shared
+// rate (burst 1, so the rate is smooth). On a 429 it closes a shared gate
+// until Retry-After has passed and halves the rate once per pause; each
+// success then adds back a twentieth of the configured rate (AIMD), so a
+// server-side limit below the configured rate is found and followed.
+type Limiter struct {
+	lim *rate.Limiter
+	max rate.Limit
+
+	mu          sync.Mutex
+	pausedUntil time.Time
+	cutUntil    time.Time // the pause in which the rate was last cut
+	now         func() time.Time
+}
+
+// NewLimiter paces at perSecond requests a second; 0 or less means no limit.
+func NewLimiter(perSecond float64) *Limiter {
+	max := rate.Limit(perSecond)
+	if perSecond <= 0 {
+		max = rate.Inf
+	}
+	return &Limiter{lim: rate.NewLimiter(max, 1), max: max, now: time.Now}
+}
+
+// Wait blocks until a request may be sent, or ctx is done.
+func (l *Limiter) Wait(ctx context.Context) error {
+	for {
+		if err := l.waitGate(ctx); err != nil {
+			return err
+		}
+		if err := l.lim.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		// A pause may have begun while this request waited for its turn
+		// (SetLimit does not re-time waiters): check the gate again.
+		l.mu.Lock()
+		paused := l.now().Before(l.pausedUntil)
+		l.mu.Unlock()
+		if !paused {
+			return nil
+		}
+	}
+}
+
+func (l *Limiter) waitGate(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		d := l.pausedUntil.Sub(l.now())
+		l.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Throttled records a 429: every request waits until retryAfter has passed
+// (1 s when the server did not say), and the rate is halved once per pause.
+func (l *Limiter) Throttled(retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	until := now.Add(retryAfter)
+	if until.After(l.pausedUntil) {
+		l.pausedUntil = until
+	}
+	if l.max == rate.Inf || now.Before(l.cutUntil) {
+		return
+	}
+	l.cutUntil = l.pausedUntil
+	cur := l.lim.Limit()
+	floor := l.max / 32
+	l.lim.SetLimitAt(now, max(cur/2, floor))
+}
+
+// Succeeded raises the rate back towards the configured one.
+func (l *Limiter) Succeeded() {
+	if l.max == rate.Inf {
+		return
+	}
+	cur := l.lim.Limit()
+	if cur >= l.max {
+		return
+	}
+	l.lim.SetLimit(min(l.max, cur+l.max/20))
+}
+
+// Rate is the rate in force now.
+func (l *Limiter) Rate() float64 { return float64(l.lim.Limit()) }

@@ -1,0 +1,160 @@
+// Package perkvilletest is a sandbox Perkville v2 API: a real HTTP server on
+// loopback that follows shared/perkville-api.md, as net/http/httptest serves
+// net/http. It is what the demo runs against and what every test uses, so it
+// validates as the real API is documented to, not as would be convenient.
+package perkvilletest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// World is the sandbox's state, loaded from and dumped to JSON.
+type World struct {
+	Business        BusinessSeed     `json:"business"`
+	Tokens          []Token          `json:"tokens"`
+	Users           []User           `json:"users"`
+	ExternalMembers []ExternalMember `json:"external_members,omitempty"`
+}
+
+// BusinessSeed is the business with the settings the API does not show.
+type BusinessSeed struct {
+	BusinessID               int64           `json:"business_id"`
+	Name                     string          `json:"name"`
+	PerkvilleURL             string          `json:"perkville_url"`
+	RequiresActiveMembership bool            `json:"requires_active_membership"`
+	Agreements               []AgreementSeed `json:"agreements,omitempty"`
+}
+
+// AgreementSeed is one of the business's agreements.
+type AgreementSeed struct {
+	AgreementID     int64  `json:"agreement_id"`
+	Title           string `json:"title"`
+	Version         int    `json:"version"`
+	Text            string `json:"text"`
+	ApplyToJoinFlow bool   `json:"apply_to_join_flow"`
+}
+
+// Token is a bearer token the sandbox accepts and what it may do.
+type Token struct {
+	Token   string   `json:"token"`
+	Name    string   `json:"name,omitempty"` // shown in the request log instead of the token
+	UserID  int64    `json:"user_id"`
+	Scopes  []string `json:"scopes"`
+	StaffOf []int64  `json:"staff_of,omitempty"` // businesses whose admin staff this user is
+}
+
+// User is a Perkville user, with at most one connection to the business.
+type User struct {
+	UserID             int64       `json:"user_id"`
+	Emails             []string    `json:"emails"`
+	FirstName          string      `json:"first_name,omitempty"`
+	LastName           string      `json:"last_name,omitempty"`
+	AcceptedAgreements []Accepted  `json:"accepted_agreements,omitempty"`
+	Connection         *Connection `json:"connection,omitempty"`
+}
+
+// Accepted records one accepted agreement.
+type Accepted struct {
+	AgreementID int64  `json:"agreement_id"`
+	AcceptedDT  string `json:"accepted_dt,omitempty"`
+}
+
+// Connection is the user's connection to the business.
+type Connection struct {
+	ConnectionID             int64  `json:"connection_id"`
+	Status                   string `json:"status"`
+	ExternalMembershipStatus string `json:"external_membership_status,omitempty"`
+	LastModDT                string `json:"last_mod_dt,omitempty"`
+	// FailWrites is sandbox-only: every write to this connection answers
+	// 500, as a record stuck in a broken state on the server would.
+	FailWrites bool `json:"fail_writes,omitempty"`
+}
+
+// ExternalMember is a record created through POST /v2/external-members/.
+type ExternalMember struct {
+	ID               int64  `json:"id"`
+	ExternalSystemID string `json:"external_system_id"`
+	ExternalMemberID string `json:"external_member_id"`
+	UserID           int64  `json:"user_id"`
+	MembershipStatus string `json:"membership_status,omitempty"`
+	Created          int    `json:"created"` // POSTs that created it: more than 1 is a bug
+	Updated          int    `json:"updated"` // POSTs that updated it
+}
+
+// LoadWorld reads a world file.
+func LoadWorld(path string) (*World, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w, err := ReadWorld(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, nil
+}
+
+// ReadWorld decodes and checks a world.
+func ReadWorld(r io.Reader) (*World, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var w World
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("world: %w", err)
+	}
+	return &w, w.check()
+}
+
+func (w *World) check() error {
+	if w.Business.BusinessID <= 0 {
+		return fmt.Errorf("world: business.business_id is required")
+	}
+	if len(w.Tokens) == 0 {
+		return fmt.Errorf("world: at least one token is required")
+	}
+	seenUser := map[int64]bool{}
+	seenEmail := map[string]bool{}
+	seenConn := map[int64]bool{}
+	for _, u := range w.Users {
+		if u.UserID <= 0 || seenUser[u.UserID] {
+			return fmt.Errorf("world: user_id %d is missing or repeated", u.UserID)
+		}
+		seenUser[u.UserID] = true
+		for _, e := range u.Emails {
+			k := strings.ToLower(e)
+			if seenEmail[k] {
+				return fmt.Errorf("world: email %s belongs to two users", e)
+			}
+			seenEmail[k] = true
+		}
+		if c := u.Connection; c != nil {
+			if c.ConnectionID <= 0 || seenConn[c.ConnectionID] {
+				return fmt.Errorf("world: connection_id %d of user %d is missing or repeated", c.ConnectionID, u.UserID)
+			}
+			seenConn[c.ConnectionID] = true
+			if !slices.Contains([]string{"ACTIVE", "INACTIVE", "PENDING", "IMPORTED"}, c.Status) {
+				return fmt.Errorf("world: connection %d has status %q", c.ConnectionID, c.Status)
+			}
+		}
+	}
+	return nil
+}
+
+// Clone deep-copies the world.
+func (w *World) Clone() *World {
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic(err)
+	}
+	var c World
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic(err)
+	}
+	return &c
+}

@@ -1,0 +1,102 @@
+// Package report writes the reconciliation report of a run: every input row
+// exactly once, grouped by outcome, with follow-up files for whoever must act.
+package report
+
+// Outcome is what became of one data row. The names are frozen: scripts and
+// spreadsheets depend on them (shared/contract.md).
+type Outcome string
+
+const (
+	Joined             Outcome = "joined"
+	AlreadyActive      Outcome = "already-active"
+	NeedsAgreement     Outcome = "needs-agreement"
+	MembershipInactive Outcome = "membership-inactive"
+	OptedOut           Outcome = "opted-out"
+	NotFound           Outcome = "not-found"
+	Invalid            Outcome = "invalid"
+	Duplicate          Outcome = "duplicate"
+	Conflict           Outcome = "conflict"
+	Failed             Outcome = "failed"
+	NotAttempted       Outcome = "not-attempted"
+	WouldJoin          Outcome = "would-join"
+)
+
+// Outcomes lists every outcome in report order.
+var Outcomes = []Outcome{Joined, WouldJoin, AlreadyActive, NeedsAgreement, MembershipInactive, OptedOut,
+	NotFound, Invalid, Duplicate, Conflict, Failed, NotAttempted}
+
+// FollowUp lists the outcomes that need someone to act, each with a file.
+var FollowUp = []Outcome{NeedsAgreement, MembershipInactive, NotFound, Invalid, Conflict, Failed, NotAttempted}
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool {
+	for _, x := range Outcomes {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsFollowUp reports whether rows with o get a follow-up file.
+func (o Outcome) NeedsFollowUp() bool {
+	for _, x := range FollowUp {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Retryable reports whether the follow-up file keeps the input's columns,
+// so that it can be fed back to `pvenroll enroll`.
+func (o Outcome) Retryable() bool { return o == Failed || o == NotAttempted }
+
+// Description is a short explanation for people.
+func (o Outcome) Description() string {
+	switch o {
+	case Joined:
+		return "joined the program in this run"
+	case WouldJoin:
+		return "would join (dry run)"
+	case AlreadyActive:
+		return "already in the program; nothing written"
+	case NeedsAgreement:
+		return "must accept the program terms themselves"
+	case MembershipInactive:
+		return "membership not active; the business must act"
+	case OptedOut:
+		return "left the program or was removed; left alone"
+	case NotFound:
+		return "no Perkville connection; not created"
+	case Invalid:
+		return "row cannot be used; fix the export"
+	case Duplicate:
+		return "same customer on an earlier line"
+	case Conflict:
+		return "the API refused for a conflict"
+	case Failed:
+		return "error after retries; safe to rerun"
+	case NotAttempted:
+		return "the run stopped first; rerun"
+	}
+	return ""
+}
+
+// Result is one data row's line of the report.
+type Result struct {
+	Line             int
+	Email            string
+	ExternalMemberID string
+	UserID           string
+	FirstName        string
+	LastName         string
+	Outcome          Outcome
+	Code             string // the API's code, e.g. pv_agreement_required
+	CustomerMessage  string // customer-safe copy
+	Detail           string // for the operator
+	ConnectionID     int64
+	Actions          []string // writes done (or that would be done, in a dry run)
+	Attempts         int      // HTTP requests spent on the row
+	Raw              []string // the input row's cells, for retry files
+}

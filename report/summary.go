@@ -1,0 +1,170 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SchemaVersion of summary.json.
+const SchemaVersion = 1
+
+// Summary counts results per outcome and keeps the first rows of each group
+// that needs someone to act.
+type Summary struct {
+	Counts map[Outcome]int
+	Rows   int
+	Groups map[Outcome][]Result // first groupRows rows of each follow-up outcome
+}
+
+// NewSummary returns an empty summary.
+func NewSummary() *Summary {
+	return &Summary{Counts: map[Outcome]int{}, Groups: map[Outcome][]Result{}}
+}
+
+// Add counts one result.
+func (s *Summary) Add(r Result) {
+	s.Rows++
+	s.Counts[r.Outcome]++
+	if r.Outcome.NeedsFollowUp() && len(s.Groups[r.Outcome]) < groupRows {
+		r.Raw = nil
+		s.Groups[r.Outcome] = append(s.Groups[r.Outcome], r)
+	}
+}
+
+// Meta is summary.json, less what the summary counts.
+type Meta struct {
+	SchemaVersion int            `json:"schema_version"`
+	ToolVersion   string         `json:"tool_version"`
+	DryRun        bool           `json:"dry_run"`
+	Input         Input          `json:"input"`
+	Business      BusinessInfo   `json:"business"`
+	Outcomes      map[string]int `json:"outcomes"`
+	API           APIStats       `json:"api"`
+	Workers       int            `json:"workers,omitempty"`
+	Rate          float64        `json:"rate,omitempty"`
+	Start         time.Time      `json:"start"`
+	End           time.Time      `json:"end"`
+	Stop          string         `json:"stop,omitempty"` // why the run stopped early
+	ExitCode      int            `json:"exit_code"`
+}
+
+// Input describes the input file.
+type Input struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Rows   int    `json:"rows"`
+}
+
+// BusinessInfo names the business of the run.
+type BusinessInfo struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name,omitempty"`
+	PerkvilleURL string `json:"perkville_url,omitempty"`
+}
+
+// APIStats counts the requests of the run.
+type APIStats struct {
+	Requests   int64            `json:"requests"`
+	ByEndpoint map[string]int64 `json:"by_endpoint"`
+	Retries    int64            `json:"retries"`
+	Throttled  int64            `json:"throttled_429"`
+}
+
+// WriteSummaries writes summary.json, summary.md and report.html.
+func WriteSummaries(dir string, s *Summary, meta Meta) error {
+	meta.SchemaVersion = SchemaVersion
+	meta.Outcomes = map[string]int{}
+	for _, o := range Outcomes {
+		if n := s.Counts[o]; n > 0 || o != WouldJoin {
+			meta.Outcomes[string(o)] = n
+		}
+	}
+	meta.Input.Rows = s.Rows
+	if meta.API.ByEndpoint == nil {
+		meta.API.ByEndpoint = map[string]int64{}
+	}
+	err := WriteFileAtomic(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(meta)
+	})
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "summary.md"), func(w io.Writer) error { return Markdown(w, s, meta) }); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, "report.html"), func(w io.Writer) error { return HTML(w, s, meta) })
+}
+
+// Markdown renders the reconciliation for a person.
+func Markdown(w io.Writer, s *Summary, meta Meta) error {
+	var b strings.Builder
+	title := "pvenroll reconciliation"
+	if meta.DryRun {
+		title += " (dry run: nothing was written)"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	if meta.Business.Name != "" {
+		fmt.Fprintf(&b, "Business: %s (%d)  \n", mdCell(meta.Business.Name), meta.Business.ID)
+	}
+	fmt.Fprintf(&b, "Input: `%s`, %d rows, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, short(meta.Input.SHA256))
+	if !meta.Start.IsZero() {
+		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
+			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
+		if meta.Stop != "" {
+			fmt.Fprintf(&b, ", stopped: %s", mdCell(meta.Stop))
+		}
+		b.WriteString("  \n")
+	}
+	fmt.Fprintf(&b, "API requests: %d (%d retries, %d rate-limited)\n\n", meta.API.Requests, meta.API.Retries, meta.API.Throttled)
+	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
+	for _, o := range Outcomes {
+		if n := s.Counts[o]; n > 0 {
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, o.Description())
+		}
+	}
+	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
+	for _, o := range FollowUp {
+		rows := s.Groups[o]
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s (%d)\n\n%s. Follow-up file: `followup/%s.csv`.\n\n", o, s.Counts[o], capitalise(o.Description()), o)
+		b.WriteString("| line | email | name | member id | code | detail |\n|---:|---|---|---|---|---|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", r.Line, mdCell(r.Email), mdCell(strings.TrimSpace(r.FirstName+" "+r.LastName)),
+				mdCell(r.ExternalMemberID), mdCell(r.Code), mdCell(r.Detail))
+		}
+		if more := s.Counts[o] - len(rows); more > 0 {
+			fmt.Fprintf(&b, "\n… and %d more in `followup/%s.csv`.\n", more, o)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
+
+// mdCell keeps a value inside its table cell.
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}

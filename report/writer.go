@@ -1,0 +1,315 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Columns of report.csv. The first eleven are frozen by the contract;
+// later ones may be added, never removed.
+var Columns = []string{"line", "email", "external_member_id", "user_id", "outcome", "code",
+	"customer_message", "detail", "connection_id", "actions", "attempts", "first_name", "last_name"}
+
+// FollowUpColumns are the columns of a mail-merge follow-up file.
+var FollowUpColumns = []string{"line", "email", "first_name", "last_name", "external_member_id", "user_id",
+	"customer_message", "code", "detail"}
+
+// Modes: reports hold personal data.
+const (
+	DirMode  os.FileMode = 0o700
+	FileMode os.FileMode = 0o600
+)
+
+// groupRows is how many rows of a group summary.md and report.html list.
+const groupRows = 100
+
+// Writer writes a report directory as results arrive. Results may come out
+// of order (workers finish when they finish): a reorder buffer keyed by the
+// row's sequence number holds the early ones until the rows before them
+// arrive, so memory is bounded by the rows in flight, not by the run.
+type Writer struct {
+	dir         string
+	inputHeader []string
+
+	csv       *atomicCSV
+	followups map[Outcome]*atomicCSV
+	pending   map[int]Result
+	next      int
+	sum       *Summary
+	closed    bool
+}
+
+// ErrOutNotEmpty refuses to write into a directory that holds files.
+var ErrOutNotEmpty = errors.New("the report directory exists and is not empty")
+
+// Prepare creates dir (0700), refusing an existing non-empty one.
+func Prepare(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err == nil && len(entries) > 0:
+		return fmt.Errorf("--out %s: %w; name a new one", dir, ErrOutNotEmpty)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("--out %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return fmt.Errorf("--out %s: %w", dir, err)
+	}
+	return os.Chmod(dir, DirMode)
+}
+
+// NewWriter starts a report in dir, which Prepare made. inputHeader is the
+// input's header, for the retry files.
+func NewWriter(dir string, inputHeader []string) (*Writer, error) {
+	c, err := newAtomicCSV(filepath.Join(dir, "report.csv"), Columns)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{dir: dir, inputHeader: inputHeader, csv: c, followups: map[Outcome]*atomicCSV{},
+		pending: map[int]Result{}, sum: NewSummary()}, nil
+}
+
+// Add takes the result of the row with sequence number seq (0, 1, 2, ...
+// in input order). Each seq must come exactly once.
+func (w *Writer) Add(seq int, r Result) error {
+	if seq < w.next {
+		return fmt.Errorf("report: row %d (line %d) reported twice", seq, r.Line)
+	}
+	if _, dup := w.pending[seq]; dup {
+		return fmt.Errorf("report: row %d (line %d) reported twice", seq, r.Line)
+	}
+	w.pending[seq] = r
+	for {
+		r, ok := w.pending[w.next]
+		if !ok {
+			return nil
+		}
+		delete(w.pending, w.next)
+		w.next++
+		if err := w.write(r); err != nil {
+			return err
+		}
+	}
+}
+
+// Pending is the number of results held for order.
+func (w *Writer) Pending() int { return len(w.pending) }
+
+func (w *Writer) write(r Result) error {
+	if !r.Outcome.Valid() {
+		return fmt.Errorf("report: line %d has no valid outcome %q", r.Line, r.Outcome)
+	}
+	w.sum.Add(r)
+	if err := w.csv.Write(Record(r)); err != nil {
+		return err
+	}
+	if !r.Outcome.NeedsFollowUp() {
+		return nil
+	}
+	f := w.followups[r.Outcome]
+	if f == nil {
+		header := FollowUpColumns
+		if r.Outcome.Retryable() && w.inputHeader != nil {
+			header = w.inputHeader
+		}
+		var err error
+		if f, err = newFollowUp(w.dir, r.Outcome, header); err != nil {
+			return err
+		}
+		w.followups[r.Outcome] = f
+	}
+	if r.Outcome.Retryable() && w.inputHeader != nil {
+		if r.Raw == nil {
+			// A row that could not be parsed has no cells to give back.
+			return nil
+		}
+		// Retry files are input to the next run: cells as they were read.
+		return f.WriteRaw(r.Raw)
+	}
+	return f.Write(FollowUpRecord(r))
+}
+
+func newFollowUp(dir string, o Outcome, header []string) (*atomicCSV, error) {
+	fd := filepath.Join(dir, "followup")
+	if err := os.MkdirAll(fd, DirMode); err != nil {
+		return nil, err
+	}
+	if o.Retryable() {
+		return newAtomicCSVRaw(filepath.Join(fd, string(o)+".csv"), header)
+	}
+	return newAtomicCSV(filepath.Join(fd, string(o)+".csv"), header)
+}
+
+// Summary is what the writer has counted so far.
+func (w *Writer) Summary() *Summary { return w.sum }
+
+// Close finishes the files: report.csv, follow-ups, summary.json (meta
+// filled with the counts), summary.md and report.html. Every row must have
+// been added.
+func (w *Writer) Close(meta Meta) error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if len(w.pending) > 0 {
+		w.Abort()
+		return fmt.Errorf("report: %d rows never arrived before row %d", len(w.pending), w.next)
+	}
+	if err := w.csv.Commit(); err != nil {
+		w.Abort()
+		return err
+	}
+	for _, f := range w.followups {
+		if err := f.Commit(); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return WriteSummaries(w.dir, w.sum, meta)
+}
+
+// Abort removes the unfinished files.
+func (w *Writer) Abort() {
+	w.closed = true
+	w.csv.Abort()
+	for _, f := range w.followups {
+		f.Abort()
+	}
+}
+
+// Record is a result as a report.csv row.
+func Record(r Result) []string {
+	conn := ""
+	if r.ConnectionID > 0 {
+		conn = strconv.FormatInt(r.ConnectionID, 10)
+	}
+	return []string{strconv.Itoa(r.Line), r.Email, r.ExternalMemberID, r.UserID, string(r.Outcome), r.Code,
+		r.CustomerMessage, r.Detail, conn, strings.Join(r.Actions, ";"), strconv.Itoa(r.Attempts), r.FirstName, r.LastName}
+}
+
+// FollowUpRecord is a result as a follow-up row.
+func FollowUpRecord(r Result) []string {
+	return []string{strconv.Itoa(r.Line), r.Email, r.FirstName, r.LastName, r.ExternalMemberID, r.UserID,
+		r.CustomerMessage, r.Code, r.Detail}
+}
+
+// Neutralise makes a cell inert in a spreadsheet: one starting with = + - @
+// tab or CR would run as a formula, so it gets a leading apostrophe.
+func Neutralise(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// atomicCSV writes a CSV to a hidden temporary file beside its name and
+// renames it into place on Commit, so a crash never leaves a half file
+// under the final name.
+type atomicCSV struct {
+	path string
+	tmp  *os.File
+	w    *csv.Writer
+	raw  bool // no neutralising (retry files are input)
+}
+
+func newAtomicCSV(path string, header []string) (*atomicCSV, error) {
+	return openAtomicCSV(path, header, false)
+}
+
+func newAtomicCSVRaw(path string, header []string) (*atomicCSV, error) {
+	return openAtomicCSV(path, header, true)
+}
+
+func openAtomicCSV(path string, header []string, raw bool) (*atomicCSV, error) {
+	tmp, err := CreateTemp(path)
+	if err != nil {
+		return nil, err
+	}
+	a := &atomicCSV{path: path, tmp: tmp, w: csv.NewWriter(tmp), raw: raw}
+	if err := a.w.Write(header); err != nil {
+		a.Abort()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *atomicCSV) Write(rec []string) error {
+	if !a.raw {
+		out := make([]string, len(rec))
+		for i, c := range rec {
+			out[i] = Neutralise(c)
+		}
+		rec = out
+	}
+	return a.w.Write(rec)
+}
+
+func (a *atomicCSV) WriteRaw(rec []string) error { return a.w.Write(rec) }
+
+func (a *atomicCSV) Commit() error {
+	a.w.Flush()
+	if err := a.w.Error(); err != nil {
+		a.Abort()
+		return err
+	}
+	return CommitTemp(a.tmp, a.path)
+}
+
+func (a *atomicCSV) Abort() {
+	if a.tmp != nil {
+		a.tmp.Close()
+		os.Remove(a.tmp.Name())
+		a.tmp = nil
+	}
+}
+
+// CreateTemp opens a hidden temporary file (0600) beside path.
+func CreateTemp(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(FileMode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// CommitTemp syncs, closes and renames a temporary file into place.
+func CommitTemp(f *os.File, path string) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := CreateTemp(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	return CommitTemp(f, path)
+}
