@@ -22,7 +22,7 @@ const DefaultBaseURL = "https://api.perkville.com"
 // Options configure a Client.
 type Options struct {
 	BaseURL     string  // DefaultBaseURL when empty; http:// only for loopback hosts
-	Token       string  // bearer token; never logged
+	Token       Secret  // bearer token; never printed
 	Rate        float64 // requests per second for all callers together; 0: unlimited
 	Retries     int     // retries of one request; 0 means none
 	Timeout     time.Duration

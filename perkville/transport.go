@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,7 @@ import (
 // what is transient, and counts what it sends.
 type Transport struct {
 	Base        http.RoundTripper // the wire; http.DefaultTransport if nil
-	Token       string
+	Token       Secret
 	UserAgent   string
 	Limiter     *Limiter
 	Retries     int           // retries of one request after its first attempt
@@ -142,8 +143,15 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, context.CancelFun
 			return nil, nil, err
 		}
 		r.Body = body
+	} else {
+		// net/http re-sends a bodiless GET by itself when a reused
+		// connection drops; that resend would skip the Limiter and the
+		// counters. An empty body without GetBody makes the attempt
+		// non-replayable, so every retry is this loop's, paced and counted.
+		r.Body, r.ContentLength = io.NopCloser(strings.NewReader("")), 0
 	}
-	r.Header.Set("Authorization", "Bearer "+t.Token)
+	r.GetBody = nil
+	r.Header.Set("Authorization", "Bearer "+t.Token.Reveal())
 	r.Header.Set("Accept", "application/json")
 	if t.UserAgent != "" {
 		r.Header.Set("User-Agent", t.UserAgent)

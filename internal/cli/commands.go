@@ -243,7 +243,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	if err != nil {
 		return err
 	}
-	client, err := pv.New(pv.Options{BaseURL: api, Token: token, Rate: 5, Retries: 2, Timeout: 20 * time.Second, ReadOnly: true, UserAgent: userAgent()})
+	client, err := pv.New(pv.Options{BaseURL: api, Token: pv.Secret(token), Rate: 5, Retries: 2, Timeout: 20 * time.Second, ReadOnly: true, UserAgent: userAgent()})
 	if err != nil {
 		return usageError{err}
 	}

@@ -307,7 +307,7 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 	if workers == 0 {
 		workers = enroll.DefaultWorkers(o.Rate)
 	}
-	client, err := pv.New(pv.Options{BaseURL: api, Token: token, Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout,
+	client, err := pv.New(pv.Options{BaseURL: api, Token: pv.Secret(token), Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout,
 		BackoffBase: o.BackoffBase, ReadOnly: o.DryRun, UserAgent: userAgent()})
 	if err != nil {
 		return p, usageError{err}
