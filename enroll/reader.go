@@ -243,15 +243,28 @@ func mapHeader(header []string, o ReaderOptions) ([]string, map[string]int, *Hea
 		if _, done := cols[f]; done {
 			continue
 		}
+		// Two columns that both go by a name of the field are ambiguous:
+		// refuse rather than guess which one holds it.
+		var found []int
 		for _, a := range aliases[f] {
 			idx := byNorm[normHeader(a)]
 			if len(idx) == 0 || canon[idx[0]][0] != 0 {
 				continue
 			}
-			if err := claim(f, idx, ""); err != nil {
+			if len(idx) > 1 {
+				return nil, nil, claim(f, idx, "")
+			}
+			if !slices.Contains(found, idx[0]) {
+				found = append(found, idx[0])
+			}
+		}
+		if len(found) > 1 {
+			return nil, nil, &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one with --map %s=COLUMN", header[found[0]], header[found[1]], f, f), Found: header}
+		}
+		if len(found) == 1 {
+			if err := claim(f, found, ""); err != nil {
 				return nil, nil, err
 			}
-			break
 		}
 	}
 	_, hasEmail := cols[FieldEmail]

@@ -1,0 +1,361 @@
+package enroll_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+const adminToken = "enroll-test-admin"
+
+// memSink keeps results and checks each sequence number comes once.
+type memSink struct {
+	mu   sync.Mutex
+	rows map[int]report.Result
+}
+
+func (s *memSink) Add(seq int, r report.Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.rows[seq]; dup {
+		return fmt.Errorf("row %d twice", seq)
+	}
+	s.rows[seq] = r
+	return nil
+}
+
+func (s *memSink) ordered(t *testing.T) []report.Result {
+	t.Helper()
+	out := make([]report.Result, len(s.rows))
+	for seq, r := range s.rows {
+		if seq >= len(out) {
+			t.Fatalf("sequence %d of %d rows: a row was lost", seq, len(out))
+		}
+		out[seq] = r
+	}
+	return out
+}
+
+// smallWorld has one customer in each state.
+func smallWorld() *perkvilletest.World {
+	accepted := []perkvilletest.Accepted{{AgreementID: 7}}
+	conn := func(id int64, status, membership string) *perkvilletest.Connection {
+		return &perkvilletest.Connection{ConnectionID: id, Status: status, ExternalMembershipStatus: membership}
+	}
+	return &perkvilletest.World{
+		Business: perkvilletest.BusinessSeed{BusinessID: 25, Name: "Riverside", PerkvilleURL: "https://riverside.perkville.com/",
+			RequiresActiveMembership: true,
+			Agreements:               []perkvilletest.AgreementSeed{{AgreementID: 7, Title: "Terms", ApplyToJoinFlow: true}}},
+		Tokens: []perkvilletest.Token{{Token: adminToken, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
+		Users: []perkvilletest.User{
+			{UserID: 101, Emails: []string{"join@x.co"}, AcceptedAgreements: accepted, Connection: conn(1001, pv.StatusImported, pv.StatusActive)},
+			{UserID: 102, Emails: []string{"active@x.co"}, AcceptedAgreements: accepted, Connection: conn(1002, pv.StatusActive, pv.StatusActive)},
+			{UserID: 103, Emails: []string{"terms@x.co"}, Connection: conn(1003, pv.StatusPending, pv.StatusActive)},
+			{UserID: 104, Emails: []string{"lapsed@x.co"}, AcceptedAgreements: accepted, Connection: conn(1004, pv.StatusImported, pv.StatusInactive)},
+			{UserID: 105, Emails: []string{"left@x.co"}, AcceptedAgreements: accepted, Connection: conn(1005, pv.StatusInactive, pv.StatusActive)},
+			{UserID: 106, Emails: []string{"consent@x.co"}, Connection: conn(1006, pv.StatusImported, pv.StatusActive)},
+			{UserID: 107, Emails: []string{"consent2@x.co"}, Connection: conn(1007, pv.StatusImported, pv.StatusActive)},
+			{UserID: 108, Emails: []string{"both@x.co"}, Connection: conn(1008, pv.StatusImported, pv.StatusInactive)},
+		},
+		ExternalMembers: []perkvilletest.ExternalMember{{ID: 1, ExternalSystemID: "SYS", ExternalMemberID: "M-102", UserID: 102, Created: 1}},
+	}
+}
+
+type runCase struct {
+	csv     string
+	policy  enroll.Policy
+	workers int
+	consent string
+	api     pv.Options
+}
+
+func run(t *testing.T, s *perkvilletest.Server, c runCase) ([]report.Result, *enroll.Outcome, *pv.Client) {
+	t.Helper()
+	c.api.BaseURL, c.api.Token = s.URL, adminToken
+	if c.api.BackoffBase == 0 {
+		c.api.BackoffBase = time.Millisecond
+	}
+	c.api.ReadOnly = c.policy.DryRun
+	api, err := pv.New(c.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{rows: map[int]report.Result{}}
+	out, err := enroll.Run(context.Background(), api, enroll.Options{
+		Input: strings.NewReader(c.csv), InputName: "test.csv",
+		Reader:     enroll.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
+		BusinessID: 25, Policy: c.policy, Workers: max(c.workers, 1),
+		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink.ordered(t), out, api
+}
+
+const outcomesCSV = `email,member id,consent,first name
+join@x.co,,,
+active@x.co,,,
+terms@x.co,,,
+lapsed@x.co,,,
+left@x.co,,,
+nobody@x.co,,,
+consent@x.co,,2026-11-20T10:04:00Z,
+consent2@x.co,,2026-11-20 10:05,
+new@x.co,N-1,,
+newc@x.co,N-2,2026-11-21,
+taken@x.co,M-102,,
+not-an-email,,,
+JOIN@x.co,,,
+both@x.co,,,
+`
+
+func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
+	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	defer s.Close()
+	got, out, api := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 1,
+		policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}})
+	want := []struct {
+		o        report.Outcome
+		attempts int
+		actions  string
+	}{
+		{report.Joined, 2, "activated"},
+		{report.AlreadyActive, 1, ""},
+		{report.NeedsAgreement, 2, ""},
+		{report.MembershipInactive, 2, ""},
+		{report.OptedOut, 1, ""},
+		{report.NeedsAgreement, 3, "created-member"},        // nobody@x.co has no member id: not-found? no: see below
+		{report.Joined, 4, "accepted-agreements;activated"}, // +1: the agreements view, once per business
+		{report.Joined, 3, "accepted-agreements;activated"},
+		{report.NeedsAgreement, 3, "created-member"},
+		{report.Joined, 4, "created-member;accepted-agreements;activated"},
+		{report.Conflict, 2, ""},
+		{report.Invalid, 0, ""},
+		{report.Duplicate, 0, ""},
+		{report.MembershipInactive, 2, ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		r := got[i]
+		if r.Outcome != w.o || r.Attempts != w.attempts || strings.Join(r.Actions, ";") != w.actions {
+			t.Errorf("line %d %s: %s attempts=%d actions=%q (%s), want %s %d %q", r.Line, r.Email, r.Outcome, r.Attempts,
+				strings.Join(r.Actions, ";"), r.Detail, w.o, w.attempts, w.actions)
+		}
+	}
+	if m := got[2].CustomerMessage; m != "Please review and accept the required terms to join at https://riverside.perkville.com/" {
+		t.Errorf("needs-agreement message %q", m)
+	}
+	if m := got[3].CustomerMessage; m != pv.MessageMembershipNotActive {
+		t.Errorf("membership message %q", m)
+	}
+	if got[12].Detail != "same customer (email join@x.co) as line 2" {
+		t.Errorf("duplicate detail %q", got[12].Detail)
+	}
+	if out.Stop != enroll.StopNone || out.Rows != len(want) {
+		t.Errorf("stop %v rows %d", out.Stop, out.Rows)
+	}
+	// The attempts of the rows plus the preflight are every request sent.
+	sum := 1
+	for _, r := range got {
+		sum += r.Attempts
+	}
+	if n := len(s.Log()); n != sum || api.Stats.Snapshot().Requests != int64(n) {
+		t.Errorf("rows' attempts %d, sandbox log %d, client counted %d", sum, n, api.Stats.Snapshot().Requests)
+	}
+	// Consent is accepted only for rows that hold it.
+	for _, u := range s.State().Users {
+		if len(u.AcceptedAgreements) > 0 && slices.Contains([]int64{103, 108}, u.UserID) {
+			t.Errorf("terms accepted for user %d whose row held no consent", u.UserID)
+		}
+	}
+}
+
+func TestRerunWritesNothing(t *testing.T) {
+	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	defer s.Close()
+	c := runCase{csv: outcomesCSV, consent: "consent", workers: 4, policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}}
+	first, _, _ := run(t, s, c)
+	s.ResetLog()
+	second, _, _ := run(t, s, c)
+	for _, e := range s.Log() {
+		if e.Applied {
+			t.Errorf("the rerun changed the state: %+v", e)
+		}
+	}
+	for i, r := range second {
+		if r.Outcome == report.Joined || r.Outcome == report.WouldJoin {
+			t.Errorf("line %d joined again on the rerun (first run: %s)", r.Line, first[i].Outcome)
+		}
+	}
+}
+
+func TestDryRunSendsNoWrite(t *testing.T) {
+	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	defer s.Close()
+	got, _, _ := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 3,
+		policy: enroll.Policy{DryRun: true, CreateMissing: true, SystemID: "SYS"}})
+	for _, e := range s.Log() {
+		if e.Method != http.MethodGet {
+			t.Fatalf("dry run sent %s %s", e.Method, e.Path)
+		}
+	}
+	byEmail := map[string]report.Result{}
+	for _, r := range got {
+		if _, seen := byEmail[r.Email]; !seen {
+			byEmail[r.Email] = r
+		}
+	}
+	for email, want := range map[string]string{
+		"join@x.co":    "would-join would-activate",
+		"active@x.co":  "already-active ",
+		"terms@x.co":   "needs-agreement ",
+		"consent@x.co": "would-join would-accept-agreements;would-activate",
+		"new@x.co":     "needs-agreement would-create",
+		"newc@x.co":    "would-join would-create;would-accept-agreements;would-activate",
+		"left@x.co":    "opted-out ",
+		"lapsed@x.co":  "would-join would-activate",
+		"nobody@x.co":  "not-found ",
+		"not-an-email": "invalid ",
+	} {
+		r := byEmail[email]
+		if g := string(r.Outcome) + " " + strings.Join(r.Actions, ";"); g != want {
+			t.Errorf("%s: %q, want %q (%s)", email, g, want, r.Detail)
+		}
+	}
+	if d := byEmail["lapsed@x.co"].Detail; !strings.Contains(d, "membership is INACTIVE") {
+		t.Errorf("dry run should say what a read cannot tell: %q", d)
+	}
+}
+
+func TestFatalAnswerStopsTheRun(t *testing.T) {
+	w := smallWorld()
+	s := perkvilletest.NewServer(w, perkvilletest.Faults{})
+	defer s.Close()
+	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: "revoked"})
+	sink := &memSink{rows: map[int]report.Result{}}
+	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
+		Reader: enroll.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 4,
+		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Stop != enroll.StopFatal || !pv.IsFatal(out.StopErr) {
+		t.Fatalf("stop %v %v", out.Stop, out.StopErr)
+	}
+	for _, r := range sink.ordered(t) {
+		if r.Outcome != report.NotAttempted && r.Outcome != report.Invalid && r.Outcome != report.Duplicate {
+			t.Errorf("line %d: %s after a 401", r.Line, r.Outcome)
+		}
+	}
+	if n := len(s.Log()); n != 1 {
+		t.Errorf("%d requests after a 401 on the preflight, want only the preflight", n)
+	}
+}
+
+func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
+	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{Latency: 50 * time.Millisecond})
+	defer s.Close()
+	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken})
+	sink := &memSink{rows: map[int]report.Result{}}
+	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
+		Reader: enroll.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 1, MaxDuration: 120 * time.Millisecond,
+		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sink.ordered(t)
+	if out.Stop != enroll.StopMaxDuration || len(got) != 14 || got[len(got)-1].Outcome != report.NotAttempted {
+		t.Fatalf("stop %v, %d rows, last %v", out.Stop, len(got), got[len(got)-1].Outcome)
+	}
+}
+
+// The fault matrix: under each fault the outcome of every row is the
+// fault-free run's, no row is lost and no member is created twice.
+func TestFaultMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault matrix: seconds of Retry-After pauses")
+	}
+	data, err := os.ReadFile("../samples/members.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := perkvilletest.LoadWorld("../samples/sandbox-world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range world.Users {
+		if c := world.Users[i].Connection; c != nil {
+			c.FailWrites = false // the sample's broken record would fail in every run
+		}
+	}
+	world.Tokens = append(world.Tokens, perkvilletest.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	c := runCase{csv: string(data), consent: "Terms Accepted At", workers: 16,
+		policy: enroll.Policy{CreateMissing: true, SystemID: "RIVERSIDE_ABC"}, api: pv.Options{Retries: 8}}
+
+	base := perkvilletest.NewServer(world, perkvilletest.Faults{})
+	want, _, _ := run(t, base, c)
+	wantState := base.State()
+	base.Close()
+
+	for _, tt := range []struct {
+		name string
+		f    perkvilletest.Faults
+		rate float64
+	}{
+		{"5% 5xx, half after applying", perkvilletest.Faults{P5xx: 0.025, P5xxApplied: 0.025}, 0},
+		{"5% 429 with Retry-After", perkvilletest.Faults{P429: 0.05, RetryAfter: time.Second}, 0},
+		{"CDN HTML 502s", perkvilletest.Faults{PCDN: 0.05}, 0},
+		{"5% dropped connections, half after applying", perkvilletest.Faults{PDrop: 0.025, PDropApplied: 0.025}, 0},
+		{"server limit below --rate", perkvilletest.Faults{RateLimit: 60, RateBurst: 5}, 120},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.Seed = 42
+			s := perkvilletest.NewServer(world, tt.f)
+			defer s.Close()
+			cc := c
+			cc.api.Rate = tt.rate
+			got, out, api := run(t, s, cc)
+			if out.Stop != enroll.StopNone || len(got) != len(want) {
+				t.Fatalf("stop %v, %d rows of %d", out.Stop, len(got), len(want))
+			}
+			for i := range want {
+				if got[i].Outcome != want[i].Outcome {
+					t.Errorf("line %d: %s (%s), fault-free run: %s", got[i].Line, got[i].Outcome, got[i].Detail, want[i].Outcome)
+				}
+			}
+			faults := 0
+			for _, e := range s.Log() {
+				if e.Fault != "" {
+					faults++
+				}
+			}
+			if faults == 0 {
+				t.Fatal("no fault was injected")
+			}
+			st := s.State()
+			if len(st.ExternalMembers) != len(wantState.ExternalMembers) {
+				t.Errorf("%d external members, fault-free run %d", len(st.ExternalMembers), len(wantState.ExternalMembers))
+			}
+			for _, m := range st.ExternalMembers {
+				if m.Created != 1 {
+					t.Errorf("member %s created %d times", m.ExternalMemberID, m.Created)
+				}
+			}
+			t.Logf("%d faults, %d requests, %d retries, %d 429s", faults, len(s.Log()), api.Stats.Snapshot().Retries, api.Stats.Snapshot().Throttled)
+		})
+	}
+}
