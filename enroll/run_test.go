@@ -136,7 +136,7 @@ func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
 		{report.NeedsAgreement, 2, ""},
 		{report.MembershipInactive, 2, ""},
 		{report.OptedOut, 1, ""},
-		{report.NeedsAgreement, 3, "created-member"},        // nobody@x.co has no member id: not-found? no: see below
+		{report.NotFound, 1, ""},                            // nobody@x.co: no member id to create with
 		{report.Joined, 4, "accepted-agreements;activated"}, // +1: the agreements view, once per business
 		{report.Joined, 3, "accepted-agreements;activated"},
 		{report.NeedsAgreement, 3, "created-member"},
