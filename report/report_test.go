@@ -1,0 +1,334 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func fixedMeta() Meta {
+	start := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
+	return Meta{ToolVersion: "test", Input: Input{Path: "members.csv", Size: 1234, SHA256: strings.Repeat("ab", 32)},
+		Business: BusinessInfo{ID: 25, Name: "Riverside Fitness", PerkvilleURL: "https://riverside.perkville.com/"},
+		API:      APIStats{Requests: 42, ByEndpoint: map[string]int64{"GET /v2/connections/": 30, "PATCH /v2/connections/{id}/": 12}, Retries: 3, Throttled: 1},
+		Start:    start, End: start.Add(95 * time.Second), ExitCode: 1}
+}
+
+// mix makes n results whose outcomes cycle through the list.
+func mix(n int, outcomes ...Outcome) []Result {
+	var rs []Result
+	for i := 0; i < n; i++ {
+		o := outcomes[i%len(outcomes)]
+		r := Result{Line: i + 2, Email: fmt.Sprintf("p%d@example.com", i), FirstName: "Pat", LastName: fmt.Sprintf("N%d", i),
+			ExternalMemberID: fmt.Sprintf("A-%d", i), Outcome: o, Attempts: 2, Raw: []string{fmt.Sprintf("A-%d", i), fmt.Sprintf("p%d@example.com", i), "=cmd|' /C calc'!A0"}}
+		switch o {
+		case NeedsAgreement:
+			r.Code, r.CustomerMessage = "pv_agreement_required", "Please review and accept the required terms to join at https://riverside.perkville.com/"
+		case Failed:
+			r.Code, r.Detail = "http_500", "PATCH /v2/connections/{id}/: 500 Internal Server Error (retries exhausted; safe to rerun)"
+		case Joined:
+			r.ConnectionID, r.Actions = int64(1000+i), []string{"activated"}
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func writeReport(t *testing.T, rs []Result, shuffle bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Prepare(dir); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(dir, []string{"Member ID", "Email", "Notes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	if shuffle {
+		// Nearly in order, as workers finish: swap neighbours.
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i+1 < len(order); i++ {
+			if r.IntN(3) == 0 {
+				order[i], order[i+1] = order[i+1], order[i]
+				i++
+			}
+		}
+	}
+	maxPending := 0
+	for _, i := range order {
+		if err := w.Add(i, rs[i]); err != nil {
+			t.Fatal(err)
+		}
+		maxPending = max(maxPending, w.Pending())
+	}
+	if maxPending > 2 {
+		t.Fatalf("reorder buffer held %d rows for neighbours swapped", maxPending)
+	}
+	if err := w.Close(fixedMeta()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestReportInInputOrderAndCountsAddUp(t *testing.T) {
+	for _, outcomes := range [][]Outcome{
+		{Joined},
+		{Joined, AlreadyActive, NeedsAgreement, Failed},
+		Outcomes,
+		{Invalid, Duplicate, NotAttempted},
+	} {
+		rs := mix(250, outcomes...)
+		dir := writeReport(t, rs, true)
+		recs := readCSV(t, filepath.Join(dir, "report.csv"))
+		if strings.Join(recs[0][:11], ",") != "line,email,external_member_id,user_id,outcome,code,customer_message,detail,connection_id,actions,attempts" {
+			t.Fatalf("header %v", recs[0])
+		}
+		if len(recs)-1 != len(rs) {
+			t.Fatalf("%d rows in report.csv, want %d", len(recs)-1, len(rs))
+		}
+		for i, rec := range recs[1:] {
+			if rec[0] != fmt.Sprint(rs[i].Line) {
+				t.Fatalf("row %d is line %s, want %d: not in input order", i, rec[0], rs[i].Line)
+			}
+		}
+		var meta Meta
+		b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err := json.Unmarshal(b, &meta); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, n := range meta.Outcomes {
+			total += n
+		}
+		if total != len(rs) || meta.Input.Rows != len(rs) || meta.SchemaVersion != 1 {
+			t.Fatalf("outcomes add up to %d, rows %d, want %d", total, meta.Input.Rows, len(rs))
+		}
+		for _, o := range FollowUp {
+			path := filepath.Join(dir, "followup", string(o)+".csv")
+			n := 0
+			for _, r := range rs {
+				if r.Outcome == o {
+					n++
+				}
+			}
+			if _, err := os.Stat(path); (err == nil) != (n > 0) {
+				t.Fatalf("%s: exists=%v with %d rows", path, err == nil, n)
+			}
+			if n > 0 && len(readCSV(t, path))-1 != n {
+				t.Fatalf("%s holds %d rows, want %d", path, len(readCSV(t, path))-1, n)
+			}
+		}
+	}
+}
+
+func TestFormulaCellsNeutralised(t *testing.T) {
+	rs := mix(4, Failed, NeedsAgreement)
+	for i := range rs {
+		rs[i].Email = "=HYPERLINK(\"http://evil\")"
+		rs[i].Detail = "+1"
+		rs[i].FirstName = "@SUM(A1)"
+		rs[i].LastName = "-2"
+	}
+	dir := writeReport(t, rs, false)
+	for _, rec := range readCSV(t, filepath.Join(dir, "report.csv"))[1:] {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Fatalf("cell %q would run as a formula", cell)
+			}
+		}
+	}
+	na := readCSV(t, filepath.Join(dir, "followup", "needs-agreement.csv"))
+	if na[1][1] != `'=HYPERLINK("http://evil")` {
+		t.Fatalf("follow-up email %q", na[1][1])
+	}
+	// Retry files are input for the next run: cells as they were read.
+	failed := readCSV(t, filepath.Join(dir, "followup", "failed.csv"))
+	if strings.Join(failed[0], ",") != "Member ID,Email,Notes" || failed[1][2] != "=cmd|' /C calc'!A0" {
+		t.Fatalf("retry file %v", failed)
+	}
+}
+
+func TestModesAndNoPartialFiles(t *testing.T) {
+	dir := writeReport(t, mix(30, Outcomes...), false)
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		want := FileMode
+		if fi.IsDir() {
+			want = DirMode
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+		if strings.HasSuffix(p, ".partial") {
+			t.Errorf("temporary file left: %s", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Prepare(dir); !errors.Is(err, ErrOutNotEmpty) {
+		t.Fatalf("an existing non-empty --out: %v", err)
+	}
+	empty := t.TempDir()
+	if err := Prepare(empty); err != nil {
+		t.Fatalf("an existing empty --out: %v", err)
+	}
+}
+
+func TestUnfinishedReportLooksUnfinished(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Prepare(dir); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := mix(3, Joined)
+	_ = w.Add(0, rs[0])
+	_ = w.Add(2, rs[2])
+	// A crash now leaves no report.csv, only a hidden .partial file.
+	if _, err := os.Stat(filepath.Join(dir, "report.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("report.csv exists before Close: %v", err)
+	}
+	if err := w.Close(fixedMeta()); err == nil {
+		t.Fatal("Close with a row missing must fail")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("a failed report left %d files", len(entries))
+	}
+	if err := w.Add(0, rs[0]); err == nil {
+		t.Fatal("a row reported twice must fail")
+	}
+}
+
+func TestGolden(t *testing.T) {
+	rs := mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid)
+	dir := writeReport(t, rs, false)
+	for _, name := range []string{"summary.md", "report.html"} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", name+".golden")
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./report -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s (go test ./report -update rewrites it)", name, golden)
+		}
+	}
+}
+
+func TestHTMLParsesWithOneBarPerGroup(t *testing.T) {
+	for _, outcomes := range [][]Outcome{{Joined}, {Joined, Failed, NeedsAgreement}, Outcomes} {
+		var buf bytes.Buffer
+		s := NewSummary()
+		for _, r := range mix(40, outcomes...) {
+			s.Add(r)
+		}
+		if err := HTML(&buf, s, fixedMeta()); err != nil {
+			t.Fatal(err)
+		}
+		d := xml.NewDecoder(&buf)
+		d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
+		bars, external := 0, 0
+		for {
+			tok, err := d.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("HTML does not parse: %v", err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				for _, a := range se.Attr {
+					if a.Name.Local == "class" && a.Value == "bar" {
+						bars++
+					}
+					if (a.Name.Local == "src" || a.Name.Local == "href") && strings.Contains(a.Value, "//") {
+						external++
+					}
+				}
+				if se.Name.Local == "script" || se.Name.Local == "link" {
+					external++
+				}
+			}
+		}
+		groups := 0
+		for _, o := range Outcomes {
+			if s.Counts[o] > 0 {
+				groups++
+			}
+		}
+		if bars != groups || external != 0 {
+			t.Fatalf("%d bars for %d groups, %d external assets", bars, groups, external)
+		}
+	}
+}
+
+func TestRerenderMatchesTheRun(t *testing.T) {
+	dir := writeReport(t, mix(120, Outcomes...), false)
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	md, html, js, na := read("summary.md"), read("report.html"), read("summary.json"), read("followup/needs-agreement.csv")
+	if err := os.Remove(filepath.Join(dir, "summary.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rerender(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(md, read("summary.md")) || !bytes.Equal(html, read("report.html")) || !bytes.Equal(js, read("summary.json")) || !bytes.Equal(na, read("followup/needs-agreement.csv")) {
+		t.Fatal("re-rendered files differ from the run's")
+	}
+	retry := readCSV(t, filepath.Join(dir, "followup", "failed.csv"))
+	if strings.Join(retry[0], ",") != strings.Join(RetryColumns, ",") {
+		t.Fatalf("rebuilt retry file header %v", retry[0])
+	}
+}
