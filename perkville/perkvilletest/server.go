@@ -673,5 +673,7 @@ func (s *Sandbox) acceptAgreements(tok *Token, body []byte) result {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // an API answers "&" in meta.next, not "\u0026"
+	_ = enc.Encode(v)
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds pvenroll once for the tests that run it as a process.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pvenroll-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "pvenroll")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func countRows(t *testing.T, path string) (int, map[string]int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]int{}
+	for _, r := range recs[1:] {
+		by[r[4]]++
+	}
+	return len(recs) - 1, by
+}
+
+// SIGINT: in-flight rows finish or are marked, the report is complete, and
+// the process exits 130 promptly.
+func TestInterruptExits130WithACompleteReport(t *testing.T) {
+	bin := binary(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(bin, "enroll", "--sandbox", "--sandbox-latency", "200ms", "--rate", "0", "--workers", "4",
+		"--log-format", "json", "--out", out, "samples/members.csv")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the run is past its preflight and sending rows.
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), `"msg":"business"`) {
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	err := cmd.Wait()
+	took := time.Since(signalled)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want code 130", err)
+	}
+	if took > 2*time.Second {
+		t.Fatalf("exited %v after SIGINT; in-flight requests must be bounded to 2 s", took)
+	}
+	n, by := countRows(t, filepath.Join(out, "report.csv"))
+	if n != 183 || by["not-attempted"] == 0 {
+		t.Fatalf("%d rows, outcomes %v", n, by)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	if !strings.Contains(string(b), `"exit_code": 130`) {
+		t.Fatalf("summary.json: %s", b)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startSandbox(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, append([]string{"sandbox", "--listen", addr}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sandbox did not start")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// canonical describes a sandbox state by email, not by the ids that the
+// order of creation decides.
+func canonical(w *perkvilletest.World) []string {
+	var out []string
+	emails := map[int64]string{}
+	for _, u := range w.Users {
+		emails[u.UserID] = strings.Join(u.Emails, "+")
+		var acc []string
+		for _, a := range u.AcceptedAgreements {
+			acc = append(acc, fmt.Sprint(a.AgreementID))
+		}
+		status := "none"
+		if u.Connection != nil {
+			status = u.Connection.Status + "/" + u.Connection.ExternalMembershipStatus
+		}
+		out = append(out, fmt.Sprintf("user %s %s agreements=%s", emails[u.UserID], status, strings.Join(acc, ",")))
+	}
+	for _, m := range w.ExternalMembers {
+		out = append(out, fmt.Sprintf("member %s/%s %s created=%d", m.ExternalSystemID, m.ExternalMemberID, emails[m.UserID], m.Created))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The crash test: runs killed with SIGKILL at seeded moments, then a run to
+// completion, leave the sandbox as one uninterrupted run does, with no
+// member created twice and no half report that looks complete.
+func TestKilledRunsConverge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	bin := binary(t)
+	args := []string{"enroll", "--rate", "0", "--workers", "8", "--business", "25", "--create-missing", "--system-id", "RIVERSIDE_ABC",
+		"--consent-column", "Terms Accepted At", "-q", "samples/members.csv"}
+	run := func(api, out string) *exec.Cmd {
+		cmd := exec.Command(bin, append(args, "--api", api, "--out", out)...)
+		cmd.Env = append(os.Environ(), "PERKVILLE_TOKEN=sandbox-admin-token")
+		return cmd
+	}
+
+	// The uninterrupted run.
+	clean := startSandbox(t, bin)
+	if err := run(clean, filepath.Join(t.TempDir(), "clean")).Run(); err != nil && !isExit(err, 1) {
+		t.Fatal(err)
+	}
+	var want perkvilletest.World
+	getJSON(t, clean+"/_sandbox/state", &want)
+
+	api := startSandbox(t, bin, "--latency", "5ms", "--jitter", "10ms")
+	rnd := rand.New(rand.NewPCG(2026, 11))
+	for k := 0; k < 3; k++ {
+		out := filepath.Join(t.TempDir(), fmt.Sprint("killed", k))
+		cmd := run(api, out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var before []perkvilletest.LogEntry
+		getJSON(t, api+"/_sandbox/log", &before)
+		at := len(before) + 10 + rnd.IntN(60)
+		for {
+			var log []perkvilletest.LogEntry
+			getJSON(t, api+"/_sandbox/log", &log)
+			if len(log) >= at {
+				break
+			}
+			time.Sleep(2 * time.Millisecond) // polling the sandbox's log for the kill moment
+		}
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if _, err := os.Stat(filepath.Join(out, "report.csv")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("a killed run left %s/report.csv", out)
+		}
+	}
+	if err := run(api, filepath.Join(t.TempDir(), "final")).Run(); err != nil && !isExit(err, 1) {
+		t.Fatal(err)
+	}
+	var got perkvilletest.World
+	getJSON(t, api+"/_sandbox/state", &got)
+	g, w := canonical(&got), canonical(&want)
+	if !slices.Equal(g, w) {
+		for i := range max(len(g), len(w)) {
+			if i >= len(g) || i >= len(w) || g[i] != w[i] {
+				t.Fatalf("state differs from an uninterrupted run's at %d:\n got %v\nwant %v", i, g[min(i, len(g)-1)], w[min(i, len(w)-1)])
+			}
+		}
+	}
+}
+
+func isExit(err error, code int) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == code
+}
