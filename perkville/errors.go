@@ -49,6 +49,7 @@ type Error struct {
 	Status     int    // 0 when no answer came (timeout, reset)
 	Codes      []string
 	ErrorType  string
+	Message    string // the API's first message, for the operator
 	Body       string // truncated raw body
 	HTML       bool   // the body was an HTML page (a CDN error page)
 	RetryAfter time.Duration
@@ -76,6 +77,12 @@ func (e *Error) Error() string {
 	}
 	if e.HTML {
 		b.WriteString(" (HTML error page)")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Status != 0 && e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
 	}
 	if hint := e.hint(); hint != "" {
 		b.WriteString(": " + hint)
@@ -214,12 +221,30 @@ func newError(method, path string, resp *http.Response, body []byte, now time.Ti
 	e.HTML = strings.Contains(ct, "text/html") || strings.HasPrefix(strings.ToLower(trimmed), "<!doctype html") || strings.HasPrefix(strings.ToLower(trimmed), "<html")
 	if !e.HTML {
 		e.ErrorType, e.Codes = ParseErrorBody(body)
+		var eb ErrorBody
+		if json.Unmarshal(body, &eb) == nil {
+			keys := make([]string, 0, len(eb.Errors))
+			for k := range eb.Errors {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				for _, d := range eb.Errors[k] {
+					if e.Message == "" && d.Message != "" {
+						e.Message = truncate(d.Message, 200)
+					}
+				}
+			}
+		}
 	}
 	e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
-	b := string(body)
-	if len(b) > maxBodyInError {
-		b = b[:maxBodyInError] + "…"
-	}
-	e.Body = b
+	e.Body = truncate(string(body), maxBodyInError)
 	return e
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

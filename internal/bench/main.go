@@ -1,0 +1,344 @@
+// Command bench measures pvenroll and prints one table (make bench). Every
+// figure is measured in this run, and each is given against a baseline
+// measured in the same run.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+const token = "bench-admin-token"
+
+func main() {
+	rateRows := flag.Int("rate-rows", 1000, "rows of the rate-fidelity run")
+	baseRows := flag.Int("baseline-rows", 100, "rows of the --workers 1 baseline (it runs at 1/latency)")
+	fastRows := flag.Int("fast-rows", 100_000, "rows of the unthrottled run")
+	rssRows := flag.String("rss-rows", "100000,1000000", "row counts of the peak-RSS runs")
+	skip := flag.String("skip", "", "comma-separated parts to skip: rate,calls,fast,rss")
+	flag.Parse()
+	fmt.Printf("pvenroll bench — %s, %d cores, %s/%s, %s\n\n", cpuName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Println("| measure | value | baseline (same run) | ratio | goal |")
+	fmt.Println("|---|---:|---:|---:|---|")
+	if !strings.Contains(*skip, "rate") {
+		rateFidelity(*rateRows, *baseRows)
+	}
+	if !strings.Contains(*skip, "calls") {
+		callsPerRow()
+	}
+	if !strings.Contains(*skip, "fast") {
+		unthrottled(*fastRows)
+	}
+	if !strings.Contains(*skip, "rss") {
+		peakRSS(*rssRows)
+	}
+}
+
+// world has n customers ready to join (membership active, terms accepted).
+func world(n int) *perkvilletest.World {
+	w := &perkvilletest.World{
+		Business: perkvilletest.BusinessSeed{BusinessID: 25, Name: "Bench", PerkvilleURL: "https://bench.example/", RequiresActiveMembership: true,
+			Agreements: []perkvilletest.AgreementSeed{{AgreementID: 7, ApplyToJoinFlow: true}}},
+		Tokens: []perkvilletest.Token{{Token: token, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
+	}
+	for i := 0; i < n; i++ {
+		w.Users = append(w.Users, perkvilletest.User{UserID: int64(100 + i), Emails: []string{fmt.Sprintf("m%d@example.com", i)},
+			AcceptedAgreements: []perkvilletest.Accepted{{AgreementID: 7}},
+			Connection:         &perkvilletest.Connection{ConnectionID: int64(10_000 + i), Status: pv.StatusImported, ExternalMembershipStatus: pv.StatusActive}})
+	}
+	return w
+}
+
+func csvRows(n int) string {
+	var b strings.Builder
+	b.WriteString("Email,Member ID,First Name,Last Name\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "m%d@example.com,A-%d,Pat,Lee\n", i, i)
+	}
+	return b.String()
+}
+
+type countSink struct{ n atomic.Int64 }
+
+func (s *countSink) Add(int, report.Result) error { s.n.Add(1); return nil }
+
+type run struct {
+	rows     int
+	elapsed  time.Duration
+	requests int64
+	cpu      time.Duration
+	results  []report.Result
+}
+
+func enrollRun(srv *perkvilletest.Server, data string, rate float64, workers int, keep bool, policy enroll.Policy, consent string) run {
+	api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token, Rate: rate, Retries: 5, ReadOnly: policy.DryRun})
+	must(err)
+	var sink enroll.Sink = &countSink{}
+	var mem *memSink
+	if keep {
+		mem = &memSink{rows: map[int]report.Result{}}
+		sink = mem
+	}
+	cpu0 := cpuTime()
+	start := time.Now()
+	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
+		Reader: enroll.ReaderOptions{Name: "bench.csv", ConsentColumn: consent}, BusinessID: 25, Workers: workers, Policy: policy,
+		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+	must(err)
+	r := run{rows: out.Rows, elapsed: time.Since(start), requests: api.Stats.Snapshot().Requests, cpu: cpuTime() - cpu0}
+	if mem != nil {
+		for i := 0; i < len(mem.rows); i++ {
+			r.results = append(r.results, mem.rows[i])
+		}
+	}
+	return r
+}
+
+type memSink struct {
+	mu   sync.Mutex
+	rows map[int]report.Result
+}
+
+func (s *memSink) Add(seq int, r report.Result) error {
+	s.mu.Lock()
+	s.rows[seq] = r
+	s.mu.Unlock()
+	return nil
+}
+
+// rateFidelity: requests/s ÷ --rate with 200 ms answers, the default
+// workers against --workers 1.
+func rateFidelity(rows, baseRows int) {
+	const rate = 20
+	f := perkvilletest.Faults{Latency: 200 * time.Millisecond}
+	srv := perkvilletest.NewServer(world(rows), f)
+	r := enrollRun(srv, csvRows(rows), rate, enroll.DefaultWorkers(rate), false, enroll.Policy{}, "")
+	srv.Close()
+	srv = perkvilletest.NewServer(world(baseRows), f)
+	b := enrollRun(srv, csvRows(baseRows), rate, 1, false, enroll.Policy{}, "")
+	srv.Close()
+	got := float64(r.requests) / r.elapsed.Seconds() / rate
+	base := float64(b.requests) / b.elapsed.Seconds() / rate
+	fmt.Printf("| rate fidelity: requests/s ÷ --rate 20, 200 ms latency, %d rows, default workers (%d) | %.3f | %.3f (--workers 1, %d rows) | %.1f× | ≥ 0.97 |\n",
+		rows, enroll.DefaultWorkers(rate), got, base, baseRows, got/base)
+}
+
+const outcomesCSV = `email,member id,consent
+join@x.co,,
+active@x.co,,
+left@x.co,,
+nobody@x.co,,
+terms@x.co,,
+new@x.co,N-1,
+consent@x.co,,2026-11-20T10:04:00Z
+consent2@x.co,,2026-11-20T10:04:00Z
+newc@x.co,N-2,2026-11-21
+`
+
+// callsPerRow: the requests each outcome spent against the minimum its
+// flow needs.
+func callsPerRow() {
+	accepted := []perkvilletest.Accepted{{AgreementID: 7}}
+	conn := func(id int64, st string) *perkvilletest.Connection {
+		return &perkvilletest.Connection{ConnectionID: id, Status: st, ExternalMembershipStatus: pv.StatusActive}
+	}
+	w := world(0)
+	w.Users = []perkvilletest.User{
+		{UserID: 1, Emails: []string{"join@x.co"}, AcceptedAgreements: accepted, Connection: conn(11, pv.StatusImported)},
+		{UserID: 2, Emails: []string{"active@x.co"}, AcceptedAgreements: accepted, Connection: conn(12, pv.StatusActive)},
+		{UserID: 3, Emails: []string{"left@x.co"}, AcceptedAgreements: accepted, Connection: conn(13, pv.StatusInactive)},
+		{UserID: 4, Emails: []string{"terms@x.co"}, Connection: conn(14, pv.StatusImported)},
+		{UserID: 5, Emails: []string{"consent@x.co"}, Connection: conn(15, pv.StatusImported)},
+		{UserID: 6, Emails: []string{"consent2@x.co"}, Connection: conn(16, pv.StatusImported)},
+	}
+	srv := perkvilletest.NewServer(w, perkvilletest.Faults{})
+	defer srv.Close()
+	r := enrollRun(srv, outcomesCSV, 0, 1, true, enroll.Policy{CreateMissing: true, SystemID: "SYS"}, "consent")
+	minimum := []struct {
+		name string
+		min  int
+	}{{"join", 2}, {"already-active", 1}, {"opted-out", 1}, {"not-found", 1}, {"needs-agreement", 2},
+		{"create+join (needs-agreement: no consent)", 3}, {"join + accept (first: + the agreements view)", 4}, {"join + accept", 3}, {"create + accept + join", 4}}
+	for i, m := range minimum {
+		res := r.results[i]
+		ok := "equal"
+		if res.Attempts != m.min {
+			ok = "NOT EQUAL"
+		}
+		fmt.Printf("| calls per row: %s → %s | %d | %d (minimum) | %.2f | %s |\n", m.name, res.Outcome, res.Attempts, m.min, float64(res.Attempts)/float64(m.min), ok)
+	}
+}
+
+// unthrottled: rows/s and CPU per row with no rate limit, against the raw
+// requests/s of a bare HTTP loop on the same sandbox.
+func unthrottled(rows int) {
+	srv := perkvilletest.NewServer(world(rows), perkvilletest.Faults{})
+	defer srv.Close()
+	const workers = 32
+	r := enrollRun(srv, csvRows(rows), 0, workers, false, enroll.Policy{}, "")
+	// Baseline: the same requests (look up by email, PATCH) as bare HTTP
+	// calls with the same concurrency, on a fresh sandbox.
+	srv2 := perkvilletest.NewServer(world(rows), perkvilletest.Faults{})
+	defer srv2.Close()
+	n := int(r.requests)
+	var next atomic.Int64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	do := func(method, url, body string) {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, url, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		must(err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	cpu0 := cpuTime()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(rows); i = next.Add(1) - 1 {
+				do("GET", fmt.Sprintf("%s/v2/connections/?business=25&user__emails__email=m%d@example.com", srv2.URL, i), "")
+				do("PATCH", fmt.Sprintf("%s/v2/connections/%d/", srv2.URL, 10_000+i), `{"status": "ACTIVE"}`)
+			}
+		}()
+	}
+	wg.Wait()
+	n = 2 * rows
+	base := time.Since(start)
+	baseCPU := cpuTime() - cpu0
+	reqRate := float64(r.requests) / r.elapsed.Seconds()
+	baseRate := float64(n) / base.Seconds()
+	fmt.Printf("| unthrottled, in-process sandbox, %d rows (%d requests), %d workers: requests/s | %.0f | %.0f (bare HTTP, same requests) | %.2f | the API is the ceiling |\n",
+		rows, r.requests, workers, reqRate, baseRate, reqRate/baseRate)
+	fmt.Printf("| unthrottled: rows/s | %.0f | — | — | — |\n", float64(r.rows)/r.elapsed.Seconds())
+	fmt.Printf("| CPU per request, tool + sandbox | %.1f µs | %.1f µs (bare HTTP + sandbox) | %.2f | — |\n",
+		float64(r.cpu.Microseconds())/float64(r.requests), float64(baseCPU.Microseconds())/float64(n),
+		(float64(r.cpu)/float64(r.requests))/(float64(baseCPU)/float64(n)))
+}
+
+// peakRSS runs the built binary against a sandbox in another process and
+// reads the enroll process's peak RSS; validate on the same file is the
+// baseline (the reader alone).
+func peakRSS(spec string) {
+	dir, err := os.MkdirTemp("", "pvenroll-bench")
+	must(err)
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "pvenroll")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		fail(fmt.Errorf("go build: %v\n%s", err, out))
+	}
+	// An empty world: every row is one lookup and not-found, so a million
+	// rows take one request each, through the whole pipeline.
+	wf := filepath.Join(dir, "world.json")
+	must(os.WriteFile(wf, []byte(`{"business": {"business_id": 25, "name": "Bench"}, "tokens": [{"token": "`+token+`", "scopes": ["ADMIN_CUSTOMER_INFO"], "staff_of": [25]}]}`), 0o600))
+	addr := "127.0.0.1:18765"
+	sb := exec.Command(bin, "sandbox", "--listen", addr, "--world", wf)
+	sb.Stdout = io.Discard
+	must(sb.Start())
+	defer func() { _ = sb.Process.Signal(os.Interrupt); _ = sb.Wait() }()
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + addr + "/_sandbox/log"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 500 {
+			fail(fmt.Errorf("sandbox did not start"))
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the listener, bounded
+	}
+	var first float64
+	for _, s := range strings.Split(spec, ",") {
+		var n int
+		fmt.Sscan(s, &n)
+		file := filepath.Join(dir, fmt.Sprintf("rows-%d.csv", n))
+		must(os.WriteFile(file, []byte(csvRows(n)), 0o600))
+		// The sandbox's log would grow with every request: it is in
+		// another process, so it does not count here.
+		en := exec.Command(bin, "enroll", "--api", "http://"+addr, "--business", "25", "--rate", "0", "--workers", "32", "-q",
+			"--out", filepath.Join(dir, fmt.Sprint("out", n)), file)
+		en.Env = append(os.Environ(), "PERKVILLE_TOKEN="+token)
+		var stderr bytes.Buffer
+		en.Stderr = &stderr
+		start := time.Now()
+		if err := en.Run(); err != nil {
+			fail(fmt.Errorf("enroll %d rows: %v\n%s", n, err, stderr.String()))
+		}
+		took := time.Since(start)
+		rss := maxRSS(en)
+		val := exec.Command(bin, "validate", file)
+		val.Stdout = io.Discard
+		must(val.Run())
+		vrss := maxRSS(val)
+		if first == 0 {
+			first = rss
+		}
+		fmt.Printf("| peak RSS of enroll, %d rows (%s, %.0f rows/s) | %.1f MB | %.1f MB (validate, same file) | %.2f | ≤ 64 MB; flat: %.2f× the first size |\n",
+			n, took.Round(time.Second), float64(n)/took.Seconds(), rss, vrss, rss/vrss, rss/first)
+		os.Remove(file)
+	}
+}
+
+func maxRSS(c *exec.Cmd) float64 {
+	ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // KiB on Linux
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}
+
+func must(err error) {
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
