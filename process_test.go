@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 )
 
@@ -178,22 +179,34 @@ func canonical(w *perkvilletest.World) []string {
 // The crash test: runs killed with SIGKILL at seeded moments, then a run to
 // completion, leave the sandbox as one uninterrupted run does, with no
 // member created twice and no half report that looks complete.
+// With --state, the final run also sends nothing for rows the killed runs
+// finished.
 func TestKilledRunsConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes")
 	}
+	t.Run("without state", func(t *testing.T) { killedRunsConverge(t, "") })
+	t.Run("with state", func(t *testing.T) { killedRunsConverge(t, filepath.Join(t.TempDir(), "state.db")) })
+}
+
+func killedRunsConverge(t *testing.T, state string) {
 	bin := binary(t)
 	args := []string{"enroll", "--rate", "0", "--workers", "8", "--business", "25", "--create-missing", "--system-id", "RIVERSIDE_ABC",
 		"--consent-column", "Terms Accepted At", "-q", "samples/members.csv"}
-	run := func(api, out string) *exec.Cmd {
-		cmd := exec.Command(bin, append(args, "--api", api, "--out", out)...)
+	run := func(api, out string, withState bool) *exec.Cmd {
+		a := append(slices.Clone(args), "--api", api, "--out", out)
+		if withState {
+			a = append(a, "--state", state)
+		}
+		cmd := exec.Command(bin, a...)
 		cmd.Env = append(os.Environ(), "PERKVILLE_TOKEN=sandbox-admin-token")
 		return cmd
 	}
+	withState := state != ""
 
-	// The uninterrupted run.
+	// The uninterrupted run, without a state file.
 	clean := startSandbox(t, bin)
-	if err := run(clean, filepath.Join(t.TempDir(), "clean")).Run(); err != nil && !isExit(err, 1) {
+	if err := run(clean, filepath.Join(t.TempDir(), "clean"), false).Run(); err != nil && !isExit(err, 1) {
 		t.Fatal(err)
 	}
 	var want perkvilletest.World
@@ -203,29 +216,49 @@ func TestKilledRunsConverge(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(2026, 11))
 	for k := 0; k < 3; k++ {
 		out := filepath.Join(t.TempDir(), fmt.Sprint("killed", k))
-		cmd := run(api, out)
+		var before []perkvilletest.LogEntry
+		getJSON(t, api+"/_sandbox/log", &before)
+		at := len(before) + 30 + rnd.IntN(120)
+		cmd := run(api, out, withState)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		var before []perkvilletest.LogEntry
-		getJSON(t, api+"/_sandbox/log", &before)
-		at := len(before) + 10 + rnd.IntN(60)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		killed := false
+	poll:
 		for {
+			select {
+			case <-exited:
+				break poll // the run finished before its kill moment
+			default:
+			}
 			var log []perkvilletest.LogEntry
 			getJSON(t, api+"/_sandbox/log", &log)
 			if len(log) >= at {
+				killed = cmd.Process.Signal(syscall.SIGKILL) == nil
+				<-exited
 				break
 			}
 			time.Sleep(2 * time.Millisecond) // polling the sandbox's log for the kill moment
 		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		if !killed {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(out, "report.csv")); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("a killed run left %s/report.csv", out)
 		}
 	}
-	if err := run(api, filepath.Join(t.TempDir(), "final")).Run(); err != nil && !isExit(err, 1) {
+	var before []perkvilletest.LogEntry
+	getJSON(t, api+"/_sandbox/log", &before)
+	final := filepath.Join(t.TempDir(), "final")
+	if err := run(api, final, withState).Run(); err != nil && !isExit(err, 1) {
 		t.Fatal(err)
+	}
+	if withState {
+		var log []perkvilletest.LogEntry
+		getJSON(t, api+"/_sandbox/log", &log)
+		resumedRowsNotRead(t, filepath.Join(final, "report.csv"), log[len(before):])
 	}
 	var got perkvilletest.World
 	getJSON(t, api+"/_sandbox/state", &got)
@@ -236,6 +269,55 @@ func TestKilledRunsConverge(t *testing.T) {
 				t.Fatalf("state differs from an uninterrupted run's at %d:\n got %v\nwant %v", i, g[min(i, len(g)-1)], w[min(i, len(w)-1)])
 			}
 		}
+	}
+}
+
+// resumedRowsNotRead: no request of the final run names a resumed row.
+func resumedRowsNotRead(t *testing.T, reportCSV string, log []perkvilletest.LogEntry) {
+	t.Helper()
+	f, err := os.Open(reportCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, _ := csv.NewReader(f).ReadAll()
+	resumed := 0
+	for _, r := range recs[1:] {
+		if !strings.HasPrefix(r[7], "resumed") {
+			continue
+		}
+		resumed++
+		if r[10] != "0" {
+			t.Errorf("line %s resumed with %s requests", r[0], r[10])
+		}
+		for _, e := range log {
+			if strings.Contains(e.Query, strings.ReplaceAll(r[1], "@", "%40")) {
+				t.Errorf("line %s was finished by a killed run, yet read again", r[0])
+			}
+		}
+	}
+	if resumed == 0 {
+		t.Error("no row was resumed: the kills came too early to prove anything")
+	}
+}
+
+// A second run on a state file another run holds exits 5 at once.
+func TestLockedStateExits5(t *testing.T) {
+	bin := binary(t)
+	state := filepath.Join(t.TempDir(), "state.db")
+	l, err := ledger.Open(state, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(bin, "enroll", "--sandbox", "--state", state, "--out", out, "samples/members.csv")
+	msg, err := cmd.CombinedOutput()
+	if !isExit(err, 5) || !strings.Contains(string(msg), "another pvenroll run holds the state file") {
+		t.Fatalf("exit %v: %s", err, msg)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a locked-out run wrote a report")
 	}
 }
 

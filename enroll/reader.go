@@ -3,7 +3,9 @@ package enroll
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -94,6 +96,17 @@ func (r *Record) Key() string {
 		return "user id " + r.UserID
 	}
 	return ""
+}
+
+// Hash identifies the row's content: a changed row is enrolled afresh by
+// a nightly run with --state.
+func (r *Record) Hash() string {
+	h := sha256.New()
+	for _, f := range []string{r.Email, r.ExternalMemberID, r.UserID, r.FirstName, r.LastName, r.MembershipStatus, r.Consent} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // ReaderOptions configure a Reader.

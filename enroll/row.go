@@ -3,6 +3,7 @@ package enroll
 // This file decides each row's fate. Read it top to bottom: Process is the
 // whole flow, spending as few API calls as the answer allows:
 //
+//	remembered (--state): resumed, or unchanged and still ACTIVE  0 calls
 //	find the connection (user id, else email)                 1 call
 //	none: create the external member (--create-missing)      +1
 //	ACTIVE → already-active; INACTIVE → opted-out
@@ -21,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
@@ -58,6 +60,14 @@ type Enroller struct {
 	agMu    sync.Mutex
 	agKnown bool
 	agIDs   []int64
+
+	// Ledger is the memory of earlier runs (--state); nil without it.
+	Ledger *ledger.Ledger
+	// The business's ACTIVE connections, listed once, the first time an
+	// unchanged row of a joined customer needs confirming.
+	activeOnce sync.Once
+	active     map[int64]bool
+	activeErr  error
 }
 
 // fatalError wraps an API answer that must stop the run.
@@ -77,6 +87,13 @@ func (e *Enroller) Process(ctx context.Context, rec *Record) (r report.Result, f
 	}
 	var attempts atomic.Int64
 	ctx = pv.WithAttemptCounter(ctx, &attempts)
+	var prior *ledger.Entry
+	if e.Ledger != nil {
+		if p, ok := e.Ledger.Prior(rec.Key()); ok {
+			prior = &p
+			r.PriorOutcome, r.PriorSince = report.Outcome(p.Outcome), p.Since
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			r.Outcome, r.Code = report.Failed, "internal_error"
@@ -85,7 +102,10 @@ func (e *Enroller) Process(ctx context.Context, rec *Record) (r report.Result, f
 		}
 		r.Attempts = int(attempts.Load())
 	}()
-	err := e.decide(ctx, rec, &r)
+	done, err := e.remembered(ctx, rec, prior, &r)
+	if err == nil && !done {
+		err = e.decide(ctx, rec, prior, &r)
+	}
 	if err == nil {
 		return r, nil
 	}
@@ -113,8 +133,64 @@ func newResult(rec *Record) report.Result {
 		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw}
 }
 
+// final outcomes are not sent again when their run is resumed.
+var final = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: true, report.NeedsAgreement: true,
+	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true}
+
+// remembered settles a row from the ledger without a call to the API: the
+// final outcome of an interrupted run (resume), or an unchanged row of a
+// customer who was active and whom the ACTIVE listing shows still is.
+func (e *Enroller) remembered(ctx context.Context, rec *Record, prior *ledger.Entry, r *report.Result) (bool, error) {
+	if prior == nil || prior.Hash != rec.Hash() {
+		return false, nil
+	}
+	if e.Ledger.Resumable(prior.Run) && final[report.Outcome(prior.Outcome)] {
+		r.Outcome, r.ConnectionID, r.Resumed = report.Outcome(prior.Outcome), prior.ConnectionID, true
+		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
+		e.restoreMessage(r)
+		return true, nil
+	}
+	if (prior.Outcome != string(report.Joined) && prior.Outcome != string(report.AlreadyActive)) || prior.ConnectionID == 0 {
+		return false, nil
+	}
+	e.activeOnce.Do(func() {
+		// Not charged to this row: the listing serves the whole run.
+		lctx := pv.WithAttemptCounter(ctx, nil)
+		e.active = map[int64]bool{}
+		for conn, err := range e.API.Connections(lctx, e.Business.BusinessID, pv.StatusActive, pv.MaxPageLimit) {
+			if err != nil {
+				e.activeErr = err
+				return
+			}
+			e.active[conn.ConnectionID] = true
+		}
+	})
+	if e.activeErr != nil {
+		if pv.IsFatal(e.activeErr) {
+			return false, e.activeErr
+		}
+		return false, nil // no listing: look the row up as usual
+	}
+	if !e.active[prior.ConnectionID] {
+		return false, nil // no longer ACTIVE: look it up (opted out?)
+	}
+	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
+	r.Detail = fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run)
+	return true, nil
+}
+
+// restoreMessage gives a resumed row its customer-safe copy again.
+func (e *Enroller) restoreMessage(r *report.Result) {
+	switch r.Outcome {
+	case report.NeedsAgreement:
+		r.Code, r.CustomerMessage = pv.CodeAgreementRequired, e.message(pv.MessageAgreementRequired)
+	case report.MembershipInactive:
+		r.Code, r.CustomerMessage = pv.CodeMembershipNotActive, e.message(pv.MessageMembershipNotActive)
+	}
+}
+
 // decide fills r, or returns the error that ended the row.
-func (e *Enroller) decide(ctx context.Context, rec *Record, r *report.Result) error {
+func (e *Enroller) decide(ctx context.Context, rec *Record, prior *ledger.Entry, r *report.Result) error {
 	conn, err := e.find(ctx, rec)
 	if err != nil {
 		return err
@@ -143,6 +219,14 @@ func (e *Enroller) decide(ctx context.Context, rec *Record, r *report.Result) er
 	case pv.StatusInactive:
 		if !e.Policy.RejoinInactive {
 			r.Outcome, r.Detail = report.OptedOut, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)"
+			return nil
+		}
+	default:
+		// The ledger remembers who left: a re-import that reset the
+		// connection must not quietly rejoin them.
+		if prior != nil && prior.Outcome == string(report.OptedOut) && !e.Policy.RejoinInactive {
+			r.Outcome = report.OptedOut
+			r.Detail = fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status)
 			return nil
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
@@ -69,6 +70,8 @@ type Options struct {
 	Grace       time.Duration // DefaultGrace when 0
 	Progress    Progress
 	Log         *slog.Logger
+	// Ledger is the run ledger (--state), begun by the caller; nil without.
+	Ledger *ledger.Ledger
 	// OnHeader is called once the header is accepted, before any API call;
 	// it returns where results go. A header refused is returned by Run as
 	// a *HeaderError and OnHeader is not called.
@@ -91,6 +94,7 @@ type Outcome struct {
 	SHA256   string
 	Start    time.Time
 	End      time.Time
+	Changes  *report.Changes // with a ledger that has a previous run
 }
 
 // Run enrolls every row of the input. It returns an error only when the
@@ -141,12 +145,19 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 		out.Business = biz
 		o.Log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
 	}
-	en := &Enroller{API: api, Business: biz, Policy: o.Policy}
+	en := &Enroller{API: api, Business: biz, Policy: o.Policy, Ledger: o.Ledger}
+	if o.Ledger != nil {
+		o.Ledger.SetBatch(o.Workers)
+		if prev := o.Ledger.Previous(); prev != nil {
+			out.Changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
+		}
+	}
 
 	// Results go to the sink from one goroutine, in whatever order rows end.
 	type item struct {
 		seq int
 		r   report.Result
+		rec *Record
 	}
 	results := make(chan item, o.Workers*2)
 	var sinkErr error
@@ -158,6 +169,14 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 			out.Counts[it.r.Outcome]++
 			out.Rows++
 			o.Progress.Row(it.r.Outcome)
+			if out.Changes != nil {
+				out.Changes.Count(it.r, out.Start)
+			}
+			if sinkErr == nil && o.Ledger != nil && it.rec != nil && remember[it.r.Outcome] {
+				if sinkErr = o.Ledger.Record(it.rec.Key(), entry(it.r, it.rec, out.Start)); sinkErr != nil {
+					st.stop(StopFatal, sinkErr)
+				}
+			}
 			if sinkErr == nil {
 				if sinkErr = sink.Add(it.seq, it.r); sinkErr != nil {
 					st.stop(StopFatal, sinkErr)
@@ -185,24 +204,24 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 		if oc, detail, done := Precheck(rec); done {
 			r := newResult(rec)
 			r.Outcome, r.Detail = oc, detail
-			results <- item{n, r}
+			results <- item{n, r, nil}
 			continue
 		}
 		if s := st.reason(); s != StopNone {
-			results <- item{n, notAttempted(rec, st)}
+			results <- item{n, notAttempted(rec, st), nil}
 			continue
 		}
 		g.Go(func() error {
 			// The stop may have come while this row waited for a worker.
 			if st.reason() != StopNone {
-				results <- item{n, notAttempted(rec, st)}
+				results <- item{n, notAttempted(rec, st), nil}
 				return nil
 			}
 			r, fatal := en.Process(st.reqCtx, rec)
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}
-			results <- item{n, r}
+			results <- item{n, r, rec}
 			return nil
 		})
 	}
@@ -219,6 +238,20 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 		return out, readErr
 	}
 	return out, nil
+}
+
+// remember lists the outcomes the ledger records: those an API answer
+// decided. A failed row is recorded too, so that it is not taken for done.
+var remember = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: true, report.NeedsAgreement: true,
+	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true, report.Failed: true}
+
+// entry is the ledger's record of a row's result.
+func entry(r report.Result, rec *Record, now time.Time) ledger.Entry {
+	since := now
+	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
+		since = r.PriorSince
+	}
+	return ledger.Entry{ConnectionID: r.ConnectionID, Outcome: string(r.Outcome), Hash: rec.Hash(), Since: since, Updated: now}
 }
 
 func notAttempted(rec *Record, st *stopper) report.Result {

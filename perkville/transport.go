@@ -45,7 +45,7 @@ func withNoBlindRetry(ctx context.Context) context.Context {
 }
 
 // WithAttemptCounter makes every HTTP attempt under ctx add one to *n, so a
-// row can say how many requests it cost.
+// row can say how many requests it cost; a nil n counts nothing.
 func WithAttemptCounter(ctx context.Context, n *atomic.Int64) context.Context {
 	return context.WithValue(ctx, keyAttempts, n)
 }

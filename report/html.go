@@ -107,6 +107,16 @@ svg text{font:13px system-ui,sans-serif}
 <tr><th>total</th><th class="n">{{.Rows}}</th><th>every input row, once</th></tr>
 </tbody>
 </table>
+{{- with .Meta.Changes}}
+<h2 id="changes">Since the last run (run {{.SinceRun}})</h2>
+<ul>
+<li>newly joined: {{.NewlyJoined}}</li>
+<li>newly opted out: {{.NewlyOptedOut}}</li>
+<li>still waiting on agreements: {{.StillWaiting}} (the longest for {{.LongestWaitDays}} days)</li>
+<li>resumed from an unfinished run: {{.Resumed}}</li>
+<li>unchanged and still active (no call): {{.Skipped}}</li>
+</ul>
+{{- end}}
 {{- range .Groups}}
 <h2 id="{{.Outcome}}">{{.Outcome}} ({{.Count}})</h2>
 <p>{{.Meaning}}. Follow-up file: <code>followup/{{.Outcome}}.csv</code>.</p>

@@ -2,6 +2,8 @@
 // exactly once, grouped by outcome, with follow-up files for whoever must act.
 package report
 
+import "time"
+
 // Outcome is what became of one data row. The names are frozen: scripts and
 // spreadsheets depend on them (shared/contract.md).
 type Outcome string
@@ -85,6 +87,13 @@ func (o Outcome) Description() string {
 
 // Result is one data row's line of the report.
 type Result struct {
+	// From the run ledger (--state): what the last run found, and whether
+	// this row was settled from memory without a call.
+	PriorOutcome Outcome
+	PriorSince   time.Time
+	Resumed      bool // the outcome of an interrupted run, not sent again
+	Skipped      bool // unchanged since it was active; confirmed by the listing
+
 	Line             int
 	Email            string
 	ExternalMemberID string

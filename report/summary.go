@@ -49,7 +49,39 @@ type Meta struct {
 	Start         time.Time      `json:"start"`
 	End           time.Time      `json:"end"`
 	Stop          string         `json:"stop,omitempty"` // why the run stopped early
+	Changes       *Changes       `json:"changes,omitempty"`
 	ExitCode      int            `json:"exit_code"`
+}
+
+// Changes since the previous run in the same state file (--state).
+type Changes struct {
+	SinceRun        uint64    `json:"since_run"`
+	SinceStart      time.Time `json:"since_start"`
+	NewlyJoined     int       `json:"newly_joined"`
+	NewlyOptedOut   int       `json:"newly_opted_out"`
+	StillWaiting    int       `json:"still_waiting_on_agreements"`
+	LongestWaitDays int       `json:"longest_wait_days"`
+	Resumed         int       `json:"resumed"` // outcomes of an interrupted run, not sent again
+	Skipped         int       `json:"skipped"` // unchanged and still active: no per-row call
+}
+
+// Count adds one result's change.
+func (c *Changes) Count(r Result, now time.Time) {
+	switch {
+	case r.Resumed:
+		c.Resumed++
+	case r.Skipped:
+		c.Skipped++
+	}
+	switch {
+	case r.Outcome == Joined && !r.Resumed:
+		c.NewlyJoined++
+	case r.Outcome == OptedOut && (r.PriorOutcome == Joined || r.PriorOutcome == AlreadyActive):
+		c.NewlyOptedOut++
+	case r.Outcome == NeedsAgreement && r.PriorOutcome == NeedsAgreement:
+		c.StillWaiting++
+		c.LongestWaitDays = max(c.LongestWaitDays, int(now.Sub(r.PriorSince).Hours()/24))
+	}
 }
 
 // Input describes the input file.
@@ -130,6 +162,11 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		}
 	}
 	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
+	if c := meta.Changes; c != nil {
+		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %d days)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, c.LongestWaitDays)
+		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
+	}
 	for _, o := range FollowUp {
 		rows := s.Groups[o]
 		if len(rows) == 0 {

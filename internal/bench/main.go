@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -38,6 +39,11 @@ func main() {
 	fmt.Printf("pvenroll bench — %s, %d cores, %s/%s, %s\n\n", cpuName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Println("| measure | value | baseline (same run) | ratio | goal |")
 	fmt.Println("|---|---:|---:|---:|---|")
+	// Peak RSS first: a child's ru_maxrss starts at the parent's RSS when it
+	// forks, so the parent must still be small.
+	if !strings.Contains(*skip, "rss") {
+		peakRSS(*rssRows)
+	}
 	if !strings.Contains(*skip, "rate") {
 		rateFidelity(*rateRows, *baseRows)
 	}
@@ -46,9 +52,6 @@ func main() {
 	}
 	if !strings.Contains(*skip, "fast") {
 		unthrottled(*fastRows)
-	}
-	if !strings.Contains(*skip, "rss") {
-		peakRSS(*rssRows)
 	}
 }
 
@@ -276,7 +279,7 @@ func peakRSS(spec string) {
 		var n int
 		fmt.Sscan(s, &n)
 		file := filepath.Join(dir, fmt.Sprintf("rows-%d.csv", n))
-		must(os.WriteFile(file, []byte(csvRows(n)), 0o600))
+		writeRows(file, n)
 		// The sandbox's log would grow with every request: it is in
 		// another process, so it does not count here.
 		en := exec.Command(bin, "enroll", "--api", "http://"+addr, "--business", "25", "--rate", "0", "--workers", "32", "-q",
@@ -297,10 +300,38 @@ func peakRSS(spec string) {
 		if first == 0 {
 			first = rss
 		}
-		fmt.Printf("| peak RSS of enroll, %d rows (%s, %.0f rows/s) | %.1f MB | %.1f MB (validate, same file) | %.2f | ≤ 64 MB; flat: %.2f× the first size |\n",
-			n, took.Round(time.Second), float64(n)/took.Seconds(), rss, vrss, rss/vrss, rss/first)
+		fmt.Printf("| peak RSS of enroll, %d rows (%s, %.0f rows/s; floor: the bench's own %.0f MB at fork) | %.1f MB | %.1f MB (validate, same file) | %.2f | ≤ 64 MB; flat: %.2f× the first size |\n",
+			n, took.Round(time.Second), float64(n)/took.Seconds(), selfRSS(), rss, vrss, rss/vrss, rss/first)
 		os.Remove(file)
 	}
+}
+
+func writeRows(path string, n int) {
+	f, err := os.Create(path)
+	must(err)
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("Email,Member ID,First Name,Last Name\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "m%d@example.com,A-%d,Pat,Lee\n", i, i)
+	}
+	must(w.Flush())
+	must(f.Close())
+}
+
+// selfRSS is this process's resident memory now, in MB.
+func selfRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 func maxRSS(c *exec.Cmd) float64 {

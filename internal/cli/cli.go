@@ -124,7 +124,7 @@ Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), &cobra.Command{
+	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newStateCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
@@ -73,6 +74,59 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return nil
+}
+
+func newStateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "state FILE",
+		Short: "Print a --state file's runs and its customers by last outcome",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if _, err := os.Stat(args[0]); err != nil {
+				return usageError{err}
+			}
+			l, err := ledger.Open(args[0], true)
+			if errors.Is(err, ledger.ErrLocked) {
+				return exitError{ExitLocked, err}
+			}
+			if err != nil {
+				return usageError{err}
+			}
+			defer l.Close()
+			runs, err := l.Runs()
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			fmt.Fprintln(out, "runs:")
+			for _, r := range runs {
+				end := "—"
+				if !r.End.IsZero() {
+					end = r.End.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(out, "  %3d  %s  %-20s  %-8s  %s  rows=%d resumed=%d skipped=%d\n", r.ID, r.Start.UTC().Format(time.RFC3339), end, r.Status, r.Input, sum(r.Counts), r.Resumed, r.Skipped)
+			}
+			counts, err := l.Outcomes()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "customers by last outcome:")
+			for _, o := range report.Outcomes {
+				if n := counts[string(o)]; n > 0 {
+					fmt.Fprintf(out, "  %-20s %7d\n", o, n)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func newReportCmd() *cobra.Command {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
@@ -107,7 +108,7 @@ Flags may come before or after FILE.`,
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	f.StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...: the column of a field (email, external_member_id, user_id, first_name, last_name, membership_status)")
 	f.StringVar(&o.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
-	f.StringVar(&o.State, "state", "", "run ledger file (not yet available)")
+	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and only warnings on stderr")
 	f.StringVar(&o.Progress, "progress", "auto", "progress: auto (a bar on a terminal, a line every 30 s otherwise), always or never")
@@ -141,6 +142,7 @@ type prepared struct {
 	input   io.Closer
 	sandbox *perkvilletest.Server
 	total   int64
+	ledger  *ledger.Ledger
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) error {
@@ -154,6 +156,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 	}
 	if p != nil && p.input != nil {
 		defer p.input.Close()
+	}
+	if p != nil && p.ledger != nil {
+		defer p.ledger.Close() // a no-op after Finish
 	}
 	if err != nil {
 		return err
@@ -170,6 +175,12 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		return w, err
 	}
 	log.Info("start", "input", file, "out", p.out, "dry_run", o.DryRun, "rate", o.Rate, "workers", p.run.Workers)
+	if p.ledger != nil {
+		if err := p.ledger.Begin(file, time.Now()); err != nil {
+			return exitError{ExitFailedRows, fmt.Errorf("--state: %w", err)}
+		}
+		p.run.Ledger = p.ledger
+	}
 	res, runErr := enroll.Run(ctx, p.api, p.run)
 	p.run.Progress.Done()
 	if w == nil {
@@ -192,9 +203,27 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 			meta.Stop += ": " + res.StopErr.Error()
 		}
 	}
+	meta.Changes = res.Changes
 	if runErr != nil && w != nil && res.Rows == 0 {
 		w.Abort()
 		return runErr
+	}
+	if p.ledger != nil {
+		status := ledger.RunFinished
+		if res.Stop != enroll.StopNone || runErr != nil {
+			status = ledger.RunStopped
+		}
+		counts := map[string]int{}
+		for o, n := range res.Counts {
+			counts[string(o)] = n
+		}
+		var resumed, skipped int
+		if res.Changes != nil {
+			resumed, skipped = res.Changes.Resumed, res.Changes.Skipped
+		}
+		if err := p.ledger.Finish(res.End, res.SHA256, status, counts, resumed, skipped); err != nil {
+			return exitError{ExitFailedRows, fmt.Errorf("--state: %w", err)}
+		}
 	}
 	if err := w.Close(meta); err != nil {
 		return exitError{ExitFailedRows, fmt.Errorf("writing the report in %s: %w", p.out, err)}
@@ -239,9 +268,6 @@ func enrollExitCode(res *enroll.Outcome, runErr error) int {
 
 func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, error) {
 	p := &prepared{}
-	if o.State != "" {
-		return p, usagef("--state is not available in this version: it is planned (run ledger, resume, nightly skips)")
-	}
 	if o.CreateMissing && strings.TrimSpace(o.SystemID) == "" {
 		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE)")
 	}
@@ -329,6 +355,16 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 		if o.Progress == "always" || (o.Progress == "auto" && !o.Quiet && isTerminal(c.ErrOrStderr())) {
 			p.total = countLines(file)
 		}
+	}
+	if o.State != "" {
+		l, err := ledger.Open(o.State, o.DryRun)
+		if errors.Is(err, ledger.ErrLocked) {
+			return p, exitError{ExitLocked, err}
+		}
+		if err != nil {
+			return p, usageError{err}
+		}
+		p.ledger = l
 	}
 	p.out = o.Out
 	if p.out == "" {

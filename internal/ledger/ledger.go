@@ -1,0 +1,330 @@
+// Package ledger is the run ledger behind --state: per customer, what the
+// last run found (connection, outcome, a hash of the row); per run, when it
+// ran on what input with what counts. It lets a run resume after a crash,
+// lets a nightly run skip rows that have not changed, and remembers who
+// opted out. It is a bbolt file: crash-safe transactions and a file lock, so
+// one run at a time.
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketCustomers = []byte("customers")
+	bucketRuns      = []byte("runs")
+)
+
+// ErrLocked: another run holds the state file.
+var ErrLocked = errors.New("another pvenroll run holds the state file")
+
+// Run statuses.
+const (
+	RunRunning  = "running" // or killed: a run that never finished
+	RunFinished = "finished"
+	RunStopped  = "stopped" // interrupted, --max-duration or a fatal answer, with its report written
+)
+
+// Entry is what the ledger knows of one customer.
+type Entry struct {
+	ConnectionID int64     `json:"connection_id,omitempty"`
+	Outcome      string    `json:"outcome"`
+	Run          uint64    `json:"run"`
+	Hash         string    `json:"hash"`
+	Since        time.Time `json:"since"`   // when this outcome was first seen
+	Updated      time.Time `json:"updated"` // the run that last saw the row
+}
+
+// Run is one run's record.
+type Run struct {
+	ID      uint64         `json:"id"`
+	Input   string         `json:"input"`
+	SHA256  string         `json:"sha256,omitempty"`
+	Start   time.Time      `json:"start"`
+	End     time.Time      `json:"end,omitzero"`
+	Status  string         `json:"status"`
+	Counts  map[string]int `json:"counts,omitempty"`
+	Resumed int            `json:"resumed,omitempty"`
+	Skipped int            `json:"skipped,omitempty"`
+}
+
+// Ledger is an open state file. Record is safe for concurrent use.
+type Ledger struct {
+	db       *bolt.DB
+	readOnly bool
+	run      Run
+	previous *Run // the run before this one, if any
+	// lastFinished is the id of the newest run that finished: every run
+	// after it stopped before its end, and their final rows are resumed.
+	lastFinished uint64
+
+	mu      sync.Mutex
+	pending map[string]Entry
+	err     error
+	flushAt int
+}
+
+// lockWait is how long Open waits for another run's lock: not at all, in
+// effect, so a second cron job exits at once instead of piling up.
+const lockWait = 200 * time.Millisecond
+
+// flushEvery rows are written in one transaction: a crash loses at most
+// these (they are then checked again, never blindly re-sent).
+const flushEvery = 64
+
+// Open opens (creating) a state file for a run; readOnly for a dry run,
+// which never writes it. A missing file opened read-only is an empty ledger.
+func Open(path string, readOnly bool) (*Ledger, error) {
+	if readOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return &Ledger{readOnly: true, pending: map[string]Entry{}}, nil
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, ReadOnly: readOnly})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("--state %s: %w; nothing was done", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--state %s: %w", path, err)
+	}
+	l := &Ledger{db: db, readOnly: readOnly, pending: map[string]Entry{}, flushAt: flushEvery}
+	if !readOnly {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketCustomers, bucketRuns} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("--state %s: %w", path, err)
+		}
+	}
+	runs, err := l.Runs()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(runs) > 0 {
+		l.previous = &runs[len(runs)-1]
+	}
+	for _, r := range runs {
+		if r.Status == RunFinished {
+			l.lastFinished = r.ID
+		}
+	}
+	return l, nil
+}
+
+// SetBatch sets how many records are written in one transaction. A run
+// sets it to its workers, so that a crash loses no more rows than were in
+// flight.
+func (l *Ledger) SetBatch(n int) {
+	l.mu.Lock()
+	l.flushAt = max(1, n)
+	l.mu.Unlock()
+}
+
+// Begin records the start of this run.
+func (l *Ledger) Begin(input string, start time.Time) error {
+	l.run = Run{Input: input, Start: start, Status: RunRunning}
+	if l.readOnly {
+		return nil
+	}
+	return l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns)
+		id, _ := b.NextSequence()
+		l.run.ID = id
+		return putJSON(b, runKey(id), l.run)
+	})
+}
+
+// RunID is this run's id (0 in a dry run).
+func (l *Ledger) RunID() uint64 { return l.run.ID }
+
+// Previous is the run before this one.
+func (l *Ledger) Previous() *Run { return l.previous }
+
+// Resumable reports whether a record of run id comes from a run that did
+// not finish (killed, interrupted, stopped) since the last one that did: its
+// final outcomes stand, and are not sent again.
+func (l *Ledger) Resumable(id uint64) bool {
+	return id > l.lastFinished && (l.run.ID == 0 || id < l.run.ID)
+}
+
+// Prior is what the ledger knew of a customer before this run.
+func (l *Ledger) Prior(key string) (Entry, bool) {
+	if l.db == nil {
+		return Entry{}, false
+	}
+	var e Entry
+	found := false
+	_ = l.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCustomers)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(key)); v != nil && json.Unmarshal(v, &e) == nil {
+			found = true
+		}
+		return nil
+	})
+	return e, found
+}
+
+// Record notes a customer's outcome in this run; writes are batched.
+func (l *Ledger) Record(key string, e Entry) error {
+	if l.readOnly {
+		return nil
+	}
+	e.Run = l.run.ID
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return l.err
+	}
+	l.pending[key] = e
+	if len(l.pending) >= l.flushAt {
+		l.err = l.flushLocked()
+	}
+	return l.err
+}
+
+// Flush writes the batched records.
+func (l *Ledger) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = l.flushLocked()
+	}
+	return l.err
+}
+
+func (l *Ledger) flushLocked() error {
+	if len(l.pending) == 0 || l.readOnly {
+		return nil
+	}
+	keys := make([]string, 0, len(l.pending))
+	for k := range l.pending {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // sequential inserts keep bbolt's pages dense
+	err := l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCustomers)
+		for _, k := range keys {
+			if err := putJSON(b, []byte(k), l.pending[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing the state file: %w", err)
+	}
+	clear(l.pending)
+	return nil
+}
+
+// Finish records the end of this run and closes the file.
+func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[string]int, resumed, skipped int) error {
+	if l.db == nil {
+		return nil
+	}
+	defer l.db.Close()
+	if l.readOnly {
+		return nil
+	}
+	if err := l.Flush(); err != nil {
+		return err
+	}
+	l.run.End, l.run.SHA256, l.run.Status, l.run.Counts = end, sha, status, counts
+	l.run.Resumed, l.run.Skipped = resumed, skipped
+	return l.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketRuns), runKey(l.run.ID), l.run)
+	})
+}
+
+// Close releases the file without finishing the run (it stays "running",
+// so the next run resumes it).
+func (l *Ledger) Close() error {
+	if l.db == nil {
+		return nil
+	}
+	if !l.readOnly {
+		_ = l.Flush()
+	}
+	return l.db.Close()
+}
+
+// Runs lists the runs, oldest first.
+func (l *Ledger) Runs() ([]Run, error) {
+	var runs []Run
+	if l.db == nil {
+		return nil, nil
+	}
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var r Run
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			runs = append(runs, r)
+			return nil
+		})
+	})
+	return runs, err
+}
+
+// Outcomes counts customers by their last outcome.
+func (l *Ledger) Outcomes() (map[string]int, error) {
+	counts := map[string]int{}
+	if l.db == nil {
+		return counts, nil
+	}
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCustomers)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			counts[e.Outcome]++
+			return nil
+		})
+	})
+	return counts, err
+}
+
+func runKey(id uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], id)
+	return k[:]
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	return b.Put(key, bytes.TrimSpace(buf.Bytes()))
+}

@@ -1,0 +1,88 @@
+package ledger
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestOneRunAtATime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	l, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := Open(path, false); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: %v", err)
+	}
+	if _, err := Open(path, true); !errors.Is(err, ErrLocked) {
+		t.Fatalf("a reader while a run writes: %v", err)
+	}
+}
+
+func TestRecordsSurviveAndRunsResume(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	now := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
+
+	// Run 1 finishes.
+	l, _ := Open(path, false)
+	must(t, l.Begin("a.csv", now))
+	must(t, l.Record("email a@x.co", Entry{Outcome: "joined", ConnectionID: 1, Hash: "h1"}))
+	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[string]int{"joined": 1}, 0, 0))
+
+	// Run 2 is killed: Close without Finish, after more than one batch.
+	l, _ = Open(path, false)
+	must(t, l.Begin("a.csv", now.Add(time.Hour)))
+	for i := 0; i < flushEvery+3; i++ {
+		must(t, l.Record("email b"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@x.co", Entry{Outcome: "needs-agreement", Hash: "h"}))
+	}
+	if l.Resumable(1) || l.Resumable(2) {
+		t.Fatal("a finished run, or the current one, is not resumable")
+	}
+	must(t, l.Close())
+
+	// Run 3 sees run 2 unfinished and resumable, run 1 not.
+	l, _ = Open(path, false)
+	must(t, l.Begin("a.csv", now.Add(2*time.Hour)))
+	if !l.Resumable(2) || l.Resumable(1) || l.Resumable(3) {
+		t.Fatalf("resumable: run1 %v run2 %v run3 %v", l.Resumable(1), l.Resumable(2), l.Resumable(3))
+	}
+	if e, ok := l.Prior("email a@x.co"); !ok || e.Outcome != "joined" || e.Run != 1 || e.ConnectionID != 1 {
+		t.Fatalf("prior %+v %v", e, ok)
+	}
+	counts, _ := l.Outcomes()
+	if counts["needs-agreement"] != flushEvery+3 {
+		t.Fatalf("records of the killed run: %v", counts)
+	}
+	runs, _ := l.Runs()
+	if len(runs) != 3 || runs[1].Status != RunRunning || runs[0].Status != RunFinished {
+		t.Fatalf("runs %+v", runs)
+	}
+	must(t, l.Close())
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	l, err := Open(path, true) // missing: an empty ledger, no file made
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, l.Begin("a.csv", time.Now()))
+	must(t, l.Record("email a@x.co", Entry{Outcome: "joined"}))
+	must(t, l.Finish(time.Now(), "", RunFinished, nil, 0, 0))
+	if _, err := Open(path, true); err != nil {
+		t.Fatal(err)
+	}
+	if matches, _ := filepath.Glob(path); len(matches) != 0 {
+		t.Fatal("a dry run created the state file")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
