@@ -26,11 +26,12 @@ const (
 	FieldFirstName        = "first_name"
 	FieldLastName         = "last_name"
 	FieldMembershipStatus = "membership_status"
+	FieldMembershipType   = "membership_type"
 	fieldConsent          = "consent" // the --consent-column, by whatever name
 )
 
 // MappableFields are the fields --map may name.
-var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus}
+var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus, FieldMembershipType}
 
 // aliases are the header names each field is known by, normalised.
 var aliases = map[string][]string{
@@ -40,6 +41,7 @@ var aliases = map[string][]string{
 	FieldFirstName:        {"first name", "given name", "firstname"},
 	FieldLastName:         {"last name", "surname", "family name", "lastname"},
 	FieldMembershipStatus: {"membership status", "member status", "status"},
+	FieldMembershipType:   {"membership type", "plan", "membership"},
 }
 
 // normHeader folds case and drops spaces, '-' and '_'.
@@ -63,6 +65,7 @@ type csvRow struct {
 	FirstName        string `csv:"first_name"`
 	LastName         string `csv:"last_name"`
 	MembershipStatus string `csv:"membership_status"`
+	MembershipType   string `csv:"membership_type"`
 	Consent          string `csv:"consent"`
 }
 
@@ -75,6 +78,7 @@ type Record struct {
 	FirstName        string
 	LastName         string
 	MembershipStatus string
+	MembershipType   string
 	Consent          string   // raw consent cell, when --consent-column is set
 	Raw              []string // the row's cells as read, for follow-up files
 	// Invalid says why the row cannot be used (empty: usable).
@@ -102,7 +106,7 @@ func (r *Record) Key() string {
 // a nightly run with --state.
 func (r *Record) Hash() string {
 	h := sha256.New()
-	for _, f := range []string{r.Email, r.ExternalMemberID, r.UserID, r.FirstName, r.LastName, r.MembershipStatus, r.Consent} {
+	for _, f := range []string{r.Email, r.ExternalMemberID, r.UserID, r.FirstName, r.LastName, r.MembershipStatus, r.MembershipType, r.Consent} {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
 	}
@@ -115,6 +119,7 @@ type ReaderOptions struct {
 	Delimiter     rune              // 0: guessed from the header line
 	Map           map[string]string // field -> column name, from --map
 	ConsentColumn string
+	Preset        *Preset // the export's shape; nil: generic
 }
 
 // HeaderError refuses a file before any API call.
@@ -149,6 +154,10 @@ type Reader struct {
 	Header  []string       // the file's header as written
 	Columns map[string]int // field -> column index used
 	Comma   rune
+
+	colField []string // the field each column holds ("" for others)
+	rule     func([]string) string
+	ruleIdx  []int
 
 	seen  map[uint64]uint32 // customer key hash -> first line
 	seed  maphash.Seed
@@ -194,6 +203,18 @@ func NewReader(r io.Reader, o ReaderOptions) (*Reader, error) {
 		return nil, herr
 	}
 	rd.Columns = cols
+	rd.colField = make([]string, rd.width)
+	for f, i := range cols {
+		rd.colField[i] = f
+	}
+	if p := o.Preset; p != nil && p.Rule != nil {
+		idx, herr := p.ruleColumns(rd.Header)
+		if herr != nil {
+			herr.Name = o.Name
+			return nil, herr
+		}
+		rd.rule, rd.ruleIdx = p.Rule, idx
+	}
 	if err := um.RenormalizeHeaders(func([]string) []string { return canon }); err != nil {
 		return nil, fmt.Errorf("%s: line 1: %w", o.Name, err)
 	}
@@ -256,10 +277,17 @@ func mapHeader(header []string, o ReaderOptions) ([]string, map[string]int, *Hea
 		if _, done := cols[f]; done {
 			continue
 		}
+		if f == FieldMembershipStatus && o.Preset != nil && o.Preset.Rule != nil {
+			continue // the preset's rule derives it from its own columns
+		}
 		// Two columns that both go by a name of the field are ambiguous:
 		// refuse rather than guess which one holds it.
 		var found []int
-		for _, a := range aliases[f] {
+		names := aliases[f]
+		if o.Preset != nil {
+			names = append(slices.Clone(o.Preset.Aliases[f]), names...)
+		}
+		for _, a := range names {
 			idx := byNorm[normHeader(a)]
 			if len(idx) == 0 || canon[idx[0]][0] != 0 {
 				continue
@@ -350,17 +378,12 @@ func (rd *Reader) Next() (*Record, error) {
 		FirstName:        strings.TrimSpace(row.FirstName),
 		LastName:         strings.TrimSpace(row.LastName),
 		MembershipStatus: strings.TrimSpace(row.MembershipStatus),
+		MembershipType:   strings.TrimSpace(row.MembershipType),
 		Consent:          strings.TrimSpace(row.Consent),
 	}
 	rec.Raw = make([]string, rd.width)
 	for i := range rec.Raw {
-		field := ""
-		for f, c := range rd.Columns {
-			if c == i {
-				field = f
-			}
-		}
-		switch field {
+		switch rd.colField[i] {
 		case FieldEmail:
 			rec.Raw[i] = row.Email
 		case FieldExternalMemberID:
@@ -373,11 +396,20 @@ func (rd *Reader) Next() (*Record, error) {
 			rec.Raw[i] = row.LastName
 		case FieldMembershipStatus:
 			rec.Raw[i] = row.MembershipStatus
+		case FieldMembershipType:
+			rec.Raw[i] = row.MembershipType
 		case fieldConsent:
 			rec.Raw[i] = row.Consent
 		default:
 			rec.Raw[i] = unmatched["\x00col"+strconv.Itoa(i)]
 		}
+	}
+	if rd.rule != nil {
+		cells := make([]string, len(rd.ruleIdx))
+		for k, i := range rd.ruleIdx {
+			cells[k] = rec.Raw[i]
+		}
+		rec.MembershipStatus = rd.rule(cells)
 	}
 	rd.check(rec)
 	return rec, nil

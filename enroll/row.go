@@ -269,6 +269,7 @@ func (e *Enroller) create(ctx context.Context, rec *Record, r *report.Result) (*
 	if s, ok := MembershipStatus(rec.MembershipStatus); ok {
 		in.MembershipStatus = s
 	}
+	in.MembershipType = rec.MembershipType
 	for try := 0; ; try++ {
 		m, created, err := e.API.CreateExternalMember(ctx, in)
 		if err == nil {

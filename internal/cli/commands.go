@@ -150,6 +150,7 @@ func newReportCmd() *cobra.Command {
 
 // validateOptions are the validate command's flags.
 type validateOptions struct {
+	Preset        string
 	Map           []string
 	Delimiter     string
 	ConsentColumn string
@@ -165,6 +166,7 @@ func newValidateCmd() *cobra.Command {
 			return runValidate(c, o, args[0])
 		},
 	}
+	c.Flags().StringVar(&o.Preset, "preset", "generic", "export shape: abc-ignite, csi-spectrum or generic")
 	c.Flags().StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...")
 	c.Flags().StringVar(&o.Delimiter, "delimiter", "", `, ; \t or | (default: guessed)`)
 	c.Flags().StringVar(&o.ConsentColumn, "consent-column", "", "column holding the consent time")
@@ -194,18 +196,25 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		defer f.Close()
 		in, name = f, file
 	}
-	rd, err := enroll.NewReader(in, enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn})
+	preset, err := enroll.LookupPreset(o.Preset)
+	if err != nil {
+		return usageError{err}
+	}
+	rd, err := enroll.NewReader(in, enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn, Preset: preset})
 	if err != nil {
 		return err
 	}
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "%s: delimiter %q\ncolumns used:\n", name, rd.Comma)
+	fmt.Fprintf(out, "%s: delimiter %q, preset %s\ncolumns used:\n", name, rd.Comma, preset.Name)
+	if preset.Rule != nil {
+		fmt.Fprintf(out, "  %-19s from %s (the %s rule)\n", "membership_status", presetRuleColumns(preset), preset.Name)
+	}
 	for _, f := range append(enroll.MappableFields, "consent") {
 		if i, ok := rd.Columns[f]; ok {
 			fmt.Fprintf(out, "  %-19s column %d %q\n", f, i+1, rd.Header[i])
 		}
 	}
-	var usable, invalid, dup int
+	var usable, invalid, dup, active, inactive int
 	var problems []string
 	for {
 		rec, err := rd.Next()
@@ -219,6 +228,12 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		switch {
 		case !bad:
 			usable++
+			switch s, _ := enroll.MembershipStatus(rec.MembershipStatus); s {
+			case "ACTIVE":
+				active++
+			case "INACTIVE":
+				inactive++
+			}
 		case o == report.Invalid:
 			invalid++
 		default:
@@ -229,6 +244,9 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		}
 	}
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
+	if active+inactive > 0 {
+		fmt.Fprintf(out, "membership: %d active, %d inactive\n", active, inactive)
+	}
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "first problems:")
 		fmt.Fprintln(out, strings.Join(problems, "\n"))
@@ -237,6 +255,14 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		return exitError{ExitUsage, fmt.Errorf("%s: no usable row", name)}
 	}
 	return nil
+}
+
+func presetRuleColumns(p *enroll.Preset) string {
+	var names []string
+	for _, n := range p.RuleColumns {
+		names = append(names, n[len(n)-1])
+	}
+	return strings.Join(names, " and ")
 }
 
 // checkOptions are the check command's flags.

@@ -51,6 +51,7 @@ type enrollOptions struct {
 	Progress       string
 	Grace          time.Duration
 	BackoffBase    time.Duration
+	Preset         string
 }
 
 func newEnrollCmd() *cobra.Command {
@@ -107,6 +108,7 @@ Flags may come before or after FILE.`,
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	f.StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...: the column of a field (email, external_member_id, user_id, first_name, last_name, membership_status)")
+	f.StringVar(&o.Preset, "preset", "generic", "export shape: abc-ignite, csi-spectrum or generic (column names, membership rule, system id)")
 	f.StringVar(&o.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
@@ -268,8 +270,15 @@ func enrollExitCode(res *enroll.Outcome, runErr error) int {
 
 func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, error) {
 	p := &prepared{}
+	preset, err := enroll.LookupPreset(o.Preset)
+	if err != nil {
+		return p, usageError{err}
+	}
+	if o.SystemID == "" {
+		o.SystemID = preset.SystemID
+	}
 	if o.CreateMissing && strings.TrimSpace(o.SystemID) == "" {
-		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE)")
+		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
 	if o.Rate < 0 || o.Workers < 0 || o.Retries < 0 {
 		return p, usagef("--rate, --workers and --retries must not be negative")
@@ -371,7 +380,7 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 		p.out = "pvenroll-report-" + time.Now().Format("20060102-150405")
 	}
 	p.run = enroll.Options{Input: in, InputName: name,
-		Reader:     enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn},
+		Reader:     enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn, Preset: preset},
 		BusinessID: biz, Workers: workers, MaxDuration: o.MaxDuration, Grace: o.Grace,
 		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive}}
 	return p, nil
