@@ -359,3 +359,20 @@ func TestFaultMatrix(t *testing.T) {
 		})
 	}
 }
+
+// panicWire makes every request panic, as a bug in a row's path would.
+type panicWire struct{}
+
+func (panicWire) RoundTrip(*http.Request) (*http.Response, error) { panic("boom") }
+
+func TestPanicInARowIsThatRowsFailure(t *testing.T) {
+	api, err := pv.New(pv.Options{BaseURL: "http://127.0.0.1:1", Token: adminToken, Wire: panicWire{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := &enroll.Enroller{API: api, Business: &pv.Business{BusinessID: 25}}
+	r, fatal := en.Process(context.Background(), &enroll.Record{Line: 2, Email: "a@x.co"})
+	if fatal != nil || r.Outcome != report.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
+		t.Fatalf("%+v %v", r, fatal)
+	}
+}
