@@ -65,7 +65,7 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	var groups []htmlGroup
 	for _, o := range FollowUp {
 		if rows := s.Groups[o]; len(rows) > 0 {
-			groups = append(groups, htmlGroup{Outcome: o, Count: s.Counts[o], Rows: rows, More: s.Counts[o] - len(rows), Meaning: o.Description()})
+			groups = append(groups, htmlGroup{Outcome: o, Count: s.Counts[o], Rows: rows, More: s.Counts[o] - len(rows), Meaning: capitalise(o.Description())})
 		}
 	}
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
