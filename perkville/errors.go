@@ -168,6 +168,12 @@ var codeRE = regexp.MustCompile(`\bpv_[a-z0-9_]+`)
 // anywhere in the body is added, so an unexpected shape still yields its
 // codes. Unknown codes are kept verbatim.
 func ParseErrorBody(body []byte) (errorType string, codes []string) {
+	errorType, codes, _ = parseErrorBody(body)
+	return errorType, codes
+}
+
+// parseErrorBody is ParseErrorBody plus the first message, for operators.
+func parseErrorBody(body []byte) (errorType string, codes []string, message string) {
 	add := func(c string) {
 		if c != "" && !slices.Contains(codes, c) {
 			codes = append(codes, c)
@@ -184,13 +190,16 @@ func ParseErrorBody(body []byte) (errorType string, codes []string) {
 		for _, k := range keys {
 			for _, d := range eb.Errors[k] {
 				add(d.Code)
+				if message == "" {
+					message = truncate(d.Message, 200)
+				}
 			}
 		}
 	}
 	for _, m := range codeRE.FindAll(body, -1) {
 		add(string(m))
 	}
-	return errorType, codes
+	return errorType, codes, message
 }
 
 // ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
@@ -220,22 +229,7 @@ func newError(method, path string, resp *http.Response, body []byte, now time.Ti
 	trimmed := strings.TrimSpace(string(body[:min(len(body), 64)]))
 	e.HTML = strings.Contains(ct, "text/html") || strings.HasPrefix(strings.ToLower(trimmed), "<!doctype html") || strings.HasPrefix(strings.ToLower(trimmed), "<html")
 	if !e.HTML {
-		e.ErrorType, e.Codes = ParseErrorBody(body)
-		var eb ErrorBody
-		if json.Unmarshal(body, &eb) == nil {
-			keys := make([]string, 0, len(eb.Errors))
-			for k := range eb.Errors {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				for _, d := range eb.Errors[k] {
-					if e.Message == "" && d.Message != "" {
-						e.Message = truncate(d.Message, 200)
-					}
-				}
-			}
-		}
+		e.ErrorType, e.Codes, e.Message = parseErrorBody(body)
 	}
 	e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Body = truncate(string(body), maxBodyInError)

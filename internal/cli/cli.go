@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pvenroll/pvenroll/enroll"
 	pv "github.com/pvenroll/pvenroll/perkville"
@@ -212,6 +213,49 @@ func adminToken(w *perkvilletest.World) string {
 		}
 	}
 	return w.Tokens[0].Token
+}
+
+// readerFlags are the flags that say how to read an export, shared by
+// enroll and validate.
+type readerFlags struct {
+	Preset        string
+	Map           []string
+	Delimiter     string
+	ConsentColumn string
+}
+
+func (r *readerFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&r.Preset, "preset", "generic", "export shape: "+strings.Join(enroll.PresetNames(), ", ")+" (column names, membership rule, system id)")
+	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(enroll.MappableFields, ", ")+")")
+	f.StringVar(&r.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
+	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
+}
+
+// options checks the flags and names the input for messages.
+func (r *readerFlags) options(name string) (enroll.ReaderOptions, error) {
+	o := enroll.ReaderOptions{Name: name, ConsentColumn: r.ConsentColumn, Map: map[string]string{}}
+	for _, m := range r.Map {
+		field, col, ok := strings.Cut(m, "=")
+		if !ok || strings.TrimSpace(col) == "" {
+			return o, usagef("--map %q: write FIELD=COLUMN, e.g. --map email=\"E-mail Address\"", m)
+		}
+		o.Map[strings.TrimSpace(field)] = strings.TrimSpace(col)
+	}
+	switch r.Delimiter {
+	case "":
+	case ",", ";", "|":
+		o.Delimiter = rune(r.Delimiter[0])
+	case `\t`, "\t", "tab":
+		o.Delimiter = '\t'
+	default:
+		return o, usagef(`--delimiter %q: one of , ; \t |`, r.Delimiter)
+	}
+	p, err := enroll.LookupPreset(r.Preset)
+	if err != nil {
+		return o, usageError{err}
+	}
+	o.Preset = p
+	return o, nil
 }
 
 func parseBusiness(s string) (int64, error) {

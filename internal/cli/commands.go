@@ -150,10 +150,7 @@ func newReportCmd() *cobra.Command {
 
 // validateOptions are the validate command's flags.
 type validateOptions struct {
-	Preset        string
-	Map           []string
-	Delimiter     string
-	ConsentColumn string
+	Reader readerFlags
 }
 
 func newValidateCmd() *cobra.Command {
@@ -166,26 +163,11 @@ func newValidateCmd() *cobra.Command {
 			return runValidate(c, o, args[0])
 		},
 	}
-	c.Flags().StringVar(&o.Preset, "preset", "generic", "export shape: abc-ignite, csi-spectrum or generic")
-	c.Flags().StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...")
-	c.Flags().StringVar(&o.Delimiter, "delimiter", "", `, ; \t or | (default: guessed)`)
-	c.Flags().StringVar(&o.ConsentColumn, "consent-column", "", "column holding the consent time")
+	o.Reader.add(c.Flags())
 	return c
 }
 
 func runValidate(c *cobra.Command, o validateOptions, file string) error {
-	mapping := map[string]string{}
-	for _, m := range o.Map {
-		field, col, ok := strings.Cut(m, "=")
-		if !ok {
-			return usagef("--map %q: write FIELD=COLUMN", m)
-		}
-		mapping[strings.TrimSpace(field)] = strings.TrimSpace(col)
-	}
-	delim, err := parseDelimiter(o.Delimiter)
-	if err != nil {
-		return err
-	}
 	var in io.Reader = c.InOrStdin()
 	name := "standard input"
 	if file != "-" {
@@ -196,11 +178,12 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		defer f.Close()
 		in, name = f, file
 	}
-	preset, err := enroll.LookupPreset(o.Preset)
+	ro, err := o.Reader.options(name)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	rd, err := enroll.NewReader(in, enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn, Preset: preset})
+	preset := ro.Preset
+	rd, err := enroll.NewReader(in, ro)
 	if err != nil {
 		return err
 	}

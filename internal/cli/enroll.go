@@ -35,7 +35,6 @@ type enrollOptions struct {
 	DryRun         bool
 	CreateMissing  bool
 	SystemID       string
-	ConsentColumn  string
 	RejoinInactive bool
 	Rate           float64
 	Workers        int
@@ -43,15 +42,13 @@ type enrollOptions struct {
 	Timeout        time.Duration
 	MaxDuration    time.Duration
 	Out            string
-	Map            []string
-	Delimiter      string
+	Reader         readerFlags
 	State          string
 	LogFormat      string
 	Quiet          bool
 	Progress       string
 	Grace          time.Duration
 	BackoffBase    time.Duration
-	Preset         string
 }
 
 func newEnrollCmd() *cobra.Command {
@@ -99,7 +96,6 @@ Flags may come before or after FILE.`,
 	f.BoolVar(&o.DryRun, "dry-run", false, "reads only: never send a write; report what would happen")
 	f.BoolVar(&o.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
 	f.StringVar(&o.SystemID, "system-id", "", "external_system_id used by --create-missing")
-	f.StringVar(&o.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
 	f.BoolVar(&o.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
 	f.Float64Var(&o.Rate, "rate", 10, "API requests per second, all workers together")
 	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy)")
@@ -107,9 +103,7 @@ Flags may come before or after FILE.`,
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit of one request")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
-	f.StringSliceVar(&o.Map, "map", nil, "FIELD=COLUMN,...: the column of a field (email, external_member_id, user_id, first_name, last_name, membership_status)")
-	f.StringVar(&o.Preset, "preset", "generic", "export shape: abc-ignite, csi-spectrum or generic (column names, membership rule, system id)")
-	f.StringVar(&o.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
+	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and only warnings on stderr")
@@ -270,12 +264,12 @@ func enrollExitCode(res *enroll.Outcome, runErr error) int {
 
 func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, error) {
 	p := &prepared{}
-	preset, err := enroll.LookupPreset(o.Preset)
+	readOpts, err := o.Reader.options(file)
 	if err != nil {
-		return p, usageError{err}
+		return p, err
 	}
 	if o.SystemID == "" {
-		o.SystemID = preset.SystemID
+		o.SystemID = readOpts.Preset.SystemID
 	}
 	if o.CreateMissing && strings.TrimSpace(o.SystemID) == "" {
 		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
@@ -285,18 +279,6 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 	}
 	if o.Progress != "auto" && o.Progress != "always" && o.Progress != "never" {
 		return p, usagef("--progress %q: auto, always or never", o.Progress)
-	}
-	mapping := map[string]string{}
-	for _, m := range o.Map {
-		field, col, ok := strings.Cut(m, "=")
-		if !ok || strings.TrimSpace(col) == "" {
-			return p, usagef("--map %q: write FIELD=COLUMN, e.g. --map email=\"E-mail Address\"", m)
-		}
-		mapping[strings.TrimSpace(field)] = strings.TrimSpace(col)
-	}
-	delim, err := parseDelimiter(o.Delimiter)
-	if err != nil {
-		return p, err
 	}
 	var token string
 	if o.Sandbox {
@@ -379,23 +361,12 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 	if p.out == "" {
 		p.out = "pvenroll-report-" + time.Now().Format("20060102-150405")
 	}
+	readOpts.Name = name
 	p.run = enroll.Options{Input: in, InputName: name,
-		Reader:     enroll.ReaderOptions{Name: name, Delimiter: delim, Map: mapping, ConsentColumn: o.ConsentColumn, Preset: preset},
+		Reader:     readOpts,
 		BusinessID: biz, Workers: workers, MaxDuration: o.MaxDuration, Grace: o.Grace,
 		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive}}
 	return p, nil
-}
-
-func parseDelimiter(s string) (rune, error) {
-	switch s {
-	case "":
-		return 0, nil
-	case ",", ";", "|":
-		return rune(s[0]), nil
-	case `\t`, "\t", "tab":
-		return '\t', nil
-	}
-	return 0, usagef(`--delimiter %q: one of , ; \t |`, s)
 }
 
 func isTerminal(w io.Writer) bool {
