@@ -376,3 +376,12 @@ func TestPanicInARowIsThatRowsFailure(t *testing.T) {
 		t.Fatalf("%+v %v", r, fatal)
 	}
 }
+
+func TestRejoinInactiveReactivates(t *testing.T) {
+	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	defer s.Close()
+	got, _, _ := run(t, s, runCase{csv: "email\nleft@x.co\nactive@x.co\n", policy: enroll.Policy{RejoinInactive: true}})
+	if got[0].Outcome != report.Joined || got[1].Outcome != report.AlreadyActive {
+		t.Fatalf("%s %s", got[0].Outcome, got[1].Outcome)
+	}
+}

@@ -474,3 +474,15 @@ func TestPreflight(t *testing.T) {
 		}
 	}
 }
+
+// A request that takes longer than the timeout is abandoned as a
+// retryable error, and retried.
+func TestPerRequestTimeout(t *testing.T) {
+	s := sandbox(t, perkvilletest.Faults{Latency: 300 * time.Millisecond})
+	c := newClient(t, s.URL, adminToken, pv.Options{Timeout: 50 * time.Millisecond, Retries: 1})
+	_, err := c.Business(context.Background(), business)
+	e := apiErr(t, err)
+	if e.Status != 0 || e.Class() != pv.ClassRetryable || c.Stats.Snapshot().Requests != 2 {
+		t.Fatalf("%v class %v, %d requests", e, e.Class(), c.Stats.Snapshot().Requests)
+	}
+}
