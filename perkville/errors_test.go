@@ -3,7 +3,6 @@ package perkville
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -42,11 +41,9 @@ func FuzzParseErrorBody(f *testing.F) {
 				t.Fatalf("empty or repeated code %q in %q", c, codes)
 			}
 			seen[c] = true
-			if strings.HasPrefix(c, "pv_") && !strings.Contains(string(body), c) {
-				t.Fatalf("code %q is not in the body", c)
-			}
 		}
-		// Every pv_ token of the body is found.
+		// Every pv_ token of the body is found. (Codes may also come from
+		// the decoded JSON, where escapes make them differ from the bytes.)
 		for _, m := range codeRE.FindAllString(string(body), -1) {
 			if !seen[m] {
 				t.Fatalf("code %q in the body was missed: %q", m, codes)
