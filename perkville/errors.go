@@ -1,6 +1,7 @@
 package perkville
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,7 +149,7 @@ func ClassOf(err error) Class {
 	if errors.As(err, &e) {
 		return e.Class()
 	}
-	if errors.Is(err, ErrReadOnly) {
+	if errors.Is(err, ErrReadOnly) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return ClassRow
 	}
 	return ClassRetryable

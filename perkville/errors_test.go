@@ -1,6 +1,9 @@
 package perkville
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -81,6 +84,20 @@ func TestIDFromURI(t *testing.T) {
 		got, err := IDFromURI(uri)
 		if got != want || (err == nil) != (want > 0) {
 			t.Errorf("%q: %d %v, want %d", uri, got, err, want)
+		}
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	for err, want := range map[error]Class{
+		context.Canceled:                    ClassRow,
+		fmt.Errorf("x: %w", ErrReadOnly):    ClassRow,
+		&Error{Status: 401}:                 ClassFatal,
+		fmt.Errorf("wrapped: %w", &Error{}): ClassRetryable,
+		errors.New("something else"):        ClassRetryable,
+	} {
+		if got := ClassOf(err); got != want {
+			t.Errorf("%v: %v, want %v", err, got, want)
 		}
 	}
 }
