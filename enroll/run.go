@@ -61,7 +61,6 @@ func DefaultWorkers(rate float64) int {
 // Options configure a run.
 type Options struct {
 	Input       io.Reader
-	InputName   string
 	Reader      ReaderOptions
 	BusinessID  int64
 	Policy      Policy

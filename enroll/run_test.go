@@ -93,7 +93,7 @@ func run(t *testing.T, s *perkvilletest.Server, c runCase) ([]report.Result, *en
 	}
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{
-		Input: strings.NewReader(c.csv), InputName: "test.csv",
+		Input:      strings.NewReader(c.csv),
 		Reader:     enroll.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
 		BusinessID: 25, Policy: c.policy, Workers: max(c.workers, 1),
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil },

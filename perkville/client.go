@@ -36,10 +36,9 @@ type Options struct {
 // Client calls the Perkville v2 API. It is safe for concurrent use; every
 // caller shares its rate limit.
 type Client struct {
-	base      *url.URL
-	http      *http.Client
-	transport *Transport
-	Stats     *Stats
+	base  *url.URL
+	http  *http.Client
+	Stats *Stats
 }
 
 // New returns a client, or an error if the base URL is unusable.
@@ -55,7 +54,7 @@ func New(o Options) (*Client, error) {
 		BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax,
 		ReadOnly: o.ReadOnly, Stats: stats,
 	}
-	return &Client{base: base, http: &http.Client{Transport: t}, transport: t, Stats: stats}, nil
+	return &Client{base: base, http: &http.Client{Transport: t}, Stats: stats}, nil
 }
 
 // CheckBaseURL parses an API base URL: https, or http for a loopback host
@@ -93,12 +92,6 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// Limiter is the client's shared rate limiter.
-func (c *Client) Limiter() *Limiter { return c.transport.Limiter }
-
-// ReadOnly reports whether the client refuses writes.
-func (c *Client) ReadOnly() bool { return c.transport.ReadOnly }
 
 // Business fetches a business: the preflight of every run.
 func (c *Client) Business(ctx context.Context, id int64) (*Business, error) {

@@ -362,7 +362,7 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 		p.out = "pvenroll-report-" + time.Now().Format("20060102-150405")
 	}
 	readOpts.Name = name
-	p.run = enroll.Options{Input: in, InputName: name,
+	p.run = enroll.Options{Input: in,
 		Reader:     readOpts,
 		BusinessID: biz, Workers: workers, MaxDuration: o.MaxDuration, Grace: o.Grace,
 		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive}}
