@@ -272,47 +272,37 @@ func (l *Ledger) Close() error {
 // Runs lists the runs, oldest first.
 func (l *Ledger) Runs() ([]Run, error) {
 	var runs []Run
-	if l.db == nil {
-		return nil, nil
-	}
-	err := l.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRuns)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(_, v []byte) error {
-			var r Run
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			runs = append(runs, r)
-			return nil
-		})
-	})
+	err := eachJSON(l, bucketRuns, func(r Run) { runs = append(runs, r) })
 	return runs, err
 }
 
 // Outcomes counts customers by their last outcome.
 func (l *Ledger) Outcomes() (map[string]int, error) {
 	counts := map[string]int{}
+	err := eachJSON(l, bucketCustomers, func(e Entry) { counts[e.Outcome]++ })
+	return counts, err
+}
+
+// eachJSON decodes every value of a bucket, in key order. A ledger without
+// a file (a dry run's) or without the bucket yields nothing.
+func eachJSON[T any](l *Ledger, bucket []byte, fn func(T)) error {
 	if l.db == nil {
-		return counts, nil
+		return nil
 	}
-	err := l.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCustomers)
+	return l.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
-			var e Entry
-			if err := json.Unmarshal(v, &e); err != nil {
+			var x T
+			if err := json.Unmarshal(v, &x); err != nil {
 				return err
 			}
-			counts[e.Outcome]++
+			fn(x)
 			return nil
 		})
 	})
-	return counts, err
 }
 
 func runKey(id uint64) []byte {
