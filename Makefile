@@ -41,7 +41,7 @@ test: vet
 
 # CI runs each fuzz target briefly; `make fuzz FUZZTIME=10m` runs longer.
 fuzz:
-	$(GO) test ./enroll -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzParseErrorBody$$' -fuzztime $(FUZZTIME)
 
 fuzz-ci:

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/internal/ledger"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 )
 
 var (
@@ -154,7 +154,7 @@ func getJSON(t *testing.T, url string, v any) {
 
 // canonical describes a sandbox state by email, not by the ids that the
 // order of creation decides.
-func canonical(w *perkvilletest.World) []string {
+func canonical(w *sandbox.World) []string {
 	var out []string
 	emails := map[int64]string{}
 	for _, u := range w.Users {
@@ -209,14 +209,14 @@ func killedRunsConverge(t *testing.T, state string) {
 	if err := run(clean, filepath.Join(t.TempDir(), "clean"), false).Run(); err != nil && !isExit(err, 1) {
 		t.Fatal(err)
 	}
-	var want perkvilletest.World
+	var want sandbox.World
 	getJSON(t, clean+"/_sandbox/state", &want)
 
 	api := startSandbox(t, bin, "--latency", "5ms", "--jitter", "10ms")
 	rnd := rand.New(rand.NewPCG(2026, 11))
 	for k := 0; k < 3; k++ {
 		out := filepath.Join(t.TempDir(), fmt.Sprint("killed", k))
-		var before []perkvilletest.LogEntry
+		var before []sandbox.LogEntry
 		getJSON(t, api+"/_sandbox/log", &before)
 		at := len(before) + 30 + rnd.IntN(120)
 		cmd := run(api, out, withState)
@@ -233,7 +233,7 @@ func killedRunsConverge(t *testing.T, state string) {
 				break poll // the run finished before its kill moment
 			default:
 			}
-			var log []perkvilletest.LogEntry
+			var log []sandbox.LogEntry
 			getJSON(t, api+"/_sandbox/log", &log)
 			if len(log) >= at {
 				killed = cmd.Process.Signal(syscall.SIGKILL) == nil
@@ -249,18 +249,18 @@ func killedRunsConverge(t *testing.T, state string) {
 			t.Fatalf("a killed run left %s/report.csv", out)
 		}
 	}
-	var before []perkvilletest.LogEntry
+	var before []sandbox.LogEntry
 	getJSON(t, api+"/_sandbox/log", &before)
 	final := filepath.Join(t.TempDir(), "final")
 	if err := run(api, final, withState).Run(); err != nil && !isExit(err, 1) {
 		t.Fatal(err)
 	}
 	if withState {
-		var log []perkvilletest.LogEntry
+		var log []sandbox.LogEntry
 		getJSON(t, api+"/_sandbox/log", &log)
 		resumedRowsNotRead(t, filepath.Join(final, "report.csv"), log[len(before):])
 	}
-	var got perkvilletest.World
+	var got sandbox.World
 	getJSON(t, api+"/_sandbox/state", &got)
 	g, w := canonical(&got), canonical(&want)
 	if !slices.Equal(g, w) {
@@ -273,7 +273,7 @@ func killedRunsConverge(t *testing.T, state string) {
 }
 
 // resumedRowsNotRead: no request of the final run names a resumed row.
-func resumedRowsNotRead(t *testing.T, reportCSV string, log []perkvilletest.LogEntry) {
+func resumedRowsNotRead(t *testing.T, reportCSV string, log []sandbox.LogEntry) {
 	t.Helper()
 	f, err := os.Open(reportCSV)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
@@ -79,7 +80,7 @@ func (f fatalError) Unwrap() error { return f.err }
 // Process decides one row's fate. The returned error is non-nil only when
 // the answer must stop the whole run (401, 403); the row is then
 // not-attempted. Everything else, a panic included, is the row's outcome.
-func (e *Enroller) Process(ctx context.Context, rec *Record) (r report.Result, fatal error) {
+func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Result, fatal error) {
 	r = newResult(rec)
 	if o, detail, done := Precheck(rec); done {
 		r.Outcome, r.Detail = o, detail
@@ -118,7 +119,7 @@ func (e *Enroller) Process(ctx context.Context, rec *Record) (r report.Result, f
 }
 
 // Precheck settles rows that need no API call: invalid and duplicate.
-func Precheck(rec *Record) (report.Outcome, string, bool) {
+func Precheck(rec *export.Record) (report.Outcome, string, bool) {
 	switch {
 	case rec.Invalid != "":
 		return report.Invalid, rec.Invalid, true
@@ -128,7 +129,7 @@ func Precheck(rec *Record) (report.Outcome, string, bool) {
 	return "", "", false
 }
 
-func newResult(rec *Record) report.Result {
+func newResult(rec *export.Record) report.Result {
 	return report.Result{Line: rec.Line, Email: rec.Email, ExternalMemberID: rec.ExternalMemberID,
 		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw}
 }
@@ -140,7 +141,7 @@ var final = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: t
 // remembered settles a row from the ledger without a call to the API: the
 // final outcome of an interrupted run (resume), or an unchanged row of a
 // customer who was active and whom the ACTIVE listing shows still is.
-func (e *Enroller) remembered(ctx context.Context, rec *Record, prior *ledger.Entry, r *report.Result) (bool, error) {
+func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *ledger.Entry, r *report.Result) (bool, error) {
 	if prior == nil || prior.Hash != rec.Hash() {
 		return false, nil
 	}
@@ -190,7 +191,7 @@ func (e *Enroller) restoreMessage(r *report.Result) {
 }
 
 // decide fills r, or returns the error that ended the row.
-func (e *Enroller) decide(ctx context.Context, rec *Record, prior *ledger.Entry, r *report.Result) error {
+func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger.Entry, r *report.Result) error {
 	conn, err := e.find(ctx, rec)
 	if err != nil {
 		return err
@@ -235,7 +236,7 @@ func (e *Enroller) decide(ctx context.Context, rec *Record, prior *ledger.Entry,
 		return fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
 	}
 	if rec.Consent != "" {
-		at, _ := ParseConsent(rec.Consent) // checked by the reader
+		at, _ := export.ParseConsent(rec.Consent) // checked by the reader
 		if err := e.accept(ctx, userID, at, r); err != nil {
 			return err
 		}
@@ -252,7 +253,7 @@ func (e *Enroller) decide(ctx context.Context, rec *Record, prior *ledger.Entry,
 }
 
 // find looks the connection up by user id when the row has one, else by email.
-func (e *Enroller) find(ctx context.Context, rec *Record) (*pv.Connection, error) {
+func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection, error) {
 	if rec.UserID != "" {
 		id, _ := strconv.ParseInt(rec.UserID, 10, 64) // checked by the reader
 		return e.API.ConnectionByUserID(ctx, e.Business.BusinessID, id)
@@ -263,10 +264,10 @@ func (e *Enroller) find(ctx context.Context, rec *Record) (*pv.Connection, error
 // create makes the customer an external member. Its answer names the new
 // connection, so no lookup follows. If the answer was lost the POST may have
 // been applied: look the connection up before sending it again.
-func (e *Enroller) create(ctx context.Context, rec *Record, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
 	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
 		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, FirstName: rec.FirstName, LastName: rec.LastName}
-	if s, ok := MembershipStatus(rec.MembershipStatus); ok {
+	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok {
 		in.MembershipStatus = s
 	}
 	in.MembershipType = rec.MembershipType
@@ -367,7 +368,7 @@ func (e *Enroller) learn(list []pv.Agreement) {
 }
 
 // predictNew is the dry run's answer for a customer it would create.
-func (e *Enroller) predictNew(rec *Record, r *report.Result) error {
+func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 	r.Actions = append(r.Actions, ActionWouldCreate)
 	e.agMu.Lock()
 	known, n := e.agKnown, len(e.agIDs)
@@ -383,7 +384,7 @@ func (e *Enroller) predictNew(rec *Record, r *report.Result) error {
 	case !known:
 		r.Detail = "dry run: a new member may still need to accept the program terms"
 	}
-	if s, _ := MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
+	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
 	}
 	r.Outcome = report.WouldJoin
@@ -394,7 +395,7 @@ func (e *Enroller) predictNew(rec *Record, r *report.Result) error {
 // predictJoin is the dry run's answer for an existing connection: a read
 // tells about terms, but not whether the business requires an active
 // membership.
-func (e *Enroller) predictJoin(ctx context.Context, rec *Record, conn *pv.Connection, userID int64, r *report.Result) error {
+func (e *Enroller) predictJoin(ctx context.Context, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
 	if rec.Consent == "" {
 		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
 		if err != nil {
@@ -480,15 +481,4 @@ func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
 		}
 		r.Detail = joinDetail(r.Detail, d)
 	}
-}
-
-// ParseConsent reads a consent timestamp: RFC 3339, or a date and time
-// without a zone (taken as UTC), or a date alone.
-func ParseConsent(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("consent time %q is not a date and time like 2026-11-20T10:04:00Z or 2026-11-20 10:04", s)
 }

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
@@ -61,7 +62,7 @@ func DefaultWorkers(rate float64) int {
 // Options configure a run.
 type Options struct {
 	Input       io.Reader
-	Reader      ReaderOptions
+	Reader      export.ReaderOptions
 	BusinessID  int64
 	Policy      Policy
 	Workers     int
@@ -73,9 +74,18 @@ type Options struct {
 	Ledger *ledger.Ledger
 	// OnHeader is called once the header is accepted, before any API call;
 	// it returns where results go. A header refused is returned by Run as
-	// a *HeaderError and OnHeader is not called.
+	// a *export.HeaderError and OnHeader is not called.
 	OnHeader func(header []string) (Sink, error)
 }
+
+// Progress hears of every finished row; the CLI draws it.
+type Progress interface {
+	Row(report.Outcome)
+}
+
+type noProgress struct{}
+
+func (noProgress) Row(report.Outcome) {}
 
 // Sink takes each row's result once, with its sequence number in input order.
 type Sink interface {
@@ -97,7 +107,7 @@ type Outcome struct {
 }
 
 // Run enrolls every row of the input. It returns an error only when the
-// input was refused (a *HeaderError; nothing was sent), the input could not
+// input was refused (a *export.HeaderError; nothing was sent), the input could not
 // be read, or the report could not be written; a row's failure is its
 // outcome, and a fatal API answer stops the run with the rest not-attempted.
 func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
@@ -108,14 +118,14 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 		o.Workers = DefaultWorkers(0)
 	}
 	if o.Progress == nil {
-		o.Progress = NoProgress{}
+		o.Progress = noProgress{}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	out := &Outcome{Start: time.Now(), Counts: map[report.Outcome]int{}}
 	hashing := &hashReader{r: o.Input, h: sha256.New()}
-	rd, err := NewReader(hashing, o.Reader)
+	rd, err := export.NewReader(hashing, o.Reader)
 	if err != nil {
 		return out, err
 	}
@@ -156,7 +166,7 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 	type item struct {
 		seq int
 		r   report.Result
-		rec *Record
+		rec *export.Record
 	}
 	results := make(chan item, o.Workers*2)
 	var sinkErr error
@@ -245,7 +255,7 @@ var remember = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive
 	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true, report.Failed: true}
 
 // entry is the ledger's record of a row's result.
-func entry(r report.Result, rec *Record, now time.Time) ledger.Entry {
+func entry(r report.Result, rec *export.Record, now time.Time) ledger.Entry {
 	since := now
 	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
 		since = r.PriorSince
@@ -253,7 +263,7 @@ func entry(r report.Result, rec *Record, now time.Time) ledger.Entry {
 	return ledger.Entry{ConnectionID: r.ConnectionID, Outcome: string(r.Outcome), Hash: rec.Hash(), Since: since, Updated: now}
 }
 
-func notAttempted(rec *Record, st *stopper) report.Result {
+func notAttempted(rec *export.Record, st *stopper) report.Result {
 	r := newResult(rec)
 	r.Outcome = report.NotAttempted
 	r.Detail = "the run stopped before this row: " + st.reason().String()

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -48,17 +49,17 @@ func (s *memSink) ordered(t *testing.T) []report.Result {
 }
 
 // smallWorld has one customer in each state.
-func smallWorld() *perkvilletest.World {
-	accepted := []perkvilletest.Accepted{{AgreementID: 7}}
-	conn := func(id int64, status, membership string) *perkvilletest.Connection {
-		return &perkvilletest.Connection{ConnectionID: id, Status: status, ExternalMembershipStatus: membership}
+func smallWorld() *sandbox.World {
+	accepted := []sandbox.Accepted{{AgreementID: 7}}
+	conn := func(id int64, status, membership string) *sandbox.Connection {
+		return &sandbox.Connection{ConnectionID: id, Status: status, ExternalMembershipStatus: membership}
 	}
-	return &perkvilletest.World{
-		Business: perkvilletest.BusinessSeed{BusinessID: 25, Name: "Riverside", PerkvilleURL: "https://riverside.perkville.com/",
+	return &sandbox.World{
+		Business: sandbox.BusinessSeed{BusinessID: 25, Name: "Riverside", PerkvilleURL: "https://riverside.perkville.com/",
 			RequiresActiveMembership: true,
-			Agreements:               []perkvilletest.AgreementSeed{{AgreementID: 7, Title: "Terms", ApplyToJoinFlow: true}}},
-		Tokens: []perkvilletest.Token{{Token: adminToken, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
-		Users: []perkvilletest.User{
+			Agreements:               []sandbox.AgreementSeed{{AgreementID: 7, Title: "Terms", ApplyToJoinFlow: true}}},
+		Tokens: []sandbox.Token{{Token: adminToken, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
+		Users: []sandbox.User{
 			{UserID: 101, Emails: []string{"join@x.co"}, AcceptedAgreements: accepted, Connection: conn(1001, pv.StatusImported, pv.StatusActive)},
 			{UserID: 102, Emails: []string{"active@x.co"}, AcceptedAgreements: accepted, Connection: conn(1002, pv.StatusActive, pv.StatusActive)},
 			{UserID: 103, Emails: []string{"terms@x.co"}, Connection: conn(1003, pv.StatusPending, pv.StatusActive)},
@@ -68,7 +69,7 @@ func smallWorld() *perkvilletest.World {
 			{UserID: 107, Emails: []string{"consent2@x.co"}, Connection: conn(1007, pv.StatusImported, pv.StatusActive)},
 			{UserID: 108, Emails: []string{"both@x.co"}, Connection: conn(1008, pv.StatusImported, pv.StatusInactive)},
 		},
-		ExternalMembers: []perkvilletest.ExternalMember{{ID: 1, ExternalSystemID: "SYS", ExternalMemberID: "M-102", UserID: 102, Created: 1}},
+		ExternalMembers: []sandbox.ExternalMember{{ID: 1, ExternalSystemID: "SYS", ExternalMemberID: "M-102", UserID: 102, Created: 1}},
 	}
 }
 
@@ -80,7 +81,7 @@ type runCase struct {
 	api     pv.Options
 }
 
-func run(t *testing.T, s *perkvilletest.Server, c runCase) ([]report.Result, *enroll.Outcome, *pv.Client) {
+func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.Outcome, *pv.Client) {
 	t.Helper()
 	c.api.BaseURL, c.api.Token = s.URL, adminToken
 	if c.api.BackoffBase == 0 {
@@ -94,7 +95,7 @@ func run(t *testing.T, s *perkvilletest.Server, c runCase) ([]report.Result, *en
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{
 		Input:      strings.NewReader(c.csv),
-		Reader:     enroll.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
+		Reader:     export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
 		BusinessID: 25, Policy: c.policy, Workers: max(c.workers, 1),
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil },
 	})
@@ -122,7 +123,7 @@ both@x.co,,,
 `
 
 func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
 	defer s.Close()
 	got, out, api := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 1,
 		policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}})
@@ -185,7 +186,7 @@ func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
 }
 
 func TestRerunWritesNothing(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
 	defer s.Close()
 	c := runCase{csv: outcomesCSV, consent: "consent", workers: 4, policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}}
 	first, _, _ := run(t, s, c)
@@ -204,7 +205,7 @@ func TestRerunWritesNothing(t *testing.T) {
 }
 
 func TestDryRunSendsNoWrite(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 3,
 		policy: enroll.Policy{DryRun: true, CreateMissing: true, SystemID: "SYS"}})
@@ -243,12 +244,12 @@ func TestDryRunSendsNoWrite(t *testing.T) {
 
 func TestFatalAnswerStopsTheRun(t *testing.T) {
 	w := smallWorld()
-	s := perkvilletest.NewServer(w, perkvilletest.Faults{})
+	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: "revoked"})
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
-		Reader: enroll.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 4,
+		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 4,
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -267,12 +268,12 @@ func TestFatalAnswerStopsTheRun(t *testing.T) {
 }
 
 func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{Latency: 50 * time.Millisecond})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{Latency: 50 * time.Millisecond})
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken})
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
-		Reader: enroll.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 1, MaxDuration: 120 * time.Millisecond,
+		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 1, MaxDuration: 120 * time.Millisecond,
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +294,7 @@ func TestFaultMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := perkvilletest.LoadWorld("../samples/sandbox-world.json")
+	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,29 +303,29 @@ func TestFaultMatrix(t *testing.T) {
 			c.FailWrites = false // the sample's broken record would fail in every run
 		}
 	}
-	world.Tokens = append(world.Tokens, perkvilletest.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
 	c := runCase{csv: string(data), consent: "Terms Accepted At", workers: 16,
 		policy: enroll.Policy{CreateMissing: true, SystemID: "RIVERSIDE_ABC"}, api: pv.Options{Retries: 8}}
 
-	base := perkvilletest.NewServer(world, perkvilletest.Faults{})
+	base := sandbox.NewServer(world, sandbox.Faults{})
 	want, _, _ := run(t, base, c)
 	wantState := base.State()
 	base.Close()
 
 	for _, tt := range []struct {
 		name string
-		f    perkvilletest.Faults
+		f    sandbox.Faults
 		rate float64
 	}{
-		{"5% 5xx, half after applying", perkvilletest.Faults{P5xx: 0.025, P5xxApplied: 0.025}, 0},
-		{"5% 429 with Retry-After", perkvilletest.Faults{P429: 0.05, RetryAfter: time.Second}, 0},
-		{"CDN HTML 502s", perkvilletest.Faults{PCDN: 0.05}, 0},
-		{"5% dropped connections, half after applying", perkvilletest.Faults{PDrop: 0.025, PDropApplied: 0.025}, 0},
-		{"server limit below --rate", perkvilletest.Faults{RateLimit: 60, RateBurst: 5}, 120},
+		{"5% 5xx, half after applying", sandbox.Faults{P5xx: 0.025, P5xxApplied: 0.025}, 0},
+		{"5% 429 with Retry-After", sandbox.Faults{P429: 0.05, RetryAfter: time.Second}, 0},
+		{"CDN HTML 502s", sandbox.Faults{PCDN: 0.05}, 0},
+		{"5% dropped connections, half after applying", sandbox.Faults{PDrop: 0.025, PDropApplied: 0.025}, 0},
+		{"server limit below --rate", sandbox.Faults{RateLimit: 60, RateBurst: 5}, 120},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.f.Seed = 42
-			s := perkvilletest.NewServer(world, tt.f)
+			s := sandbox.NewServer(world, tt.f)
 			defer s.Close()
 			cc := c
 			cc.api.Rate = tt.rate
@@ -371,14 +372,14 @@ func TestPanicInARowIsThatRowsFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	en := &enroll.Enroller{API: api, Business: &pv.Business{BusinessID: 25}}
-	r, fatal := en.Process(context.Background(), &enroll.Record{Line: 2, Email: "a@x.co"})
+	r, fatal := en.Process(context.Background(), &export.Record{Line: 2, Email: "a@x.co"})
 	if fatal != nil || r.Outcome != report.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
 		t.Fatalf("%+v %v", r, fatal)
 	}
 }
 
 func TestRejoinInactiveReactivates(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: "email\nleft@x.co\nactive@x.co\n", policy: enroll.Policy{RejoinInactive: true}})
 	if got[0].Outcome != report.Joined || got[1].Outcome != report.AlreadyActive {

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
 )
 
 // runWithState runs the CSV against s with a ledger at path.
-func runWithState(t *testing.T, s *perkvilletest.Server, path, data string, policy enroll.Policy) ([]report.Result, *enroll.Outcome) {
+func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) ([]report.Result, *enroll.Outcome) {
 	t.Helper()
 	l, err := ledger.Open(path, policy.DryRun)
 	if err != nil {
@@ -29,7 +30,7 @@ func runWithState(t *testing.T, s *perkvilletest.Server, path, data string, poli
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-		Reader: enroll.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 16, Policy: policy, Ledger: l,
+		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 16, Policy: policy, Ledger: l,
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -49,14 +50,14 @@ func TestNightlyRerunOfUnchangedRows(t *testing.T) {
 	var csv strings.Builder
 	csv.WriteString("email,first name\n")
 	for i := 0; i < n; i++ {
-		w.Users = append(w.Users, perkvilletest.User{UserID: int64(1000 + i), Emails: []string{fmt.Sprintf("m%d@x.co", i)},
-			AcceptedAgreements: []perkvilletest.Accepted{{AgreementID: 7}},
-			Connection:         &perkvilletest.Connection{ConnectionID: int64(50_000 + i), Status: pv.StatusImported, ExternalMembershipStatus: pv.StatusActive}})
+		w.Users = append(w.Users, sandbox.User{UserID: int64(1000 + i), Emails: []string{fmt.Sprintf("m%d@x.co", i)},
+			AcceptedAgreements: []sandbox.Accepted{{AgreementID: 7}},
+			Connection:         &sandbox.Connection{ConnectionID: int64(50_000 + i), Status: pv.StatusImported, ExternalMembershipStatus: pv.StatusActive}})
 		fmt.Fprintf(&csv, "m%d@x.co,M\n", i)
 	}
 	// One customer leaves between the runs, one row changes.
 	data := csv.String()
-	s := perkvilletest.NewServer(w, perkvilletest.Faults{})
+	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	first, _ := runWithState(t, s, state, data, enroll.Policy{})
@@ -96,7 +97,7 @@ func TestNightlyRerunOfUnchangedRows(t *testing.T) {
 }
 
 // optOut sets a connection INACTIVE, as the customer leaving would.
-func optOut(t *testing.T, s *perkvilletest.Server, connID int64) {
+func optOut(t *testing.T, s *sandbox.Server, connID int64) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPatch, fmt.Sprintf("%s/v2/connections/%d/", s.URL, connID), strings.NewReader(`{"status":"INACTIVE"}`))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -109,7 +110,7 @@ func optOut(t *testing.T, s *perkvilletest.Server, connID int64) {
 
 // A run that stopped half-way is resumed: rows final in it cost nothing.
 func TestResumeSendsNothingForFinishedRows(t *testing.T) {
-	s := perkvilletest.NewServer(smallWorld(), perkvilletest.Faults{Latency: 30 * time.Millisecond})
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{Latency: 30 * time.Millisecond})
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	l, _ := ledger.Open(state, false)
@@ -117,7 +118,7 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
-		Reader: enroll.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}, BusinessID: 25, Workers: 1, MaxDuration: 200 * time.Millisecond,
+		Reader: export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}, BusinessID: 25, Workers: 1, MaxDuration: 200 * time.Millisecond,
 		Policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}, Ledger: l,
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
 	if err != nil || out.Stop != enroll.StopMaxDuration {

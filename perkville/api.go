@@ -6,7 +6,7 @@
 // in shared/perkville-api.md: [doc] from Perkville's public documentation,
 // [seen] from public client code, [assumed] unpublished. When Perkville
 // confirms or corrects an assumed shape, this is the one file to change; the
-// sandbox (perkvilletest) uses the same definitions so the two cannot drift.
+// sandbox (internal/sandbox) uses the same definitions so the two cannot drift.
 package perkville
 
 import (

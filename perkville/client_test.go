@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 )
 
 const (
@@ -23,21 +23,21 @@ const (
 )
 
 // testWorld is small and covers every state a row can meet.
-func testWorld() *perkvilletest.World {
-	accepted := []perkvilletest.Accepted{{AgreementID: 7}}
-	conn := func(id int64, status, membership string) *perkvilletest.Connection {
-		return &perkvilletest.Connection{ConnectionID: id, Status: status, ExternalMembershipStatus: membership}
+func testWorld() *sandbox.World {
+	accepted := []sandbox.Accepted{{AgreementID: 7}}
+	conn := func(id int64, status, membership string) *sandbox.Connection {
+		return &sandbox.Connection{ConnectionID: id, Status: status, ExternalMembershipStatus: membership}
 	}
-	w := &perkvilletest.World{
-		Business: perkvilletest.BusinessSeed{BusinessID: business, Name: "Riverside Fitness", PerkvilleURL: "https://riverside.perkville.com/",
+	w := &sandbox.World{
+		Business: sandbox.BusinessSeed{BusinessID: business, Name: "Riverside Fitness", PerkvilleURL: "https://riverside.perkville.com/",
 			RequiresActiveMembership: true,
-			Agreements:               []perkvilletest.AgreementSeed{{AgreementID: 7, Title: "Terms", Version: 3, Text: "[terms](https://x.example/t)", ApplyToJoinFlow: true}}},
-		Tokens: []perkvilletest.Token{
+			Agreements:               []sandbox.AgreementSeed{{AgreementID: 7, Title: "Terms", Version: 3, Text: "[terms](https://x.example/t)", ApplyToJoinFlow: true}}},
+		Tokens: []sandbox.Token{
 			{Token: adminToken, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{business}},
 			{Token: userToken, Name: "user", UserID: 101, Scopes: []string{pv.ScopeUserCustomerInfo}},
 			{Token: otherToken, Name: "other", UserID: 2, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{77}},
 		},
-		Users: []perkvilletest.User{
+		Users: []sandbox.User{
 			{UserID: 101, Emails: []string{"Pat@Example.com"}, AcceptedAgreements: accepted, Connection: conn(1001, pv.StatusImported, pv.StatusActive)},
 			{UserID: 102, Emails: []string{"active@example.com"}, AcceptedAgreements: accepted, Connection: conn(1002, pv.StatusActive, pv.StatusActive)},
 			{UserID: 103, Emails: []string{"terms@example.com"}, Connection: conn(1003, pv.StatusPending, pv.StatusActive)},
@@ -45,10 +45,10 @@ func testWorld() *perkvilletest.World {
 			{UserID: 105, Emails: []string{"left@example.com"}, AcceptedAgreements: accepted, Connection: conn(1005, pv.StatusInactive, pv.StatusActive)},
 			{UserID: 106, Emails: []string{"elsewhere@example.com"}},
 		},
-		ExternalMembers: []perkvilletest.ExternalMember{{ID: 1, ExternalSystemID: "SYS", ExternalMemberID: "M-102", UserID: 102, Created: 1}},
+		ExternalMembers: []sandbox.ExternalMember{{ID: 1, ExternalSystemID: "SYS", ExternalMemberID: "M-102", UserID: 102, Created: 1}},
 	}
 	for i := 0; i < 45; i++ {
-		w.Users = append(w.Users, perkvilletest.User{UserID: int64(200 + i), Emails: []string{fmt.Sprintf("bulk%d@example.com", i)},
+		w.Users = append(w.Users, sandbox.User{UserID: int64(200 + i), Emails: []string{fmt.Sprintf("bulk%d@example.com", i)},
 			Connection: conn(int64(2000+i), pv.StatusActive, pv.StatusActive)})
 	}
 	return w
@@ -70,9 +70,9 @@ func newClient(t *testing.T, url, token string, o pv.Options) *pv.Client {
 	return c
 }
 
-func sandbox(t *testing.T, f perkvilletest.Faults) *perkvilletest.Server {
+func startSandbox(t *testing.T, f sandbox.Faults) *sandbox.Server {
 	t.Helper()
-	s := perkvilletest.NewServer(testWorld(), f)
+	s := sandbox.NewServer(testWorld(), f)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -87,7 +87,7 @@ func apiErr(t *testing.T, err error) *pv.Error {
 }
 
 func TestReadEndpoints(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	ctx := context.Background()
 	c := newClient(t, s.URL, adminToken, pv.Options{})
 
@@ -125,7 +125,7 @@ func TestReadEndpoints(t *testing.T) {
 }
 
 func TestListFollowsNext(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	c := newClient(t, s.URL, adminToken, pv.Options{})
 	seen := map[int64]bool{}
 	for conn, err := range c.Connections(context.Background(), business, pv.StatusActive, 7) {
@@ -194,7 +194,7 @@ func TestWrites(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := sandbox(t, perkvilletest.Faults{})
+			s := startSandbox(t, sandbox.Faults{})
 			err := tt.do(newClient(t, s.URL, tt.token, pv.Options{}))
 			if tt.status == 0 {
 				if err != nil {
@@ -211,7 +211,7 @@ func TestWrites(t *testing.T) {
 }
 
 func TestCreateThenJoinWithConsent(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	ctx := context.Background()
 	c := newClient(t, s.URL, adminToken, pv.Options{})
 	in := pv.NewExternalMember{Business: business, ExternalSystemID: "SYS", ExternalMemberID: "M-9", UserEmail: "new@example.com", MembershipStatus: pv.StatusActive}
@@ -253,7 +253,7 @@ func TestCreateThenJoinWithConsent(t *testing.T) {
 }
 
 func TestReadOnlyRefusesWritesBeforeSending(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	ctx := context.Background()
 	c := newClient(t, s.URL, adminToken, pv.Options{ReadOnly: true})
 	if _, err := c.Activate(ctx, 1001); !errors.Is(err, pv.ErrReadOnly) {
@@ -282,17 +282,17 @@ func TestReadOnlyRefusesWritesBeforeSending(t *testing.T) {
 func TestFaultsAreRetried(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		f    perkvilletest.Faults
+		f    sandbox.Faults
 	}{
-		{"5xx", perkvilletest.Faults{P5xx: 0.5}},
-		{"cdn-502", perkvilletest.Faults{PCDN: 0.5}},
-		{"drop", perkvilletest.Faults{PDrop: 0.5}},
-		{"429", perkvilletest.Faults{P429: 0.3, RetryAfter: time.Second}},
-		{"429 date", perkvilletest.Faults{P429: 0.3, RetryAfter: time.Second, RetryAfterDate: true}},
+		{"5xx", sandbox.Faults{P5xx: 0.5}},
+		{"cdn-502", sandbox.Faults{PCDN: 0.5}},
+		{"drop", sandbox.Faults{PDrop: 0.5}},
+		{"429", sandbox.Faults{P429: 0.3, RetryAfter: time.Second}},
+		{"429 date", sandbox.Faults{P429: 0.3, RetryAfter: time.Second, RetryAfterDate: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.f.Seed = 7
-			s := sandbox(t, tt.f)
+			s := startSandbox(t, tt.f)
 			c := newClient(t, s.URL, adminToken, pv.Options{Retries: 10})
 			for i := 0; i < 8; i++ {
 				if _, err := c.ConnectionByUserID(context.Background(), business, 102); err != nil {
@@ -328,8 +328,8 @@ func TestFaultsAreRetried(t *testing.T) {
 // A create whose answer is lost is not re-sent by the client: the caller
 // must look first.
 func TestCreateIsNotBlindlyRetried(t *testing.T) {
-	for _, f := range []perkvilletest.Faults{{P5xxApplied: 1}, {PDropApplied: 1}} {
-		s := sandbox(t, f)
+	for _, f := range []sandbox.Faults{{P5xxApplied: 1}, {PDropApplied: 1}} {
+		s := startSandbox(t, f)
 		c := newClient(t, s.URL, adminToken, pv.Options{Retries: 5})
 		_, _, err := c.CreateExternalMember(context.Background(), pv.NewExternalMember{Business: business, ExternalSystemID: "SYS", ExternalMemberID: "M-5", UserEmail: "five@example.com"})
 		if err == nil || pv.ClassOf(err) != pv.ClassRetryable {
@@ -344,7 +344,7 @@ func TestCreateIsNotBlindlyRetried(t *testing.T) {
 // Many goroutines sharing one client stay under the rate in every
 // one-second window of the server's log.
 func TestRateIsSharedAndNeverExceeded(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	const rate = 20
 	c := newClient(t, s.URL, adminToken, pv.Options{Rate: rate})
 	var wg sync.WaitGroup
@@ -398,7 +398,7 @@ func TestThrottleLowersRate(t *testing.T) {
 }
 
 func TestTokenNeverInErrorsOrLogs(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{P5xx: 1})
+	s := startSandbox(t, sandbox.Faults{P5xx: 1})
 	ctx := context.Background()
 	var errs []error
 	_, err := newClient(t, s.URL, "wrong-secret-token", pv.Options{}).Business(ctx, business)
@@ -457,7 +457,7 @@ func TestCheckBaseURL(t *testing.T) {
 }
 
 func TestPreflight(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{})
+	s := startSandbox(t, sandbox.Faults{})
 	for _, tt := range []struct {
 		token  string
 		failAt int // index of the first failing check; -1 none
@@ -478,7 +478,7 @@ func TestPreflight(t *testing.T) {
 // A request that takes longer than the timeout is abandoned as a
 // retryable error, and retried.
 func TestPerRequestTimeout(t *testing.T) {
-	s := sandbox(t, perkvilletest.Faults{Latency: 300 * time.Millisecond})
+	s := startSandbox(t, sandbox.Faults{Latency: 300 * time.Millisecond})
 	c := newClient(t, s.URL, adminToken, pv.Options{Timeout: 50 * time.Millisecond, Retries: 1})
 	_, err := c.Business(context.Background(), business)
 	e := apiErr(t, err)

@@ -22,9 +22,10 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -61,16 +62,16 @@ func main() {
 }
 
 // world has n customers ready to join (membership active, terms accepted).
-func world(n int) *perkvilletest.World {
-	w := &perkvilletest.World{
-		Business: perkvilletest.BusinessSeed{BusinessID: 25, Name: "Bench", PerkvilleURL: "https://bench.example/", RequiresActiveMembership: true,
-			Agreements: []perkvilletest.AgreementSeed{{AgreementID: 7, ApplyToJoinFlow: true}}},
-		Tokens: []perkvilletest.Token{{Token: token, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
+func world(n int) *sandbox.World {
+	w := &sandbox.World{
+		Business: sandbox.BusinessSeed{BusinessID: 25, Name: "Bench", PerkvilleURL: "https://bench.example/", RequiresActiveMembership: true,
+			Agreements: []sandbox.AgreementSeed{{AgreementID: 7, ApplyToJoinFlow: true}}},
+		Tokens: []sandbox.Token{{Token: token, Name: "admin", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}}},
 	}
 	for i := 0; i < n; i++ {
-		w.Users = append(w.Users, perkvilletest.User{UserID: int64(100 + i), Emails: []string{fmt.Sprintf("m%d@example.com", i)},
-			AcceptedAgreements: []perkvilletest.Accepted{{AgreementID: 7}},
-			Connection:         &perkvilletest.Connection{ConnectionID: int64(10_000 + i), Status: pv.StatusImported, ExternalMembershipStatus: pv.StatusActive}})
+		w.Users = append(w.Users, sandbox.User{UserID: int64(100 + i), Emails: []string{fmt.Sprintf("m%d@example.com", i)},
+			AcceptedAgreements: []sandbox.Accepted{{AgreementID: 7}},
+			Connection:         &sandbox.Connection{ConnectionID: int64(10_000 + i), Status: pv.StatusImported, ExternalMembershipStatus: pv.StatusActive}})
 	}
 	return w
 }
@@ -96,7 +97,7 @@ type run struct {
 	results  []report.Result
 }
 
-func enrollRun(srv *perkvilletest.Server, data string, rate float64, workers int, keep bool, policy enroll.Policy, consent string) run {
+func enrollRun(srv *sandbox.Server, data string, rate float64, workers int, keep bool, policy enroll.Policy, consent string) run {
 	api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token, Rate: rate, Retries: 5, ReadOnly: policy.DryRun})
 	must(err)
 	var sink enroll.Sink = &countSink{}
@@ -108,7 +109,7 @@ func enrollRun(srv *perkvilletest.Server, data string, rate float64, workers int
 	cpu0 := cpuTime()
 	start := time.Now()
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-		Reader: enroll.ReaderOptions{Name: "bench.csv", ConsentColumn: consent}, BusinessID: 25, Workers: workers, Policy: policy,
+		Reader: export.ReaderOptions{Name: "bench.csv", ConsentColumn: consent}, BusinessID: 25, Workers: workers, Policy: policy,
 		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
 	must(err)
 	r := run{rows: out.Rows, elapsed: time.Since(start), requests: api.Stats.Snapshot().Requests, cpu: cpuTime() - cpu0}
@@ -136,11 +137,11 @@ func (s *memSink) Add(seq int, r report.Result) error {
 // workers against --workers 1.
 func rateFidelity(rows, baseRows int) {
 	const rate = 20
-	f := perkvilletest.Faults{Latency: 200 * time.Millisecond}
-	srv := perkvilletest.NewServer(world(rows), f)
+	f := sandbox.Faults{Latency: 200 * time.Millisecond}
+	srv := sandbox.NewServer(world(rows), f)
 	r := enrollRun(srv, csvRows(rows), rate, enroll.DefaultWorkers(rate), false, enroll.Policy{}, "")
 	srv.Close()
-	srv = perkvilletest.NewServer(world(baseRows), f)
+	srv = sandbox.NewServer(world(baseRows), f)
 	b := enrollRun(srv, csvRows(baseRows), rate, 1, false, enroll.Policy{}, "")
 	srv.Close()
 	got := float64(r.requests) / r.elapsed.Seconds() / rate
@@ -164,12 +165,12 @@ newc@x.co,N-2,2026-11-21
 // callsPerRow: the requests each outcome spent against the minimum its
 // flow needs.
 func callsPerRow() {
-	accepted := []perkvilletest.Accepted{{AgreementID: 7}}
-	conn := func(id int64, st string) *perkvilletest.Connection {
-		return &perkvilletest.Connection{ConnectionID: id, Status: st, ExternalMembershipStatus: pv.StatusActive}
+	accepted := []sandbox.Accepted{{AgreementID: 7}}
+	conn := func(id int64, st string) *sandbox.Connection {
+		return &sandbox.Connection{ConnectionID: id, Status: st, ExternalMembershipStatus: pv.StatusActive}
 	}
 	w := world(0)
-	w.Users = []perkvilletest.User{
+	w.Users = []sandbox.User{
 		{UserID: 1, Emails: []string{"join@x.co"}, AcceptedAgreements: accepted, Connection: conn(11, pv.StatusImported)},
 		{UserID: 2, Emails: []string{"active@x.co"}, AcceptedAgreements: accepted, Connection: conn(12, pv.StatusActive)},
 		{UserID: 3, Emails: []string{"left@x.co"}, AcceptedAgreements: accepted, Connection: conn(13, pv.StatusInactive)},
@@ -177,7 +178,7 @@ func callsPerRow() {
 		{UserID: 5, Emails: []string{"consent@x.co"}, Connection: conn(15, pv.StatusImported)},
 		{UserID: 6, Emails: []string{"consent2@x.co"}, Connection: conn(16, pv.StatusImported)},
 	}
-	srv := perkvilletest.NewServer(w, perkvilletest.Faults{})
+	srv := sandbox.NewServer(w, sandbox.Faults{})
 	defer srv.Close()
 	r := enrollRun(srv, outcomesCSV, 0, 1, true, enroll.Policy{CreateMissing: true, SystemID: "SYS"}, "consent")
 	minimum := []struct {
@@ -197,7 +198,7 @@ func callsPerRow() {
 
 // nightly: a rerun with --state over unchanged rows, against the first run.
 func nightly(rows int) {
-	srv := perkvilletest.NewServer(world(rows), perkvilletest.Faults{})
+	srv := sandbox.NewServer(world(rows), sandbox.Faults{})
 	defer srv.Close()
 	dir, err := os.MkdirTemp("", "pvenroll-bench-state")
 	must(err)
@@ -211,7 +212,7 @@ func nightly(rows int) {
 		api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token})
 		must(err)
 		out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-			Reader: enroll.ReaderOptions{Name: "bench.csv"}, BusinessID: 25, Workers: 16, Ledger: l,
+			Reader: export.ReaderOptions{Name: "bench.csv"}, BusinessID: 25, Workers: 16, Ledger: l,
 			OnHeader: func([]string) (enroll.Sink, error) { return &countSink{}, nil }})
 		must(err)
 		must(l.Finish(out.End, out.SHA256, ledger.RunFinished, nil, 0, 0))
@@ -226,13 +227,13 @@ func nightly(rows int) {
 // unthrottled: rows/s and CPU per row with no rate limit, against the raw
 // requests/s of a bare HTTP loop on the same sandbox.
 func unthrottled(rows int) {
-	srv := perkvilletest.NewServer(world(rows), perkvilletest.Faults{})
+	srv := sandbox.NewServer(world(rows), sandbox.Faults{})
 	defer srv.Close()
 	const workers = 32
 	r := enrollRun(srv, csvRows(rows), 0, workers, false, enroll.Policy{}, "")
 	// Baseline: the same requests (look up by email, PATCH) as bare HTTP
 	// calls with the same concurrency, on a fresh sandbox.
-	srv2 := perkvilletest.NewServer(world(rows), perkvilletest.Faults{})
+	srv2 := sandbox.NewServer(world(rows), sandbox.Faults{})
 	defer srv2.Close()
 	n := int(r.requests)
 	var next atomic.Int64

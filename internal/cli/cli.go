@@ -20,9 +20,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/samples"
 )
 
@@ -106,7 +106,7 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "pvenroll:", err)
 	var ue usageError
-	var he *enroll.HeaderError
+	var he *export.HeaderError
 	if errors.As(err, &ue) || errors.As(err, &he) {
 		return ExitUsage
 	}
@@ -188,11 +188,11 @@ func readToken(tokenFile string) (string, error) {
 }
 
 // loadWorld reads a sandbox world, or the embedded sample.
-func loadWorld(path string) (*perkvilletest.World, error) {
+func loadWorld(path string) (*sandbox.World, error) {
 	if path == "" {
-		return perkvilletest.ReadWorld(bytes.NewReader(samples.World))
+		return sandbox.ReadWorld(bytes.NewReader(samples.World))
 	}
-	w, err := perkvilletest.LoadWorld(path)
+	w, err := sandbox.LoadWorld(path)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -200,7 +200,7 @@ func loadWorld(path string) (*perkvilletest.World, error) {
 }
 
 // adminToken picks the world's admin token for its business.
-func adminToken(w *perkvilletest.World) string {
+func adminToken(w *sandbox.World) string {
 	for _, t := range w.Tokens {
 		for _, b := range t.StaffOf {
 			if b == w.Business.BusinessID {
@@ -225,15 +225,15 @@ type readerFlags struct {
 }
 
 func (r *readerFlags) add(f *pflag.FlagSet) {
-	f.StringVar(&r.Preset, "preset", "generic", "export shape: "+strings.Join(enroll.PresetNames(), ", ")+" (column names, membership rule, system id)")
-	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(enroll.MappableFields, ", ")+")")
+	f.StringVar(&r.Preset, "preset", "generic", "export shape: "+strings.Join(export.PresetNames(), ", ")+" (column names, membership rule, system id)")
+	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(export.MappableFields, ", ")+")")
 	f.StringVar(&r.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
 	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
 }
 
 // options checks the flags and names the input for messages.
-func (r *readerFlags) options(name string) (enroll.ReaderOptions, error) {
-	o := enroll.ReaderOptions{Name: name, ConsentColumn: r.ConsentColumn, Map: map[string]string{}}
+func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
+	o := export.ReaderOptions{Name: name, ConsentColumn: r.ConsentColumn, Map: map[string]string{}}
 	for _, m := range r.Map {
 		field, col, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(col) == "" {
@@ -250,7 +250,7 @@ func (r *readerFlags) options(name string) (enroll.ReaderOptions, error) {
 	default:
 		return o, usagef(`--delimiter %q: one of , ; \t |`, r.Delimiter)
 	}
-	p, err := enroll.LookupPreset(r.Preset)
+	p, err := export.LookupPreset(r.Preset)
 	if err != nil {
 		return o, usageError{err}
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -22,7 +23,7 @@ import (
 type sandboxOptions struct {
 	Listen string
 	World  string
-	Faults perkvilletest.Faults
+	Faults sandbox.Faults
 }
 
 func newSandboxCmd() *cobra.Command {
@@ -56,7 +57,7 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := perkvilletest.Listen(o.Listen, w, o.Faults)
+	srv, err := sandbox.Listen(o.Listen, w, o.Faults)
 	if err != nil {
 		return usageError{fmt.Errorf("--listen %s: %w", o.Listen, err)}
 	}
@@ -183,7 +184,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		return err
 	}
 	preset := ro.Preset
-	rd, err := enroll.NewReader(in, ro)
+	rd, err := export.NewReader(in, ro)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	if preset.Rule != nil {
 		fmt.Fprintf(out, "  %-19s from %s (the %s rule)\n", "membership_status", presetRuleColumns(preset), preset.Name)
 	}
-	for _, f := range append(enroll.MappableFields, "consent") {
+	for _, f := range append(export.MappableFields, "consent") {
 		if i, ok := rd.Columns[f]; ok {
 			fmt.Fprintf(out, "  %-19s column %d %q\n", f, i+1, rd.Header[i])
 		}
@@ -211,7 +212,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		switch {
 		case !bad:
 			usable++
-			switch s, _ := enroll.MembershipStatus(rec.MembershipStatus); s {
+			switch s, _ := export.MembershipStatus(rec.MembershipStatus); s {
 			case "ACTIVE":
 				active++
 			case "INACTIVE":
@@ -240,7 +241,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	return nil
 }
 
-func presetRuleColumns(p *enroll.Preset) string {
+func presetRuleColumns(p *export.Preset) string {
 	var names []string
 	for _, n := range p.RuleColumns {
 		names = append(names, n[len(n)-1])
@@ -289,7 +290,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		if err != nil {
 			return err
 		}
-		srv := perkvilletest.NewServer(w, perkvilletest.Faults{})
+		srv := sandbox.NewServer(w, sandbox.Faults{})
 		defer srv.Close()
 		api = srv.URL
 		if token == "" {

@@ -19,8 +19,9 @@ import (
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/progress"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -31,7 +32,7 @@ type enrollOptions struct {
 	TokenFile      string
 	Sandbox        bool
 	SandboxWorld   string
-	SandboxFaults  perkvilletest.Faults
+	SandboxFaults  sandbox.Faults
 	DryRun         bool
 	CreateMissing  bool
 	SystemID       string
@@ -116,7 +117,7 @@ Flags may come before or after FILE.`,
 }
 
 // addFaultFlags registers the sandbox's fault flags.
-func addFaultFlags(f *pflag.FlagSet, x *perkvilletest.Faults, prefix string) {
+func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.Int64Var(&x.Seed, prefix+"fault-seed", 1, "seed of the sandbox's fault draws")
 	f.DurationVar(&x.Latency, prefix+"latency", 0, "sandbox: latency added to every answer")
 	f.DurationVar(&x.Jitter, prefix+"jitter", 0, "sandbox: plus a random 0..jitter")
@@ -136,7 +137,7 @@ type prepared struct {
 	run     enroll.Options
 	out     string
 	input   io.Closer
-	sandbox *perkvilletest.Server
+	sandbox *sandbox.Server
 	total   int64
 	ledger  *ledger.Ledger
 }
@@ -160,7 +161,8 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		return err
 	}
 	p.run.Log = log
-	p.run.Progress = newProgress(c.ErrOrStderr(), o, log, p.total)
+	bar := newProgress(c.ErrOrStderr(), o, log, p.total)
+	p.run.Progress = bar
 
 	var w *report.Writer
 	p.run.OnHeader = func(header []string) (enroll.Sink, error) {
@@ -178,7 +180,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		p.run.Ledger = p.ledger
 	}
 	res, runErr := enroll.Run(ctx, p.api, p.run)
-	p.run.Progress.Done()
+	bar.Done()
 	if w == nil {
 		return runErr // refused before anything was sent or written
 	}
@@ -304,7 +306,7 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 		if token == "" {
 			token = adminToken(world)
 		}
-		p.sandbox = perkvilletest.NewServer(world, o.SandboxFaults)
+		p.sandbox = sandbox.NewServer(world, o.SandboxFaults)
 		api = p.sandbox.URL
 	}
 	if o.Business == "" {
@@ -374,17 +376,17 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64) enroll.Progress {
+func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64) progress.Progress {
 	switch {
 	case o.Quiet || o.Progress == "never":
-		return enroll.NoProgress{}
+		return progress.NoProgress{}
 	case o.Progress == "always" || isTerminal(w):
 		if total > 0 {
 			total-- // the header
 		}
-		return enroll.NewBarProgress(w, total)
+		return progress.NewBarProgress(w, total)
 	}
-	return enroll.NewLogProgress(log, 30*time.Second, total)
+	return progress.NewLogProgress(log, 30*time.Second, total)
 }
 
 // countLines estimates the rows of a file for the bar's ETA.

@@ -1,4 +1,4 @@
-package enroll
+package progress
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"github.com/pvenroll/pvenroll/report"
 )
 
-// Progress hears of every finished row.
+// Progress hears of every finished row, and of the run's end.
 type Progress interface {
 	Row(report.Outcome)
 	Done()

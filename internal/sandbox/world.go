@@ -1,8 +1,8 @@
-// Package perkvilletest is a sandbox Perkville v2 API: a real HTTP server on
+// Package sandbox is a sandbox Perkville v2 API: a real HTTP server on
 // loopback that follows shared/perkville-api.md, as net/http/httptest serves
 // net/http. It is what the demo runs against and what every test uses, so it
 // validates as the real API is documented to, not as would be convenient.
-package perkvilletest
+package sandbox
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package perkvilletest
+package sandbox
 
 import (
 	"math"

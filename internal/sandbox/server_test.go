@@ -1,4 +1,4 @@
-package perkvilletest_test
+package sandbox_test
 
 import (
 	"bytes"
@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/perkville/perkvilletest"
 )
 
-func sampleWorld(t *testing.T) *perkvilletest.World {
+func sampleWorld(t *testing.T) *sandbox.World {
 	t.Helper()
-	w, err := perkvilletest.LoadWorld("../../samples/sandbox-world.json")
+	w, err := sandbox.LoadWorld("../../samples/sandbox-world.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ type answer struct {
 	raw    string
 }
 
-func call(t *testing.T, s *perkvilletest.Server, token, method, path, body string) answer {
+func call(t *testing.T, s *sandbox.Server, token, method, path, body string) answer {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -53,7 +53,7 @@ func call(t *testing.T, s *perkvilletest.Server, token, method, path, body strin
 const admin = "sandbox-admin-token"
 
 func TestValidation(t *testing.T) {
-	s := perkvilletest.NewServer(sampleWorld(t), perkvilletest.Faults{})
+	s := sandbox.NewServer(sampleWorld(t), sandbox.Faults{})
 	defer s.Close()
 	for _, tt := range []struct {
 		name, token, method, path, body string
@@ -86,7 +86,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestPaginationEnvelope(t *testing.T) {
-	s := perkvilletest.NewServer(sampleWorld(t), perkvilletest.Faults{})
+	s := sandbox.NewServer(sampleWorld(t), sandbox.Faults{})
 	defer s.Close()
 	var total float64
 	seen := 0
@@ -111,7 +111,7 @@ func TestPaginationEnvelope(t *testing.T) {
 }
 
 func TestLogStateAndDrop(t *testing.T) {
-	s := perkvilletest.NewServer(sampleWorld(t), perkvilletest.Faults{PDropApplied: 1})
+	s := sandbox.NewServer(sampleWorld(t), sandbox.Faults{PDropApplied: 1})
 	defer s.Close()
 	req, _ := http.NewRequest("PATCH", s.URL+"/v2/connections/6523001/", bytes.NewReader([]byte(`{"status":"ACTIVE"}`)))
 	req.Header.Set("Authorization", "Bearer "+admin)
@@ -124,7 +124,7 @@ func TestLogStateAndDrop(t *testing.T) {
 		t.Fatalf("log: %+v", log)
 	}
 	// The write was applied although its answer was lost.
-	var w perkvilletest.World
+	var w sandbox.World
 	resp, err := http.Get(s.URL + "/_sandbox/state")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestLogStateAndDrop(t *testing.T) {
 }
 
 func TestServerRateLimit(t *testing.T) {
-	s := perkvilletest.NewServer(sampleWorld(t), perkvilletest.Faults{RateLimit: 2})
+	s := sandbox.NewServer(sampleWorld(t), sandbox.Faults{RateLimit: 2})
 	defer s.Close()
 	codes := map[int]int{}
 	for i := 0; i < 5; i++ {
@@ -158,7 +158,7 @@ func TestServerRateLimit(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	s := perkvilletest.NewServer(sampleWorld(t), perkvilletest.Faults{Latency: 30 * time.Millisecond})
+	s := sandbox.NewServer(sampleWorld(t), sandbox.Faults{Latency: 30 * time.Millisecond})
 	defer s.Close()
 	call(t, s, admin, "GET", "/v2/businesses/25/", "")
 	e := s.Log()[0]
@@ -175,7 +175,7 @@ func TestWorldFileChecks(t *testing.T) {
 		`{"business": {"business_id": 1}, "tokens": [{"token": "x"}], "users": [{"user_id": 1, "connection": {"connection_id": 5, "status": "JOINED"}}]}`,
 		`{"business": {"business_id": 1}, "tokens": [{"token": "x"}], "surprise": 1}`,
 	} {
-		if _, err := perkvilletest.ReadWorld(strings.NewReader(bad)); err == nil {
+		if _, err := sandbox.ReadWorld(strings.NewReader(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package enroll
+package progress
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package perkvilletest
+package sandbox
 
 import (
 	"context"
@@ -130,7 +130,7 @@ type Server struct {
 func NewServer(w *World, f Faults) *Server {
 	s, err := Listen("127.0.0.1:0", w, f)
 	if err != nil {
-		panic(fmt.Sprintf("perkvilletest: %v", err))
+		panic(fmt.Sprintf("sandbox: %v", err))
 	}
 	return s
 }
