@@ -31,7 +31,14 @@ func TestLogProgressLine(t *testing.T) {
 	p.Row(report.Joined)
 	p.Row(report.Failed)
 	defer p.Done()
-	for rec := range ch {
+	deadline := time.After(10 * time.Second)
+	for {
+		var rec slog.Record
+		select {
+		case rec = <-ch:
+		case <-deadline:
+			t.Fatal("no progress line with 3 rows within 10 s")
+		}
 		attrs := map[string]string{}
 		rec.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
 		if attrs["rows"] != "3" {
