@@ -132,17 +132,39 @@ Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+		return usageError{fmt.Errorf("%w\n%s", err, flagHint(c, err))}
 	})
+	// `pvenroll --version` works as people expect; the version command is
+	// the documented way.
+	root.Version = version()
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newStateCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(c *cobra.Command, _ []string) {
-			fmt.Fprintf(c.OutOrStdout(), "pvenroll %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(c.OutOrStdout(), versionLine())
 		},
 	})
 	return root
+}
+
+func versionLine() string {
+	return fmt.Sprintf("pvenroll %s %s %s/%s", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// flagHint is the line under an unknown or bad flag: the right way for the
+// flags people guess, else where the flags are listed.
+func flagHint(c *cobra.Command, err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --token") && !strings.HasPrefix(msg, "unknown flag: --token-"):
+		return "hint: a token is never a flag value (anyone on the machine can read a command line): " +
+			"set PERKVILLE_TOKEN, or put it in a file only you can read and use --token-file PATH"
+	case strings.HasPrefix(msg, "unknown flag: --version"), msg == "unknown shorthand flag: 'v' in -v":
+		return "hint: the version is a command: pvenroll version"
+	}
+	return fmt.Sprintf("hint: see '%s --help'", c.CommandPath())
 }
 
 // newLogger logs on stderr as text or JSON.
@@ -265,3 +287,14 @@ func parseBusiness(s string) (int64, error) {
 	}
 	return id, nil
 }
+
+// plural names n things: "1 row", "2 rows".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// rowCount names n rows: "1 row", "2 rows".
+func rowCount(n int) string { return plural(n, "row", "rows") }

@@ -330,7 +330,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		if !results[0].OK {
 			code = ExitFatalAPI
 		}
-		return exitError{code, fmt.Errorf("%d of %d checks failed", failed, len(results))}
+		return exitError{code, fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks"))}
 	}
 	return nil
 }

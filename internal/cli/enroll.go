@@ -241,7 +241,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 	case res.Stop == enroll.StopInterrupted:
 		msg = errors.New("interrupted; the rest are not-attempted (rerun with followup/not-attempted.csv)")
 	case code == ExitFailedRows:
-		msg = fmt.Errorf("%d rows failed; rerun them later with %s", res.Counts[report.Failed], filepath.Join(p.out, "followup", "failed.csv"))
+		msg = fmt.Errorf("%s failed; rerun them later with %s", rowCount(res.Counts[report.Failed]), filepath.Join(p.out, "followup", "failed.csv"))
 	}
 	if code == ExitOK {
 		return nil
