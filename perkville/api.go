@@ -163,6 +163,12 @@ type AcceptanceBatch[T any] struct {
 	Objects []T `json:"objects"`
 }
 
+// MaxAcceptanceBatch is the most items the tool puts in one batch of
+// acceptances [assumed: Perkville publishes no limit; 100 items is a body of
+// about 8 KB, a tenth of the 1000 a list page may hold, and small enough
+// that a batch lost to a timeout is cheap to send again].
+const MaxAcceptanceBatch = 100
+
 // AcceptanceResult is one item of the batch answer [assumed].
 type AcceptanceResult struct {
 	AgreementID int64  `json:"agreement_id"`

@@ -591,6 +591,9 @@ func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
 	if in.MembershipStatus != "" {
 		m.MembershipStatus = in.MembershipStatus
 	}
+	if in.MembershipType != "" {
+		m.MembershipType = in.MembershipType
+	}
 	if u.Connection == nil {
 		// A new connection starts IMPORTED: not joined [doc].
 		u.Connection = &Connection{ConnectionID: s.nextConn, Status: pv.StatusImported,
@@ -641,6 +644,9 @@ func (s *Sandbox) acceptAgreements(tok *Token, body []byte) result {
 	if err := json.Unmarshal(body, &in); err != nil || in.Objects == nil {
 		return validation("objects", "required", "A list of objects is required.")
 	}
+	if len(in.Objects) > pv.MaxAcceptanceBatch {
+		return validation("objects", "max_length", fmt.Sprintf("At most %d objects.", pv.MaxAcceptanceBatch))
+	}
 	admin := tok.admin(s.world.Business.BusinessID)
 	out := pv.AcceptanceBatch[pv.AcceptanceResult]{Objects: []pv.AcceptanceResult{}}
 	applied := false
@@ -658,6 +664,8 @@ func (s *Sandbox) acceptAgreements(tok *Token, body []byte) result {
 			r.Code, r.Message = "agreement_not_found", "No such agreement."
 		case dtErr != nil:
 			r.Code, r.Message = "invalid_accepted_dt", "accepted_dt must be an RFC 3339 time."
+		case u.RefuseAcceptances:
+			r.Code, r.Message = "acceptance_refused", "This user's acceptance was refused."
 		default:
 			r.Status, r.Code, r.Message = pv.AcceptanceAccepted, "", ""
 			if !slices.ContainsFunc(u.AcceptedAgreements, func(x Accepted) bool { return x.AgreementID == item.AgreementID }) {

@@ -56,6 +56,9 @@ type User struct {
 	LastName           string      `json:"last_name,omitempty"`
 	AcceptedAgreements []Accepted  `json:"accepted_agreements,omitempty"`
 	Connection         *Connection `json:"connection,omitempty"`
+	// RefuseAcceptances is sandbox-only: a batch of acceptances answers an
+	// error item for this user, so one batch holds mixed results.
+	RefuseAcceptances bool `json:"refuse_acceptances,omitempty"`
 }
 
 // Accepted records one accepted agreement.
@@ -82,6 +85,7 @@ type ExternalMember struct {
 	ExternalMemberID string `json:"external_member_id"`
 	UserID           int64  `json:"user_id"`
 	MembershipStatus string `json:"membership_status,omitempty"`
+	MembershipType   string `json:"membership_type,omitempty"`
 	Created          int    `json:"created"` // POSTs that created it: more than 1 is a bug
 	Updated          int    `json:"updated"` // POSTs that updated it
 }
