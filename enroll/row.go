@@ -5,6 +5,7 @@ package enroll
 //
 //	remembered (--state): resumed, or unchanged and still ACTIVE  0 calls
 //	find the connection (user id, else email)                 1 call
+//	membership status differs: upsert it (--sync-membership)  +1
 //	none: create the external member (--create-missing)      +1
 //	ACTIVE → already-active; INACTIVE → opted-out
 //	consent on the row: accept the join agreements            +1 (+1 once per business)
@@ -47,6 +48,9 @@ type Policy struct {
 	CreateMissing  bool
 	SystemID       string
 	RejoinInactive bool
+	// SyncMembership upserts the external member's membership status
+	// where the row's differs from the connection's.
+	SyncMembership bool
 }
 
 // Enroller decides rows' fates against one business.
@@ -64,10 +68,11 @@ type Enroller struct {
 
 	// Ledger is the memory of earlier runs (--state); nil without it.
 	Ledger *ledger.Ledger
-	// The business's ACTIVE connections, listed once, the first time an
-	// unchanged row of a joined customer needs confirming.
+	// The business's ACTIVE connections (their membership status), listed
+	// once, the first time an unchanged row of a joined customer needs
+	// confirming.
 	activeOnce sync.Once
-	active     map[int64]bool
+	active     map[int64]string
 	activeErr  error
 }
 
@@ -157,13 +162,13 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *le
 	e.activeOnce.Do(func() {
 		// Not charged to this row: the listing serves the whole run.
 		lctx := pv.WithAttemptCounter(ctx, nil)
-		e.active = map[int64]bool{}
+		e.active = map[int64]string{}
 		for conn, err := range e.API.Connections(lctx, e.Business.BusinessID, pv.StatusActive, pv.MaxPageLimit) {
 			if err != nil {
 				e.activeErr = err
 				return
 			}
-			e.active[conn.ConnectionID] = true
+			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
 		}
 	})
 	if e.activeErr != nil {
@@ -172,11 +177,18 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *le
 		}
 		return false, nil // no listing: look the row up as usual
 	}
-	if !e.active[prior.ConnectionID] {
+	listed, ok := e.active[prior.ConnectionID]
+	if !ok {
 		return false, nil // no longer ACTIVE: look it up (opted out?)
 	}
+	if listedMembershipDiffers(rec, listed) {
+		if e.canSyncMembership(rec) {
+			return false, nil // look it up, and sync its membership
+		}
+		e.markMembershipDiffers(rowMembership(rec), listed, r)
+	}
 	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
-	r.Detail = fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run)
+	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
 	return true, nil
 }
 
@@ -196,7 +208,12 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger
 	if err != nil {
 		return err
 	}
-	if conn == nil {
+	if conn != nil {
+		// The export's membership status, before the join is decided.
+		if err := e.syncMembership(ctx, rec, conn, r); err != nil {
+			return err
+		}
+	} else {
 		if !e.Policy.CreateMissing {
 			r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
 			return nil

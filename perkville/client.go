@@ -179,9 +179,21 @@ func (c *Client) Activate(ctx context.Context, connectionID int64) (*Connection,
 // reset, 5xx) is returned as an error and never blindly re-sent: the write
 // may have been applied, so the caller must look before sending it again.
 func (c *Client) CreateExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
+	return c.postExternalMember(withNoBlindRetry(ctx), m)
+}
+
+// UpdateExternalMember sends the same upsert for a customer whose
+// connection exists, to update the record's membership. A lost answer is
+// retried like any other: an upsert keyed on the member id of an existing
+// customer cannot make a second record or a second user.
+func (c *Client) UpdateExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
+	return c.postExternalMember(ctx, m)
+}
+
+func (c *Client) postExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
 	var out ExternalMember
 	var status int
-	err := c.doStatus(withNoBlindRetry(ctx), http.MethodPost, PathExternalMembers, nil, m, &out, &status)
+	err := c.doStatus(ctx, http.MethodPost, PathExternalMembers, nil, m, &out, &status)
 	if err != nil {
 		return nil, false, err
 	}

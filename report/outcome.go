@@ -108,4 +108,12 @@ type Result struct {
 	Actions          []string // writes done (or that would be done, in a dry run)
 	Attempts         int      // HTTP requests spent on the row
 	Raw              []string // the input row's cells, for retry files
+	// MembershipDiffers: the export's membership status is not Perkville's,
+	// and this run left it so; Detail then holds MembershipDiffersNote.
+	MembershipDiffers bool
 }
+
+// MembershipDiffersNote starts the detail of a row whose membership status
+// differs from Perkville's and was not updated, so that a report re-read
+// from report.csv counts it again.
+const MembershipDiffersNote = "membership status differs from Perkville's"

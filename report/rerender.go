@@ -50,6 +50,7 @@ func ReadResults(r io.Reader, name string, fn func(Result) error) error {
 		r := Result{Email: get(rec, "email"), ExternalMemberID: get(rec, "external_member_id"), UserID: get(rec, "user_id"),
 			FirstName: get(rec, "first_name"), LastName: get(rec, "last_name"), Outcome: Outcome(get(rec, "outcome")),
 			Code: get(rec, "code"), CustomerMessage: get(rec, "customer_message"), Detail: get(rec, "detail")}
+		r.MembershipDiffers = strings.Contains(r.Detail, MembershipDiffersNote)
 		if r.Line, err = strconv.Atoi(get(rec, "line")); err != nil {
 			return fmt.Errorf("%s: line %d, column 1: line %q is not a number", name, line, get(rec, "line"))
 		}

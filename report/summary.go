@@ -18,6 +18,9 @@ type Summary struct {
 	Counts map[Outcome]int
 	Rows   int
 	Groups map[Outcome][]Result // first groupRows rows of each follow-up outcome
+	// MembershipDiffers counts rows whose export membership status differs
+	// from Perkville's and was left so (no membership sync, or no ids).
+	MembershipDiffers int
 }
 
 // NewSummary returns an empty summary.
@@ -29,6 +32,9 @@ func NewSummary() *Summary {
 func (s *Summary) Add(r Result) {
 	s.Rows++
 	s.Counts[r.Outcome]++
+	if r.MembershipDiffers {
+		s.MembershipDiffers++
+	}
 	if r.Outcome.NeedsFollowUp() && len(s.Groups[r.Outcome]) < groupRows {
 		r.Raw = nil
 		s.Groups[r.Outcome] = append(s.Groups[r.Outcome], r)
@@ -50,7 +56,10 @@ type Meta struct {
 	End           time.Time      `json:"end"`
 	Stop          string         `json:"stop,omitempty"` // why the run stopped early
 	Changes       *Changes       `json:"changes,omitempty"`
-	ExitCode      int            `json:"exit_code"`
+	// MembershipDiffers: rows whose membership status differs from
+	// Perkville's and was not updated.
+	MembershipDiffers int `json:"membership_status_differs"`
+	ExitCode          int `json:"exit_code"`
 }
 
 // Changes since the previous run in the same state file (--state).
@@ -117,6 +126,7 @@ func WriteSummaries(dir string, s *Summary, meta Meta) error {
 		}
 	}
 	meta.Input.Rows = s.Rows
+	meta.MembershipDiffers = s.MembershipDiffers
 	if meta.API.ByEndpoint == nil {
 		meta.API.ByEndpoint = map[string]int64{}
 	}
@@ -162,6 +172,9 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		}
 	}
 	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
+	if s.MembershipDiffers > 0 {
+		fmt.Fprintf(&b, "\n%d rows hold a membership status that differs from Perkville's and was not updated (see their detail).\n", s.MembershipDiffers)
+	}
 	if c := meta.Changes; c != nil {
 		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
 		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %d days)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, c.LongestWaitDays)

@@ -37,6 +37,7 @@ type enrollOptions struct {
 	CreateMissing  bool
 	SystemID       string
 	RejoinInactive bool
+	SyncMembership bool
 	Rate           float64
 	Workers        int
 	Retries        int
@@ -98,6 +99,7 @@ Flags may come before or after FILE.`,
 	f.BoolVar(&o.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
 	f.StringVar(&o.SystemID, "system-id", "", "external_system_id used by --create-missing")
 	f.BoolVar(&o.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
+	f.BoolVar(&o.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
 	f.Float64Var(&o.Rate, "rate", 10, "API requests per second, all workers together")
 	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy)")
 	f.IntVar(&o.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
@@ -273,6 +275,9 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 	if o.SystemID == "" {
 		o.SystemID = readOpts.Preset.SystemID
 	}
+	if o.SyncMembership && strings.TrimSpace(o.SystemID) == "" {
+		return p, usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
+	}
 	if o.CreateMissing && strings.TrimSpace(o.SystemID) == "" {
 		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
@@ -367,7 +372,8 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 	p.run = enroll.Options{Input: in,
 		Reader:     readOpts,
 		BusinessID: biz, Workers: workers, MaxDuration: o.MaxDuration, Grace: o.Grace,
-		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive}}
+		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive,
+			SyncMembership: o.SyncMembership}}
 	return p, nil
 }
 

@@ -1,0 +1,88 @@
+package enroll
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pvenroll/pvenroll/internal/export"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// Actions of the membership sync.
+const (
+	ActionSyncedMembership    = "synced-membership"
+	ActionWouldSyncMembership = "would-sync-membership"
+	membershipDiffersHint     = "--sync-membership with --system-id updates it"
+)
+
+// rowMembership is the row's membership status, ACTIVE or INACTIVE, from the
+// export's column or its preset's rule; "" when the export says nothing.
+func rowMembership(rec *export.Record) string {
+	s, _ := export.MembershipStatus(rec.MembershipStatus)
+	return s
+}
+
+// canSyncMembership reports whether the row can be upserted: the upsert is
+// keyed on the system id and member id, and names the customer's email.
+func (e *Enroller) canSyncMembership(rec *export.Record) bool {
+	return e.Policy.SyncMembership && e.Policy.SystemID != "" && rec.ExternalMemberID != "" && rec.Email != ""
+}
+
+// syncMembership keeps the external member's membership status in step
+// with the export, before the join is decided: a renewed member can then
+// join, and an ended membership is recorded. It never touches the
+// connection itself: leaving the program is the customer's choice, and a
+// membership's end is not. Rows it may not upsert are marked as differing,
+// so the summary can say how many the sync would change.
+func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, r *report.Result) error {
+	want := rowMembership(rec)
+	if want == "" || want == conn.ExternalMembershipStatus {
+		return nil
+	}
+	if !e.canSyncMembership(rec) {
+		e.markMembershipDiffers(want, conn.ExternalMembershipStatus, r)
+		return nil
+	}
+	have := shownMembership(conn.ExternalMembershipStatus)
+	if e.Policy.DryRun {
+		r.Actions = append(r.Actions, ActionWouldSyncMembership)
+		r.Detail = joinDetail(r.Detail, fmt.Sprintf("would set the membership %s (Perkville: %s)", want, have))
+		conn.ExternalMembershipStatus = want
+		return nil
+	}
+	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
+		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, MembershipStatus: want, MembershipType: rec.MembershipType}
+	if _, _, err := e.API.UpdateExternalMember(ctx, in); err != nil {
+		return fmt.Errorf("updating the membership to %s: %w", want, err)
+	}
+	r.Actions = append(r.Actions, ActionSyncedMembership)
+	r.Detail = joinDetail(r.Detail, fmt.Sprintf("membership set %s (was %s)", want, have))
+	conn.ExternalMembershipStatus = want
+	return nil
+}
+
+// markMembershipDiffers notes a status the run leaves differing, for the
+// summary's count and the operator.
+func (e *Enroller) markMembershipDiffers(want, have string, r *report.Result) {
+	r.MembershipDiffers = true
+	why := membershipDiffersHint
+	if e.Policy.SyncMembership {
+		why = "updating it needs a member id, an email and a system id"
+	}
+	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", report.MembershipDiffersNote, want, shownMembership(have), why))
+}
+
+func shownMembership(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// listedMembershipDiffers tells, for a row settled from the ACTIVE listing,
+// whether its membership status differs from the listed connection's.
+func listedMembershipDiffers(rec *export.Record, listed string) bool {
+	want := rowMembership(rec)
+	return want != "" && want != listed
+}
