@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -350,8 +348,8 @@ func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, e
 		p.input = f
 		in = f
 		p.total = -1
-		if o.Progress == "always" || (o.Progress == "auto" && !o.Quiet && isTerminal(c.ErrOrStderr())) {
-			p.total = countLines(file)
+		if !o.Quiet && o.Progress != "never" {
+			p.total = progress.CountRows(file) // the bar's and the log line's total
 		}
 	}
 	if o.State != "" {
@@ -387,31 +385,9 @@ func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64) pr
 	case o.Quiet || o.Progress == "never":
 		return progress.NoProgress{}
 	case o.Progress == "always" || isTerminal(w):
-		if total > 0 {
-			total-- // the header
-		}
 		return progress.NewBarProgress(w, total)
 	}
 	return progress.NewLogProgress(log, 30*time.Second, total)
-}
-
-// countLines estimates the rows of a file for the bar's ETA.
-func countLines(path string) int64 {
-	f, err := os.Open(path)
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	var n int64
-	buf := make([]byte, 256<<10)
-	r := bufio.NewReader(f)
-	for {
-		k, err := r.Read(buf)
-		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
-		if err != nil {
-			return n
-		}
-	}
 }
 
 // printTable prints the outcome counts on stdout.

@@ -2,13 +2,9 @@ package progress
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/pvenroll/pvenroll/report"
 )
@@ -25,16 +21,23 @@ type NoProgress struct{}
 func (NoProgress) Row(report.Outcome) {}
 func (NoProgress) Done()              {}
 
-// tally counts rows per outcome; progressbar's own count is not readable
-// while it is hidden, and a log line needs the breakdown anyway.
+// rateAfter is how long a run must go before its rate is shown: a rate
+// measured over the first few rows (or over none: "0 rows/hr") says nothing.
+const rateAfter = 2 * time.Second
+
+// tally counts finished rows per outcome; progressbar's own count is not
+// readable while it is hidden, and a line needs the breakdown anyway.
 type tally struct {
 	mu     sync.Mutex
 	rows   int
 	counts map[report.Outcome]int
 	start  time.Time
+	total  int64 // rows expected; < 0 when unknown
 }
 
-func newTally() *tally { return &tally{counts: map[report.Outcome]int{}, start: time.Now()} }
+func newTally(start time.Time, total int64) *tally {
+	return &tally{counts: map[report.Outcome]int{}, start: start, total: total}
+}
 
 func (t *tally) add(o report.Outcome) {
 	t.mu.Lock()
@@ -43,88 +46,65 @@ func (t *tally) add(o report.Outcome) {
 	t.mu.Unlock()
 }
 
-func (t *tally) snapshot() (int, string) {
+// status is what a line says at one moment.
+type status struct {
+	Done     int
+	Total    int64         // < 0: unknown
+	Rate     float64       // rows per second; 0 until measured
+	Left     time.Duration // < 0: unknown
+	Elapsed  time.Duration
+	Outcomes string // "joined=2 failed=1"
+}
+
+func (t *tally) status(now time.Time) status {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	s := status{Done: t.rows, Total: t.total, Left: -1, Elapsed: now.Sub(t.start)}
+	if s.Total >= 0 && int64(s.Done) > s.Total {
+		s.Total = int64(s.Done) // the estimate was short (a record the count did not see)
+	}
+	if s.Elapsed >= rateAfter && s.Done > 0 {
+		s.Rate = float64(s.Done) / s.Elapsed.Seconds()
+		if s.Total >= 0 {
+			s.Left = time.Duration(float64(s.Total-int64(s.Done)) / s.Rate * float64(time.Second))
+		}
+	}
 	var parts []string
 	for _, o := range report.Outcomes {
 		if n := t.counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", o, n))
 		}
 	}
-	return t.rows, strings.Join(parts, " ")
+	s.Outcomes = strings.Join(parts, " ")
+	return s
 }
 
-// BarProgress draws a progress bar on a terminal.
-type BarProgress struct {
-	bar *progressbar.ProgressBar
-	t   *tally
+// rateText says a rate in the unit that gives a readable number.
+func rateText(perSecond float64) string {
+	switch {
+	case perSecond <= 0:
+		return "measuring rate"
+	case perSecond >= 10:
+		return fmt.Sprintf("%.0f rows/s", perSecond)
+	case perSecond >= 1:
+		return fmt.Sprintf("%.1f rows/s", perSecond)
+	case perSecond*60 >= 1:
+		return fmt.Sprintf("%.1f rows/min", perSecond*60)
+	}
+	return fmt.Sprintf("%.1f rows/h", perSecond*3600)
 }
 
-// NewBarProgress draws on w (a terminal: the caller checks). total < 0 when
-// unknown (standard input).
-func NewBarProgress(w io.Writer, total int64) *BarProgress {
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionClearOnFinish(),
-	)
-	return &BarProgress{bar: bar, t: newTally()}
-}
-
-func (p *BarProgress) Row(o report.Outcome) {
-	p.t.add(o)
-	_, counts := p.t.snapshot()
-	p.bar.Describe(counts)
-	_ = p.bar.Add(1)
-}
-
-func (p *BarProgress) Done() { _ = p.bar.Finish() }
-
-// LogProgress logs a plain progress line every interval (for cron and
-// pipes, where a bar's redraws would litter the log).
-type LogProgress struct {
-	t    *tally
-	log  *slog.Logger
-	stop chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
-}
-
-// NewLogProgress logs every interval until Done.
-func NewLogProgress(log *slog.Logger, interval time.Duration, total int64) *LogProgress {
-	p := &LogProgress{t: newTally(), log: log, stop: make(chan struct{})}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		tk := time.NewTicker(interval)
-		defer tk.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-tk.C:
-				rows, counts := p.t.snapshot()
-				el := time.Since(p.t.start).Seconds()
-				args := []any{"rows", rows, "rows_per_s", fmt.Sprintf("%.1f", float64(rows)/el), "outcomes", counts}
-				if total > 0 {
-					args = append(args, "of", total)
-				}
-				p.log.Info("progress", args...)
-			}
-		}
-	}()
-	return p
-}
-
-func (p *LogProgress) Row(o report.Outcome) { p.t.add(o) }
-
-func (p *LogProgress) Done() {
-	p.once.Do(func() { close(p.stop) })
-	p.wg.Wait()
+// durationText rounds a duration to what a person plans with.
+func durationText(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "unknown"
+	case d < 2*time.Minute:
+		return d.Round(time.Second).String()
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
