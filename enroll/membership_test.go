@@ -214,7 +214,7 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
 		Reader: export.ReaderOptions{Name: "t.csv", Preset: preset}, BusinessID: 25, Workers: 4, Policy: policy, Ledger: l,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,10 +72,11 @@ type Options struct {
 	Log         *slog.Logger
 	// Ledger is the run ledger (--state), begun by the caller; nil without.
 	Ledger *ledger.Ledger
-	// OnHeader is called once the header is accepted, before any API call;
-	// it returns where results go. A header refused is returned by Run as
-	// a *export.HeaderError and OnHeader is not called.
-	OnHeader func(header []string) (Sink, error)
+	// OnHeader is called once the header is accepted, before any API call,
+	// with the input's delimiter; it returns where results go. A header
+	// refused is returned by Run as a *export.HeaderError and OnHeader is
+	// not called.
+	OnHeader func(header []string, delimiter rune) (Sink, error)
 }
 
 // Progress hears of every finished row; the CLI draws it.
@@ -129,7 +130,7 @@ func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	sink, err := o.OnHeader(rd.Header)
+	sink, err := o.OnHeader(rd.Header, rd.Comma)
 	if err != nil {
 		return out, err
 	}

@@ -97,7 +97,7 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.O
 		Input:      strings.NewReader(c.csv),
 		Reader:     export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
 		BusinessID: 25, Policy: c.policy, Workers: max(c.workers, 1),
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil },
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestFatalAnswerStopsTheRun(t *testing.T) {
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
 		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 4,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
 		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 1, MaxDuration: 120 * time.Millisecond,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enr
 	sink := &memSink{rows: map[int]report.Result{}}
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
 		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 16, Policy: policy, Ledger: l,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
 		Reader: export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}, BusinessID: 25, Workers: 1, MaxDuration: 200 * time.Millisecond,
 		Policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}, Ledger: l,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	if err != nil || out.Stop != enroll.StopMaxDuration {
 		t.Fatalf("%v %v", out.Stop, err)
 	}

@@ -1,8 +1,9 @@
-// Package report writes the reconciliation report of a run: every input row
-// exactly once, grouped by outcome, with follow-up files for whoever must act.
 package report
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Outcome is what became of one data row. The names are frozen: scripts and
 // spreadsheets depend on them (shared/contract.md).
@@ -53,6 +54,23 @@ func (o Outcome) NeedsFollowUp() bool {
 // Retryable reports whether the follow-up file keeps the input's columns,
 // so that it can be fed back to `pvenroll enroll`.
 func (o Outcome) Retryable() bool { return o == Failed || o == NotAttempted }
+
+// Recorded reports whether the run ledger (--state) remembers a row with
+// this outcome: those an API answer decided. Failed is recorded although it
+// is not settled, so that a failed row is never taken for done by a later
+// run (its record replaces any older, settled one).
+func (o Outcome) Recorded() bool { return o.Settled() || o == Failed }
+
+// Settled reports whether the outcome is final for the row: resuming an
+// interrupted run reports it again without a request. It is Recorded less
+// Failed, which a resumed run must send again.
+func (o Outcome) Settled() bool {
+	switch o {
+	case Joined, AlreadyActive, NeedsAgreement, MembershipInactive, OptedOut, NotFound, Conflict:
+		return true
+	}
+	return false
+}
 
 // Description is a short explanation for people.
 func (o Outcome) Description() string {
@@ -111,6 +129,48 @@ type Result struct {
 	// MembershipDiffers: the export's membership status is not Perkville's,
 	// and this run left it so; Detail then holds MembershipDiffersNote.
 	MembershipDiffers bool
+
+	// Risk is, for a dry run's would-join, why the real run will likely
+	// be refused; empty when nothing read foresees a refusal.
+	Risk Risk
+	// ExportMembership is the membership status the export gives the row
+	// (ACTIVE, INACTIVE, or empty when it says nothing).
+	ExportMembership string
+}
+
+// Risk is why a dry run expects a would-join row to be refused by the real
+// run. The names are machine keys (summary.json's dry_run_at_risk).
+type Risk string
+
+const (
+	// RiskMembershipNotActive: Perkville holds the customer's membership as
+	// not ACTIVE; a business that requires an active one refuses the join.
+	RiskMembershipNotActive Risk = "membership-not-active"
+	// RiskExportInactive: a customer to create whom the export marks
+	// inactive; the member is created INACTIVE, and refused as above.
+	RiskExportInactive Risk = "export-inactive"
+	// RiskAgreementWithoutConsent: the program may require terms that the
+	// customer has not accepted, and the row holds no consent to accept them.
+	RiskAgreementWithoutConsent Risk = "agreement-without-consent"
+)
+
+// Risks lists every risk in report order.
+var Risks = []Risk{RiskMembershipNotActive, RiskExportInactive, RiskAgreementWithoutConsent}
+
+// Valid reports whether r is a known risk.
+func (r Risk) Valid() bool { return slices.Contains(Risks, r) }
+
+// Description is a short explanation for people.
+func (r Risk) Description() string {
+	switch r {
+	case RiskMembershipNotActive:
+		return "membership not ACTIVE in Perkville"
+	case RiskExportInactive:
+		return "export says inactive (the member would be created INACTIVE)"
+	case RiskAgreementWithoutConsent:
+		return "the program terms may be needed, and the row holds no consent"
+	}
+	return ""
 }
 
 // MembershipDiffersNote starts the detail of a row whose membership status

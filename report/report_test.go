@@ -53,7 +53,7 @@ func writeReport(t *testing.T, rs []Result, shuffle bool) string {
 	if err := Prepare(dir); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(dir, []string{"Member ID", "Email", "Notes"})
+	w, err := NewWriter(dir, Options{InputHeader: []string{"Member ID", "Email", "Notes"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func writeReport(t *testing.T, rs []Result, shuffle bool) string {
 		if err := w.Add(i, rs[i]); err != nil {
 			t.Fatal(err)
 		}
-		maxPending = max(maxPending, w.Pending())
+		maxPending = max(maxPending, len(w.pending))
 	}
 	if maxPending > 2 {
 		t.Fatalf("reorder buffer held %d rows for neighbours swapped", maxPending)
@@ -87,14 +87,19 @@ func writeReport(t *testing.T, rs []Result, shuffle bool) string {
 	return dir
 }
 
+// readCSV reads a report file: report.csv, or a follow-up file (which
+// starts with a BOM and uses the input's delimiter, here a comma).
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	isFollowUp := filepath.Base(filepath.Dir(path)) == "followup"
+	if bom := bytes.HasPrefix(b, []byte(utf8BOM)); bom != isFollowUp {
+		t.Fatalf("%s: starts with a BOM: %v", path, bom)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte(utf8BOM)))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +219,7 @@ func TestUnfinishedReportLooksUnfinished(t *testing.T) {
 	if err := Prepare(dir); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(dir, nil)
+	w, err := NewWriter(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,27 +313,135 @@ func TestHTMLParsesWithOneBarPerGroup(t *testing.T) {
 	}
 }
 
+func readFile(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// formulaRows are results whose cells a spreadsheet would run, in every
+// kind of file: report.csv, mail merge, retry.
+func formulaRows(n int) []Result {
+	rs := mix(n, Outcomes...)
+	for i := range rs {
+		rs[i].FirstName = "=HYPERLINK(\"http://evil\")"
+		rs[i].Detail = "+1"
+		rs[i].Raw = []string{"@SUM(A1)", fmt.Sprintf("p%d@example.com", i), "-2;x"}
+	}
+	return rs
+}
+
 func TestRerenderMatchesTheRun(t *testing.T) {
-	dir := writeReport(t, mix(120, Outcomes...), false)
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
+	dir := writeReport(t, formulaRows(120), false)
+	names := []string{"report.csv", "summary.md", "report.html", "summary.json", "followup/needs-agreement.csv", "followup/invalid.csv"}
+	before := map[string][]byte{}
+	for _, name := range names {
+		before[name] = readFile(t, dir, name)
+	}
+	for _, name := range []string{"summary.md", "report.html", "followup/needs-agreement.csv"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
-		return b
 	}
-	md, html, js, na := read("summary.md"), read("report.html"), read("summary.json"), read("followup/needs-agreement.csv")
-	if err := os.Remove(filepath.Join(dir, "summary.md")); err != nil {
+	// An operator's edit of a retry file survives: re-rendering never
+	// writes them.
+	edited := []byte("Member ID,Email,Notes\nA-1,fixed@example.com,kept\n")
+	if err := os.WriteFile(filepath.Join(dir, "followup", "failed.csv"), edited, FileMode); err != nil {
+		t.Fatal(err)
+	}
+	notAttempted := readFile(t, dir, "followup/not-attempted.csv")
+	if _, err := Rerender(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if !bytes.Equal(before[name], readFile(t, dir, name)) {
+			t.Errorf("re-rendered %s differs from the run's", name)
+		}
+	}
+	if !bytes.Equal(readFile(t, dir, "followup/failed.csv"), edited) || !bytes.Equal(readFile(t, dir, "followup/not-attempted.csv"), notAttempted) {
+		t.Error("re-rendering rewrote a retry file")
+	}
+	// The mail-merge file came back neutralised.
+	na := readCSV(t, filepath.Join(dir, "followup", "needs-agreement.csv"))
+	if na[1][2] != `'=HYPERLINK("http://evil")` || na[1][8] != "'+1" {
+		t.Fatalf("re-rendered mail merge %q", na[1])
+	}
+}
+
+func TestRerenderRemovesStaleMailMergeOnly(t *testing.T) {
+	dir := writeReport(t, mix(20, Joined, Failed), false)
+	stale := filepath.Join(dir, "followup", "conflict.csv")
+	if err := os.WriteFile(stale, []byte("line\n"), FileMode); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Rerender(dir); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(md, read("summary.md")) || !bytes.Equal(html, read("report.html")) || !bytes.Equal(js, read("summary.json")) || !bytes.Equal(na, read("followup/needs-agreement.csv")) {
-		t.Fatal("re-rendered files differ from the run's")
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a mail-merge file of an outcome no longer in report.csv is kept: %v", err)
 	}
-	retry := readCSV(t, filepath.Join(dir, "followup", "failed.csv"))
-	if strings.Join(retry[0], ",") != strings.Join(RetryColumns, ",") {
-		t.Fatalf("rebuilt retry file header %v", retry[0])
+	if _, err := os.Stat(filepath.Join(dir, "followup", "failed.csv")); err != nil {
+		t.Fatalf("the retry file is gone: %v", err)
+	}
+}
+
+func TestFollowUpsInTheInputsDialect(t *testing.T) {
+	for _, delim := range []rune{',', ';', '\t', '|'} {
+		dir := filepath.Join(t.TempDir(), "out")
+		if err := Prepare(dir); err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWriter(dir, Options{InputHeader: []string{"Member ID", "Email", "Notes"}, Delimiter: delim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range formulaRows(24) {
+			r.LastName = "Müller"
+			if err := w.Add(i, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(fixedMeta()); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"needs-agreement.csv", "failed.csv"} {
+			b := readFile(t, dir, "followup/"+name)
+			if !bytes.HasPrefix(b, []byte(utf8BOM)) {
+				t.Fatalf("%c: %s has no UTF-8 BOM", delim, name)
+			}
+			cr := csv.NewReader(bytes.NewReader(b[len(utf8BOM):]))
+			cr.Comma = delim
+			recs, err := cr.ReadAll()
+			if err != nil {
+				t.Fatalf("%c: %s: %v", delim, name, err)
+			}
+			wantCols := len(FollowUpColumns)
+			if name == "failed.csv" {
+				wantCols = 3
+				if recs[1][0] != "@SUM(A1)" || recs[1][2] != "-2;x" {
+					t.Fatalf("%c: retry cells changed: %q", delim, recs[1])
+				}
+			} else if recs[1][3] != "Müller" {
+				t.Fatalf("%c: %s: last name %q", delim, name, recs[1][3])
+			}
+			if len(recs[0]) != wantCols {
+				t.Fatalf("%c: %s: %d columns in %q, want %d", delim, name, len(recs[0]), recs[0], wantCols)
+			}
+		}
+		// report.csv stays the machine format: comma, no BOM.
+		recs := readCSV(t, filepath.Join(dir, "report.csv"))
+		if strings.Join(recs[0], ",") != strings.Join(Columns, ",") {
+			t.Fatalf("%c: report.csv header %q", delim, recs[0])
+		}
+		var meta Meta
+		if err := json.Unmarshal(readFile(t, dir, "summary.json"), &meta); err != nil || meta.Input.Delimiter != string(delim) {
+			t.Fatalf("%c: summary.json delimiter %q (%v)", delim, meta.Input.Delimiter, err)
+		}
+	}
+	if _, err := NewWriter(t.TempDir(), Options{Delimiter: '"'}); err == nil {
+		t.Fatal("a quote as the delimiter must be refused")
 	}
 }

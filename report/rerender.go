@@ -12,10 +12,6 @@ import (
 	"strings"
 )
 
-// RetryColumns head a retry file rebuilt from report.csv, where the input's
-// own columns are no longer known; enroll reads them by their names.
-var RetryColumns = []string{"email", "external_member_id", "user_id", "first_name", "last_name"}
-
 // ReadResults streams the results of a report.csv, calling fn for each.
 func ReadResults(r io.Reader, name string, fn func(Result) error) error {
 	cr := csv.NewReader(r)
@@ -49,13 +45,17 @@ func ReadResults(r io.Reader, name string, fn func(Result) error) error {
 		line, _ := cr.FieldPos(0)
 		r := Result{Email: get(rec, "email"), ExternalMemberID: get(rec, "external_member_id"), UserID: get(rec, "user_id"),
 			FirstName: get(rec, "first_name"), LastName: get(rec, "last_name"), Outcome: Outcome(get(rec, "outcome")),
-			Code: get(rec, "code"), CustomerMessage: get(rec, "customer_message"), Detail: get(rec, "detail")}
+			Code: get(rec, "code"), CustomerMessage: get(rec, "customer_message"), Detail: get(rec, "detail"),
+			Risk: Risk(get(rec, "risk")), ExportMembership: get(rec, "export_membership")}
 		r.MembershipDiffers = strings.Contains(r.Detail, MembershipDiffersNote)
 		if r.Line, err = strconv.Atoi(get(rec, "line")); err != nil {
 			return fmt.Errorf("%s: line %d, column 1: line %q is not a number", name, line, get(rec, "line"))
 		}
 		if !r.Outcome.Valid() {
-			return fmt.Errorf("%s: line %d, column %d: unknown outcome %q", name, line, idx["outcome"]+1, r.Outcome)
+			return fmt.Errorf("%s: line %d, column %d: unknown outcome %q", name, line, idx["outcome"]+1, Cut(string(r.Outcome)))
+		}
+		if r.Risk != "" && !r.Risk.Valid() {
+			return fmt.Errorf("%s: line %d, column %d: unknown risk %q", name, line, idx["risk"]+1, Cut(string(r.Risk)))
 		}
 		r.ConnectionID, _ = strconv.ParseInt(get(rec, "connection_id"), 10, 64)
 		r.Attempts, _ = strconv.Atoi(get(rec, "attempts"))
@@ -75,8 +75,11 @@ func unNeutralise(s string) string {
 	return s
 }
 
-// Rerender rebuilds summary.md, summary.json's counts, followup/ and
-// report.html of a report directory from its report.csv.
+// Rerender rebuilds summary.md, summary.json's counts, the mail-merge
+// follow-ups and report.html of a report directory from its report.csv,
+// through the Writer that wrote them. report.csv and the retry files
+// (failed, not-attempted) are left as the run wrote them: report.csv does
+// not hold the input's own columns, which the retry files keep.
 func Rerender(dir string) (*Summary, error) {
 	f, err := os.Open(filepath.Join(dir, "report.csv"))
 	if err != nil {
@@ -89,53 +92,20 @@ func Rerender(dir string) (*Summary, error) {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
 		}
 	}
-	followups := map[Outcome]*atomicCSV{}
-	abort := func() {
-		for _, a := range followups {
-			a.Abort()
-		}
+	o := Options{Delimiter: ','}
+	if d := []rune(meta.Input.Delimiter); len(d) == 1 && strings.ContainsRune(",;\t|", d[0]) {
+		o.Delimiter = d[0]
 	}
-	sum := NewSummary()
+	w := &Writer{dir: dir, opts: o, followups: map[Outcome]*atomicCSV{}, pending: map[int]Result{},
+		sum: NewSummary(), rerender: true}
+	seq := 0
 	err = ReadResults(f, filepath.Join(dir, "report.csv"), func(r Result) error {
-		sum.Add(r)
-		if !r.Outcome.NeedsFollowUp() {
-			return nil
-		}
-		a := followups[r.Outcome]
-		if a == nil {
-			header := FollowUpColumns
-			if r.Outcome.Retryable() {
-				header = RetryColumns
-			}
-			var err error
-			if a, err = newFollowUp(dir, r.Outcome, header); err != nil {
-				return err
-			}
-			followups[r.Outcome] = a
-		}
-		if r.Outcome.Retryable() {
-			return a.WriteRaw([]string{r.Email, r.ExternalMemberID, r.UserID, r.FirstName, r.LastName})
-		}
-		return a.Write(FollowUpRecord(r))
+		seq++
+		return w.Add(seq-1, r)
 	})
 	if err != nil {
-		abort()
+		w.Abort()
 		return nil, err
 	}
-	// Follow-up files of outcomes no longer present are stale.
-	for _, o := range FollowUp {
-		if followups[o] == nil {
-			if err := os.Remove(filepath.Join(dir, "followup", string(o)+".csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
-				abort()
-				return nil, err
-			}
-		}
-	}
-	for _, a := range followups {
-		if err := a.Commit(); err != nil {
-			abort()
-			return nil, err
-		}
-	}
-	return sum, WriteSummaries(dir, sum, meta)
+	return w.sum, w.Close(meta)
 }

@@ -99,6 +99,9 @@ type Input struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Rows   int    `json:"rows"`
+	// Delimiter is the input's field separator, which the follow-up
+	// files use; `pvenroll report` reads it back.
+	Delimiter string `json:"delimiter,omitempty"`
 }
 
 // BusinessInfo names the business of the run.

@@ -14,7 +14,8 @@ import (
 // Columns of report.csv. The first eleven are frozen by the contract;
 // later ones may be added, never removed.
 var Columns = []string{"line", "email", "external_member_id", "user_id", "outcome", "code",
-	"customer_message", "detail", "connection_id", "actions", "attempts", "first_name", "last_name"}
+	"customer_message", "detail", "connection_id", "actions", "attempts", "first_name", "last_name",
+	"risk", "export_membership"}
 
 // FollowUpColumns are the columns of a mail-merge follow-up file.
 var FollowUpColumns = []string{"line", "email", "first_name", "last_name", "external_member_id", "user_id",
@@ -33,16 +34,34 @@ const groupRows = 100
 // of order (workers finish when they finish): a reorder buffer keyed by the
 // row's sequence number holds the early ones until the rows before them
 // arrive, so memory is bounded by the rows in flight, not by the run.
+//
+// It is also how `pvenroll report` re-renders a directory (Rerender): then
+// report.csv is the source, not rewritten, and the retry files are left as
+// the run wrote them, since report.csv does not hold the input's cells.
 type Writer struct {
-	dir         string
-	inputHeader []string
+	dir  string
+	opts Options
 
-	csv       *atomicCSV
+	csv       *atomicCSV // nil when re-rendering
 	followups map[Outcome]*atomicCSV
 	pending   map[int]Result
 	next      int
 	sum       *Summary
 	closed    bool
+	rerender  bool
+}
+
+// Options shape a report after its input.
+type Options struct {
+	// InputHeader is the input's header. Retry files (failed,
+	// not-attempted) carry it and each row's cells as read, so that they
+	// can be fed back to enroll; without it they are mail-merge files.
+	InputHeader []string
+	// Delimiter is the input's field separator. Follow-up files use it,
+	// and start with a UTF-8 BOM, so that they open in the operator's
+	// spreadsheet as the input did; 0 is a comma. report.csv, the machine
+	// format, is always comma-separated UTF-8 without a BOM.
+	Delimiter rune
 }
 
 // ErrOutNotEmpty refuses to write into a directory that holds files.
@@ -63,14 +82,19 @@ func Prepare(dir string) error {
 	return os.Chmod(dir, DirMode)
 }
 
-// NewWriter starts a report in dir, which Prepare made. inputHeader is the
-// input's header, for the retry files.
-func NewWriter(dir string, inputHeader []string) (*Writer, error) {
-	c, err := newAtomicCSV(filepath.Join(dir, "report.csv"), Columns)
+// NewWriter starts a report in dir, which Prepare made.
+func NewWriter(dir string, o Options) (*Writer, error) {
+	if o.Delimiter == 0 {
+		o.Delimiter = ','
+	}
+	if !strings.ContainsRune(",;\t|", o.Delimiter) {
+		return nil, fmt.Errorf("report: delimiter %q: follow-up files are written with , ; tab or |", o.Delimiter)
+	}
+	c, err := openAtomicCSV(filepath.Join(dir, "report.csv"), Columns, machineFormat)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{dir: dir, inputHeader: inputHeader, csv: c, followups: map[Outcome]*atomicCSV{},
+	return &Writer{dir: dir, opts: o, csv: c, followups: map[Outcome]*atomicCSV{},
 		pending: map[int]Result{}, sum: NewSummary()}, nil
 }
 
@@ -97,52 +121,52 @@ func (w *Writer) Add(seq int, r Result) error {
 	}
 }
 
-// Pending is the number of results held for order.
-func (w *Writer) Pending() int { return len(w.pending) }
-
 func (w *Writer) write(r Result) error {
 	if !r.Outcome.Valid() {
 		return fmt.Errorf("report: line %d has no valid outcome %q", r.Line, r.Outcome)
 	}
+	raw := r.Raw
+	r = Bounded(r)
 	w.sum.Add(r)
-	if err := w.csv.Write(Record(r)); err != nil {
-		return err
+	if w.csv != nil {
+		if err := w.csv.Write(Record(r)); err != nil {
+			return err
+		}
 	}
 	if !r.Outcome.NeedsFollowUp() {
 		return nil
 	}
+	retry := r.Outcome.Retryable() && (w.opts.InputHeader != nil || w.rerender)
+	if retry && (w.rerender || raw == nil) {
+		// Re-rendering leaves the retry files as the run wrote them; a
+		// row that could not be parsed has no cells to give back.
+		return nil
+	}
 	f := w.followups[r.Outcome]
 	if f == nil {
-		header := FollowUpColumns
-		if r.Outcome.Retryable() && w.inputHeader != nil {
-			header = w.inputHeader
+		header, format := FollowUpColumns, sheetFormat(w.opts.Delimiter)
+		if retry {
+			header, format.neutralise = w.opts.InputHeader, false
 		}
 		var err error
-		if f, err = newFollowUp(w.dir, r.Outcome, header); err != nil {
+		if f, err = newFollowUp(w.dir, r.Outcome, header, format); err != nil {
 			return err
 		}
 		w.followups[r.Outcome] = f
 	}
-	if r.Outcome.Retryable() && w.inputHeader != nil {
-		if r.Raw == nil {
-			// A row that could not be parsed has no cells to give back.
-			return nil
-		}
+	if retry {
 		// Retry files are input to the next run: cells as they were read.
-		return f.WriteRaw(r.Raw)
+		return f.Write(raw)
 	}
 	return f.Write(FollowUpRecord(r))
 }
 
-func newFollowUp(dir string, o Outcome, header []string) (*atomicCSV, error) {
+func newFollowUp(dir string, o Outcome, header []string, format csvFormat) (*atomicCSV, error) {
 	fd := filepath.Join(dir, "followup")
 	if err := os.MkdirAll(fd, DirMode); err != nil {
 		return nil, err
 	}
-	if o.Retryable() {
-		return newAtomicCSVRaw(filepath.Join(fd, string(o)+".csv"), header)
-	}
-	return newAtomicCSV(filepath.Join(fd, string(o)+".csv"), header)
+	return openAtomicCSV(filepath.Join(fd, string(o)+".csv"), header, format)
 }
 
 // Summary is what the writer has counted so far.
@@ -160,9 +184,22 @@ func (w *Writer) Close(meta Meta) error {
 		w.Abort()
 		return fmt.Errorf("report: %d rows never arrived before row %d", len(w.pending), w.next)
 	}
-	if err := w.csv.Commit(); err != nil {
-		w.Abort()
-		return err
+	if w.csv != nil {
+		if err := w.csv.Commit(); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if w.rerender {
+		// Mail-merge files of outcomes no longer in report.csv are stale.
+		for _, o := range FollowUp {
+			if w.followups[o] == nil && !o.Retryable() {
+				if err := os.Remove(filepath.Join(w.dir, "followup", string(o)+".csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
+					w.Abort()
+					return err
+				}
+			}
+		}
 	}
 	for _, f := range w.followups {
 		if err := f.Commit(); err != nil {
@@ -170,13 +207,16 @@ func (w *Writer) Close(meta Meta) error {
 			return err
 		}
 	}
+	meta.Input.Delimiter = string(w.opts.Delimiter)
 	return WriteSummaries(w.dir, w.sum, meta)
 }
 
 // Abort removes the unfinished files.
 func (w *Writer) Abort() {
 	w.closed = true
-	w.csv.Abort()
+	if w.csv != nil {
+		w.csv.Abort()
+	}
 	for _, f := range w.followups {
 		f.Abort()
 	}
@@ -189,7 +229,8 @@ func Record(r Result) []string {
 		conn = strconv.FormatInt(r.ConnectionID, 10)
 	}
 	return []string{strconv.Itoa(r.Line), r.Email, r.ExternalMemberID, r.UserID, string(r.Outcome), r.Code,
-		r.CustomerMessage, r.Detail, conn, strings.Join(r.Actions, ";"), strconv.Itoa(r.Attempts), r.FirstName, r.LastName}
+		r.CustomerMessage, r.Detail, conn, strings.Join(r.Actions, ";"), strconv.Itoa(r.Attempts), r.FirstName, r.LastName,
+		string(r.Risk), r.ExportMembership}
 }
 
 // FollowUpRecord is a result as a follow-up row.
@@ -207,30 +248,45 @@ func Neutralise(s string) string {
 	return s
 }
 
+// csvFormat is how one CSV file is written.
+type csvFormat struct {
+	comma      rune
+	bom        bool // a UTF-8 BOM first: Excel on Windows then reads UTF-8
+	neutralise bool // cells that would run as a formula get a leading '
+}
+
+// machineFormat is report.csv's, documented for scripts: comma, UTF-8, no
+// BOM, formula cells neutralised.
+var machineFormat = csvFormat{comma: ',', neutralise: true}
+
+// sheetFormat is a follow-up file's, for a person's spreadsheet.
+func sheetFormat(comma rune) csvFormat { return csvFormat{comma: comma, bom: true, neutralise: true} }
+
+const utf8BOM = "\ufeff"
+
 // atomicCSV writes a CSV to a hidden temporary file beside its name and
 // renames it into place on Commit, so a crash never leaves a half file
 // under the final name.
 type atomicCSV struct {
-	path string
-	tmp  *os.File
-	w    *csv.Writer
-	raw  bool // no neutralising (retry files are input)
+	path   string
+	tmp    *os.File
+	w      *csv.Writer
+	format csvFormat
 }
 
-func newAtomicCSV(path string, header []string) (*atomicCSV, error) {
-	return openAtomicCSV(path, header, false)
-}
-
-func newAtomicCSVRaw(path string, header []string) (*atomicCSV, error) {
-	return openAtomicCSV(path, header, true)
-}
-
-func openAtomicCSV(path string, header []string, raw bool) (*atomicCSV, error) {
+func openAtomicCSV(path string, header []string, format csvFormat) (*atomicCSV, error) {
 	tmp, err := CreateTemp(path)
 	if err != nil {
 		return nil, err
 	}
-	a := &atomicCSV{path: path, tmp: tmp, w: csv.NewWriter(tmp), raw: raw}
+	a := &atomicCSV{path: path, tmp: tmp, w: csv.NewWriter(tmp), format: format}
+	a.w.Comma = format.comma
+	if format.bom {
+		if _, err := io.WriteString(tmp, utf8BOM); err != nil {
+			a.Abort()
+			return nil, err
+		}
+	}
 	if err := a.w.Write(header); err != nil {
 		a.Abort()
 		return nil, err
@@ -239,7 +295,7 @@ func openAtomicCSV(path string, header []string, raw bool) (*atomicCSV, error) {
 }
 
 func (a *atomicCSV) Write(rec []string) error {
-	if !a.raw {
+	if a.format.neutralise {
 		out := make([]string, len(rec))
 		for i, c := range rec {
 			out[i] = Neutralise(c)
@@ -248,8 +304,6 @@ func (a *atomicCSV) Write(rec []string) error {
 	}
 	return a.w.Write(rec)
 }
-
-func (a *atomicCSV) WriteRaw(rec []string) error { return a.w.Write(rec) }
 
 func (a *atomicCSV) Commit() error {
 	a.w.Flush()

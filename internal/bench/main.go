@@ -110,7 +110,7 @@ func enrollRun(srv *sandbox.Server, data string, rate float64, workers int, keep
 	start := time.Now()
 	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
 		Reader: export.ReaderOptions{Name: "bench.csv", ConsentColumn: consent}, BusinessID: 25, Workers: workers, Policy: policy,
-		OnHeader: func([]string) (enroll.Sink, error) { return sink, nil }})
+		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
 	must(err)
 	r := run{rows: out.Rows, elapsed: time.Since(start), requests: api.Stats.Snapshot().Requests, cpu: cpuTime() - cpu0}
 	if mem != nil {
@@ -213,7 +213,7 @@ func nightly(rows int) {
 		must(err)
 		out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
 			Reader: export.ReaderOptions{Name: "bench.csv"}, BusinessID: 25, Workers: 16, Ledger: l,
-			OnHeader: func([]string) (enroll.Sink, error) { return &countSink{}, nil }})
+			OnHeader: func([]string, rune) (enroll.Sink, error) { return &countSink{}, nil }})
 		must(err)
 		must(l.Finish(out.End, out.SHA256, ledger.RunFinished, nil, 0, 0))
 		return api.Stats.Snapshot().Requests

@@ -165,11 +165,11 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 	p.run.Progress = bar
 
 	var w *report.Writer
-	p.run.OnHeader = func(header []string) (enroll.Sink, error) {
+	p.run.OnHeader = func(header []string, delimiter rune) (enroll.Sink, error) {
 		if err := report.Prepare(p.out); err != nil {
 			return nil, usageError{err}
 		}
-		w, err = report.NewWriter(p.out, header)
+		w, err = report.NewWriter(p.out, report.Options{InputHeader: header, Delimiter: delimiter})
 		return w, err
 	}
 	log.Info("start", "input", file, "out", p.out, "dry_run", o.DryRun, "rate", o.Rate, "workers", p.run.Workers)

@@ -1,0 +1,7 @@
+// Package report writes the reconciliation report of a run: every input row
+// exactly once, grouped by outcome, with follow-up files for whoever must act.
+//
+// One Writer writes every report file, during a run and when `pvenroll
+// report` re-renders a directory from its report.csv; its Summary owns the
+// run's counts and may be read while the run goes on (Snapshot).
+package report
