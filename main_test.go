@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pvenroll/pvenroll/internal/cli"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
 )
 
 func TestMain(m *testing.M) {
@@ -41,10 +45,11 @@ func TestScripts(t *testing.T) {
 			return ln.Close()
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitCode,
-			"waitport": cmdWaitPort,
-			"csvrows":  cmdCSVRows,
-			"modes":    cmdModes,
+			"exitcode":   cmdExitCode,
+			"waitport":   cmdWaitPort,
+			"csvrows":    cmdCSVRows,
+			"modes":      cmdModes,
+			"sandboxlog": cmdSandboxLog,
 		},
 	})
 }
@@ -126,4 +131,28 @@ func cmdModes(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return nil
 	}))
+}
+
+// sandboxlog ADDR: print, one a line, the requests the sandbox at ADDR
+// logged since the last sandboxlog, as "METHOD PATH STATUS" plus " applied"
+// for a write that changed its state; stdout then checks them.
+func cmdSandboxLog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sandboxlog ADDR")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + args[0] + "/_sandbox/log")
+	ts.Check(err)
+	defer resp.Body.Close()
+	var log []sandbox.LogEntry
+	ts.Check(json.NewDecoder(resp.Body).Decode(&log))
+	seen, _ := strconv.Atoi(ts.Getenv("SANDBOX_LOG_SEEN"))
+	for _, e := range log[min(seen, len(log)):] {
+		applied := ""
+		if e.Applied {
+			applied = " applied"
+		}
+		fmt.Fprintf(ts.Stdout(), "%s %s %d%s\n", e.Method, e.Path, e.Status, applied)
+	}
+	ts.Setenv("SANDBOX_LOG_SEEN", strconv.Itoa(len(log)))
 }

@@ -1,7 +1,6 @@
 package enroll_test
 
 import (
-	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -201,7 +200,7 @@ func TestPresetRuleChangeIsAChangeOfTheRow(t *testing.T) {
 	checkRows(t, again, []rowWant{{report.AlreadyActive, "", 0, false}})
 }
 
-func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, preset *export.Preset) ([]report.Result, *enroll.Outcome) {
+func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, preset *export.Preset) ([]report.Result, *enroll.RunInfo) {
 	t.Helper()
 	l, err := ledger.Open(path, policy.DryRun)
 	if err != nil {
@@ -212,13 +211,9 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
 	sink := &memSink{rows: map[int]report.Result{}}
-	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-		Reader: export.ReaderOptions{Name: "t.csv", Preset: preset}, BusinessID: 25, Workers: 4, Policy: policy, Ledger: l,
-		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Finish(out.End, out.SHA256, ledger.RunFinished, nil, 0, 0); err != nil {
+	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", Preset: preset},
+		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Memory: l}, sink, enroll.Options{Workers: 4})
+	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	return sink.ordered(t), out

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/internal/export"
-	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
@@ -66,14 +65,19 @@ type Enroller struct {
 	agKnown bool
 	agIDs   []int64
 
-	// Ledger is the memory of earlier runs (--state); nil without it.
-	Ledger *ledger.Ledger
+	// Memory is what earlier runs learnt (--state); nil without it.
+	Memory Memory
 	// The business's ACTIVE connections (their membership status), listed
 	// once, the first time an unchanged row of a joined customer needs
 	// confirming.
 	activeOnce sync.Once
 	active     map[int64]string
 	activeErr  error
+
+	// The line that first resolved to each connection in this run: two
+	// customers on one connection is a conflict, not two joins.
+	claimMu sync.Mutex
+	claims  map[int64]int
 }
 
 // fatalError wraps an API answer that must stop the run.
@@ -82,22 +86,19 @@ type fatalError struct{ err error }
 func (f fatalError) Error() string { return f.err.Error() }
 func (f fatalError) Unwrap() error { return f.err }
 
-// Process decides one row's fate. The returned error is non-nil only when
-// the answer must stop the whole run (401, 403); the row is then
-// not-attempted. Everything else, a panic included, is the row's outcome.
+// Process decides the fate of a row that Precheck left to the API. The
+// returned error is non-nil only when the answer must stop the whole run
+// (401, 403); the row is then not-attempted. Everything else, a panic
+// included, is the row's outcome.
 func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Result, fatal error) {
 	r = newResult(rec)
-	if o, detail, done := Precheck(rec); done {
-		r.Outcome, r.Detail = o, detail
-		return r, nil
-	}
 	var attempts atomic.Int64
 	ctx = pv.WithAttemptCounter(ctx, &attempts)
-	var prior *ledger.Entry
-	if e.Ledger != nil {
-		if p, ok := e.Ledger.Prior(rec.Key()); ok {
+	var prior *Memo
+	if e.Memory != nil {
+		if p, ok := e.Memory.Prior(rec.Key()); ok {
 			prior = &p
-			r.PriorOutcome, r.PriorSince = report.Outcome(p.Outcome), p.Since
+			r.PriorOutcome, r.PriorSince = p.Outcome, p.Since
 		}
 	}
 	defer func() {
@@ -146,17 +147,17 @@ var final = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: t
 // remembered settles a row from the ledger without a call to the API: the
 // final outcome of an interrupted run (resume), or an unchanged row of a
 // customer who was active and whom the ACTIVE listing shows still is.
-func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *ledger.Entry, r *report.Result) (bool, error) {
+func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
 	if prior == nil || prior.Hash != rec.Hash() {
 		return false, nil
 	}
-	if e.Ledger.Resumable(prior.Run) && final[report.Outcome(prior.Outcome)] {
-		r.Outcome, r.ConnectionID, r.Resumed = report.Outcome(prior.Outcome), prior.ConnectionID, true
+	if e.Memory.Resumable(prior.Run) && final[prior.Outcome] {
+		r.Outcome, r.ConnectionID, r.Resumed = prior.Outcome, prior.ConnectionID, true
 		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
 		e.restoreMessage(r)
 		return true, nil
 	}
-	if (prior.Outcome != string(report.Joined) && prior.Outcome != string(report.AlreadyActive)) || prior.ConnectionID == 0 {
+	if (prior.Outcome != report.Joined && prior.Outcome != report.AlreadyActive) || prior.ConnectionID == 0 {
 		return false, nil
 	}
 	e.activeOnce.Do(func() {
@@ -203,7 +204,7 @@ func (e *Enroller) restoreMessage(r *report.Result) {
 }
 
 // decide fills r, or returns the error that ended the row.
-func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger.Entry, r *report.Result) error {
+func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) error {
 	conn, err := e.find(ctx, rec)
 	if err != nil {
 		return err
@@ -230,6 +231,11 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger
 		}
 	}
 	r.ConnectionID = conn.ConnectionID
+	if other := e.claim(conn.ConnectionID, rec.Line); other != 0 {
+		r.Outcome = report.Conflict
+		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the API answered connection %d, which line %d resolved to in this run: two customers on one connection", conn.ConnectionID, other))
+		return nil
+	}
 	switch conn.Status {
 	case pv.StatusActive:
 		r.Outcome = report.AlreadyActive
@@ -242,7 +248,7 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger
 	default:
 		// The ledger remembers who left: a re-import that reset the
 		// connection must not quietly rejoin them.
-		if prior != nil && prior.Outcome == string(report.OptedOut) && !e.Policy.RejoinInactive {
+		if prior != nil && prior.Outcome == report.OptedOut && !e.Policy.RejoinInactive {
 			r.Outcome = report.OptedOut
 			r.Detail = fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status)
 			return nil
@@ -267,6 +273,21 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *ledger
 	r.Outcome = report.Joined
 	r.Actions = append(r.Actions, ActionActivated)
 	return nil
+}
+
+// claim notes that line resolved to connection id, and returns the other
+// line that did first in this run (0: none).
+func (e *Enroller) claim(id int64, line int) int {
+	e.claimMu.Lock()
+	defer e.claimMu.Unlock()
+	if e.claims == nil {
+		e.claims = map[int64]int{}
+	}
+	if other, ok := e.claims[id]; ok && other != line {
+		return other
+	}
+	e.claims[id] = line
+	return 0
 }
 
 // find looks the connection up by user id when the row has one, else by email.

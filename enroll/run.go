@@ -1,17 +1,15 @@
-// Package enroll reads a membership export and enrolls its customers: the
-// CSV reader (reader.go), each row's fate (row.go) and the run that feeds
-// rows to a rate-limited pool and their results to the report (this file).
 package enroll
+
+// This file is the run: it feeds rows, in input order, to a pool of
+// workers that each decide one row (row.go), and hands every result to the
+// sink from one goroutine. It stops once, for a signal, --max-duration or a
+// fatal answer (stop.go), and every row read is reported exactly once.
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"log/slog"
 	"math"
 	"sync"
 	"time"
@@ -19,35 +17,16 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pvenroll/pvenroll/internal/export"
-	"github.com/pvenroll/pvenroll/internal/ledger"
-	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
 
-// Stop says why a run ended before its last row.
-type Stop int
-
-const (
-	StopNone        Stop = iota
-	StopFatal            // a fatal API answer (exit 3)
-	StopMaxDuration      // --max-duration (exit 4)
-	StopInterrupted      // SIGINT or SIGTERM (exit 130)
-)
-
-func (s Stop) String() string {
-	switch s {
-	case StopFatal:
-		return "fatal API answer"
-	case StopMaxDuration:
-		return "--max-duration reached"
-	case StopInterrupted:
-		return "interrupted"
-	}
-	return ""
-}
-
 // DefaultGrace is how long rows in flight may go on after a stop.
 const DefaultGrace = 1500 * time.Millisecond
+
+// stopIdle is how long, after a stop, the run waits for an input that
+// sends nothing (a stalled stream): the rows it might still send would only
+// be marked not-attempted, and a stop must not hang on a silent pipe.
+const stopIdle = 500 * time.Millisecond
 
 // DefaultWorkers keeps the rate busy when each call takes up to a second:
 // a worker spends about one call's time per request, so rate × 1 s workers
@@ -59,210 +38,165 @@ func DefaultWorkers(rate float64) int {
 	return min(512, max(4, int(math.Ceil(rate))))
 }
 
-// Options configure a run.
-type Options struct {
-	Input       io.Reader
-	Reader      export.ReaderOptions
-	BusinessID  int64
-	Policy      Policy
-	Workers     int
-	MaxDuration time.Duration
-	Grace       time.Duration // DefaultGrace when 0
-	Progress    Progress
-	Log         *slog.Logger
-	// Ledger is the run ledger (--state), begun by the caller; nil without.
-	Ledger *ledger.Ledger
-	// OnHeader is called once the header is accepted, before any API call,
-	// with the input's delimiter; it returns where results go. A header
-	// refused is returned by Run as a *export.HeaderError and OnHeader is
-	// not called.
-	OnHeader func(header []string, delimiter rune) (Sink, error)
+// Rows yields an export's records in input order, then io.EOF;
+// *export.Reader is one.
+type Rows interface {
+	Next() (*export.Record, error)
 }
 
-// Progress hears of every finished row; the CLI draws it.
-type Progress interface {
-	Row(report.Outcome)
-}
-
-type noProgress struct{}
-
-func (noProgress) Row(report.Outcome) {}
-
-// Sink takes each row's result once, with its sequence number in input order.
+// Sink takes each row's result once, with its sequence number in input
+// order (0, 1, 2, ...), from one goroutine, in whatever order rows end.
 type Sink interface {
 	Add(seq int, r report.Result) error
 }
 
-// Outcome of a run, for the report's summary and the exit code.
-type Outcome struct {
-	Stop     Stop
-	StopErr  error // the fatal answer, when Stop is StopFatal
-	Business *pv.Business
-	Rows     int
-	Counts   map[report.Outcome]int
-	Bytes    int64
-	SHA256   string
-	Start    time.Time
-	End      time.Time
-	Changes  *report.Changes // with a ledger that has a previous run
+// Options are how a run spends its time.
+type Options struct {
+	Workers     int           // rows in flight; DefaultWorkers(0) when 0
+	MaxDuration time.Duration // stop starting rows after this long; 0: no limit
+	Grace       time.Duration // DefaultGrace when 0
 }
 
-// Run enrolls every row of the input. It returns an error only when the
-// input was refused (a *export.HeaderError; nothing was sent), the input could not
-// be read, or the report could not be written; a row's failure is its
-// outcome, and a fatal API answer stops the run with the rest not-attempted.
-func Run(ctx context.Context, api *pv.Client, o Options) (*Outcome, error) {
+// RunInfo is what a run tells beyond its rows' results, which went to the
+// sink.
+type RunInfo struct {
+	Stop    Stop
+	StopErr error // the fatal answer or failure, when Stop is StopFatal
+	Start   time.Time
+	End     time.Time
+	// Unread is true when the input went silent after the stop: rows it
+	// had not sent by then are in no report.
+	Unread bool
+}
+
+// Run decides every row of rows with en and gives each result to sink.
+// It returns an error only when the input could not be read or the sink
+// failed (the run then stopped, the rest not-attempted); a row's failure
+// is its outcome, and a fatal API answer stops the run with the rest
+// not-attempted. With en.Memory set, every result an API answer decided is
+// recorded there.
+func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*RunInfo, error) {
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers(0)
 	}
-	if o.Progress == nil {
-		o.Progress = noProgress{}
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	out := &Outcome{Start: time.Now(), Counts: map[report.Outcome]int{}}
-	hashing := &hashReader{r: o.Input, h: sha256.New()}
-	rd, err := export.NewReader(hashing, o.Reader)
-	if err != nil {
-		return out, err
-	}
-	sink, err := o.OnHeader(rd.Header, rd.Comma)
-	if err != nil {
-		return out, err
-	}
-
+	info := &RunInfo{Start: time.Now()}
 	st := newStopper(ctx, o.Grace)
 	defer st.release()
 	if o.MaxDuration > 0 {
 		t := time.AfterFunc(o.MaxDuration, func() { st.stop(StopMaxDuration, nil) })
 		defer t.Stop()
 	}
-
-	// Preflight: the token, the rights, and the business's program site.
-	biz, err := api.Business(st.reqCtx, o.BusinessID)
-	if err != nil {
-		var ae *pv.Error
-		if errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403 || ae.Status == 404) {
-			st.stop(StopFatal, fmt.Errorf("business %d: %w", o.BusinessID, err))
-		} else if st.reason() == StopNone {
-			st.stop(StopFatal, fmt.Errorf("preflight: business %d: %w", o.BusinessID, err))
-		}
-	} else {
-		out.Business = biz
-		o.Log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
-	}
-	en := &Enroller{API: api, Business: biz, Policy: o.Policy, Ledger: o.Ledger}
-	if o.Ledger != nil {
-		o.Ledger.SetBatch(o.Workers)
-		if prev := o.Ledger.Previous(); prev != nil {
-			out.Changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
-		}
-	}
-
-	// Results go to the sink from one goroutine, in whatever order rows end.
-	type item struct {
-		seq int
-		r   report.Result
-		rec *export.Record
-	}
-	results := make(chan item, o.Workers*2)
-	var sinkErr error
-	var sinkWG sync.WaitGroup
-	sinkWG.Add(1)
-	go func() {
-		defer sinkWG.Done()
-		for it := range results {
-			out.Counts[it.r.Outcome]++
-			out.Rows++
-			o.Progress.Row(it.r.Outcome)
-			if out.Changes != nil {
-				out.Changes.Count(it.r, out.Start)
-			}
-			if sinkErr == nil && o.Ledger != nil && it.rec != nil && remember[it.r.Outcome] {
-				if sinkErr = o.Ledger.Record(it.rec.Key(), entry(it.r, it.rec, out.Start)); sinkErr != nil {
-					st.stop(StopFatal, sinkErr)
-				}
-			}
-			if sinkErr == nil {
-				if sinkErr = sink.Add(it.seq, it.r); sinkErr != nil {
-					st.stop(StopFatal, sinkErr)
-				}
-			}
-		}
-	}()
-
+	c := newCollector(en.Memory, sink, st, info.Start, o.Workers)
 	var g errgroup.Group // no group context: a row's failure is its outcome
 	g.SetLimit(o.Workers)
+	in := feed(rows)
+	defer in.close()
 	seq := 0
 	var readErr error
 	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		it, ok := in.next(st)
+		if !ok {
+			info.Unread = true
 			break
 		}
-		if err != nil {
-			readErr = err
-			st.stop(StopFatal, err)
+		if errors.Is(it.err, io.EOF) {
 			break
 		}
+		if it.err != nil {
+			readErr = it.err
+			st.stop(StopFatal, it.err)
+			break
+		}
+		rec := it.rec
 		n := seq
 		seq++
 		if oc, detail, done := Precheck(rec); done {
 			r := newResult(rec)
 			r.Outcome, r.Detail = oc, detail
-			results <- item{n, r, nil}
+			c.add(n, r, nil)
 			continue
 		}
-		if s := st.reason(); s != StopNone {
-			results <- item{n, notAttempted(rec, st), nil}
+		if st.reason() != StopNone {
+			c.add(n, notAttempted(rec, st), nil)
 			continue
 		}
 		g.Go(func() error {
 			// The stop may have come while this row waited for a worker.
 			if st.reason() != StopNone {
-				results <- item{n, notAttempted(rec, st), nil}
+				c.add(n, notAttempted(rec, st), nil)
 				return nil
 			}
 			r, fatal := en.Process(st.reqCtx, rec)
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}
-			results <- item{n, r, rec}
+			c.add(n, r, rec)
 			return nil
 		})
 	}
 	_ = g.Wait()
-	close(results)
-	sinkWG.Wait()
-	out.End = time.Now()
-	out.Stop, out.StopErr = st.reason(), st.err()
-	out.Bytes, out.SHA256 = hashing.n, hex.EncodeToString(hashing.h.Sum(nil))
+	sinkErr := c.close()
+	info.End = time.Now()
+	info.Stop, info.StopErr = st.reason(), st.err()
 	if sinkErr != nil {
-		return out, fmt.Errorf("writing the report: %w", sinkErr)
+		return info, sinkErr
 	}
-	if readErr != nil {
-		return out, readErr
-	}
-	return out, nil
+	return info, readErr
 }
 
-// remember lists the outcomes the ledger records: those an API answer
+// collector hands results to the sink and to memory from one goroutine.
+type collector struct {
+	items chan collected
+	done  chan struct{}
+	err   error
+}
+
+type collected struct {
+	seq int
+	r   report.Result
+	rec *export.Record // nil for a row no API answer decided
+}
+
+func newCollector(mem Memory, sink Sink, st *stopper, start time.Time, workers int) *collector {
+	c := &collector{items: make(chan collected, workers*2), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for it := range c.items {
+			if c.err == nil && mem != nil && it.rec != nil && remember[it.r.Outcome] {
+				if err := mem.Record(it.rec.Key(), memo(it.r, it.rec, start)); err != nil {
+					c.err = fmt.Errorf("recording the run: %w", err)
+					st.stop(StopFatal, c.err)
+				}
+			}
+			if c.err == nil {
+				if err := sink.Add(it.seq, it.r); err != nil {
+					c.err = fmt.Errorf("writing the report: %w", err)
+					st.stop(StopFatal, c.err)
+				}
+			}
+		}
+	}()
+	return c
+}
+
+func (c *collector) add(seq int, r report.Result, rec *export.Record) {
+	c.items <- collected{seq, r, rec}
+}
+
+// close waits for every result to be handed over.
+func (c *collector) close() error {
+	close(c.items)
+	<-c.done
+	return c.err
+}
+
+// remember lists the outcomes the memory records: those an API answer
 // decided. A failed row is recorded too, so that it is not taken for done.
 var remember = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: true, report.NeedsAgreement: true,
 	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true, report.Failed: true}
-
-// entry is the ledger's record of a row's result.
-func entry(r report.Result, rec *export.Record, now time.Time) ledger.Entry {
-	since := now
-	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
-		since = r.PriorSince
-	}
-	return ledger.Entry{ConnectionID: r.ConnectionID, Outcome: string(r.Outcome), Hash: rec.Hash(), Since: since, Updated: now}
-}
 
 func notAttempted(rec *export.Record, st *stopper) report.Result {
 	r := newResult(rec)
@@ -274,74 +208,54 @@ func notAttempted(rec *export.Record, st *stopper) report.Result {
 	return r
 }
 
-// stopper ends a run once: it stops new rows at once, and cancels the
-// requests of rows in flight after a grace period, so a stop is prompt but
-// rows already sent usually finish and are reported truthfully.
-type stopper struct {
-	reqCtx    context.Context
-	cancelReq context.CancelFunc
-	grace     time.Duration
-
-	mu      sync.Mutex
-	why     Stop
-	cause   error
-	timer   *time.Timer
-	unwatch func() bool
+// feeder reads the input in its own goroutine, so that a stream that
+// stalls never holds up a stop.
+type feeder struct {
+	recs chan fed
+	quit chan struct{}
+	once sync.Once
 }
 
-func newStopper(parent context.Context, grace time.Duration) *stopper {
-	reqCtx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	s := &stopper{reqCtx: reqCtx, cancelReq: cancel, grace: grace}
-	s.unwatch = context.AfterFunc(parent, func() { s.stop(StopInterrupted, nil) })
-	return s
+type fed struct {
+	rec *export.Record
+	err error
 }
 
-func (s *stopper) stop(why Stop, cause error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.why != StopNone {
-		return
+func feed(rows Rows) *feeder {
+	f := &feeder{recs: make(chan fed), quit: make(chan struct{})}
+	go func() {
+		for {
+			rec, err := rows.Next()
+			select {
+			case f.recs <- fed{rec, err}:
+			case <-f.quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// next is the next record or the error that ended reading. After a stop
+// it gives up (ok false) on an input silent for stopIdle.
+func (f *feeder) next(st *stopper) (fed, bool) {
+	select {
+	case it := <-f.recs:
+		return it, true
+	case <-st.stopped:
 	}
-	s.why, s.cause = why, cause
-	if why == StopFatal {
-		// Every later call would fail too: do not wait for them.
-		s.cancelReq()
-		return
+	idle := time.NewTimer(stopIdle)
+	defer idle.Stop()
+	select {
+	case it := <-f.recs:
+		return it, true
+	case <-idle.C:
+		return fed{}, false
 	}
-	s.timer = time.AfterFunc(s.grace, s.cancelReq)
 }
 
-func (s *stopper) reason() Stop {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.why
-}
-
-func (s *stopper) err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cause
-}
-
-func (s *stopper) release() {
-	s.unwatch()
-	s.mu.Lock()
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	s.mu.Unlock()
-	s.cancelReq()
-}
-
-type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (h *hashReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
-	h.n += int64(n)
-	return n, err
-}
+// close lets the reading goroutine end once its read returns.
+func (f *feeder) close() { f.once.Do(func() { close(f.quit) }) }

@@ -81,7 +81,7 @@ type runCase struct {
 	api     pv.Options
 }
 
-func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.Outcome, *pv.Client) {
+func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.RunInfo, *pv.Client) {
 	t.Helper()
 	c.api.BaseURL, c.api.Token = s.URL, adminToken
 	if c.api.BackoffBase == 0 {
@@ -93,16 +93,33 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.O
 		t.Fatal(err)
 	}
 	sink := &memSink{rows: map[int]report.Result{}}
-	out, err := enroll.Run(context.Background(), api, enroll.Options{
-		Input:      strings.NewReader(c.csv),
-		Reader:     export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
-		BusinessID: 25, Policy: c.policy, Workers: max(c.workers, 1),
-		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil },
-	})
+	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
+		&enroll.Enroller{API: api, Business: business(t, api), Policy: c.policy}, sink, enroll.Options{Workers: max(c.workers, 1)})
+	return sink.ordered(t), out, api
+}
+
+// business is the preflight the CLI does before a run.
+func business(t *testing.T, api *pv.Client) *pv.Business {
+	t.Helper()
+	biz, err := api.Business(context.Background(), 25)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sink.ordered(t), out, api
+	return biz
+}
+
+// runRows runs the CSV data with en; the run must end without an error.
+func runRows(t *testing.T, data string, ro export.ReaderOptions, en *enroll.Enroller, sink enroll.Sink, o enroll.Options) *enroll.RunInfo {
+	t.Helper()
+	rows, err := export.NewReader(strings.NewReader(data), ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := enroll.Run(context.Background(), rows, en, sink, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 const outcomesCSV = `email,member id,consent,first name
@@ -166,8 +183,8 @@ func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
 	if got[12].Detail != "same customer (email join@x.co) as line 2" {
 		t.Errorf("duplicate detail %q", got[12].Detail)
 	}
-	if out.Stop != enroll.StopNone || out.Rows != len(want) {
-		t.Errorf("stop %v rows %d", out.Stop, out.Rows)
+	if out.Stop != enroll.StopNone {
+		t.Errorf("stop %v", out.Stop)
 	}
 	// The attempts of the rows plus the preflight are every request sent.
 	sum := 1
@@ -242,18 +259,16 @@ func TestDryRunSendsNoWrite(t *testing.T) {
 	}
 }
 
+// A token revoked during the run: the first 401 stops it, and every row
+// not yet decided is not-attempted.
 func TestFatalAnswerStopsTheRun(t *testing.T) {
 	w := smallWorld()
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: "revoked"})
 	sink := &memSink{rows: map[int]report.Result{}}
-	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
-		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 4,
-		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	biz := &pv.Business{BusinessID: 25, PerkvilleURL: "https://riverside.perkville.com/"}
+	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: biz}, sink, enroll.Options{Workers: 1})
 	if out.Stop != enroll.StopFatal || !pv.IsFatal(out.StopErr) {
 		t.Fatalf("stop %v %v", out.Stop, out.StopErr)
 	}
@@ -263,7 +278,7 @@ func TestFatalAnswerStopsTheRun(t *testing.T) {
 		}
 	}
 	if n := len(s.Log()); n != 1 {
-		t.Errorf("%d requests after a 401 on the preflight, want only the preflight", n)
+		t.Errorf("%d requests after the first 401, want only that one", n)
 	}
 }
 
@@ -272,12 +287,8 @@ func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken})
 	sink := &memSink{rows: map[int]report.Result{}}
-	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(outcomesCSV),
-		Reader: export.ReaderOptions{Name: "t.csv"}, BusinessID: 25, Workers: 1, MaxDuration: 120 * time.Millisecond,
-		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: business(t, api)}, sink,
+		enroll.Options{Workers: 1, MaxDuration: 120 * time.Millisecond})
 	got := sink.ordered(t)
 	if out.Stop != enroll.StopMaxDuration || len(got) != 14 || got[len(got)-1].Outcome != report.NotAttempted {
 		t.Fatalf("stop %v, %d rows, last %v", out.Stop, len(got), got[len(got)-1].Outcome)

@@ -72,12 +72,12 @@ func Prepare(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case err == nil && len(entries) > 0:
-		return fmt.Errorf("--out %s: %w; name a new one", dir, ErrOutNotEmpty)
+		return fmt.Errorf("%s: %w", dir, ErrOutNotEmpty)
 	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return err
 	}
 	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return err
 	}
 	return os.Chmod(dir, DirMode)
 }

@@ -108,17 +108,36 @@ func enrollRun(srv *sandbox.Server, data string, rate float64, workers int, keep
 	}
 	cpu0 := cpuTime()
 	start := time.Now()
-	out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-		Reader: export.ReaderOptions{Name: "bench.csv", ConsentColumn: consent}, BusinessID: 25, Workers: workers, Policy: policy,
-		OnHeader: func([]string, rune) (enroll.Sink, error) { return sink, nil }})
-	must(err)
-	r := run{rows: out.Rows, elapsed: time.Since(start), requests: api.Stats.Snapshot().Requests, cpu: cpuTime() - cpu0}
+	rows := runRows(api, data, consent, policy, nil, workers, sink)
+	r := run{rows: rows, elapsed: time.Since(start), requests: api.Stats.Snapshot().Requests, cpu: cpuTime() - cpu0}
 	if mem != nil {
 		for i := 0; i < len(mem.rows); i++ {
 			r.results = append(r.results, mem.rows[i])
 		}
 	}
 	return r
+}
+
+// runRows runs data as the CLI does: the header, the business, the rows.
+func runRows(api *pv.Client, data, consent string, policy enroll.Policy, mem enroll.Memory, workers int, sink enroll.Sink) int {
+	rows, err := export.NewReader(strings.NewReader(data), export.ReaderOptions{Name: "bench.csv", ConsentColumn: consent})
+	must(err)
+	biz, err := api.Business(context.Background(), 25)
+	must(err)
+	counted := &countSink{}
+	_, err = enroll.Run(context.Background(), rows, &enroll.Enroller{API: api, Business: biz, Policy: policy, Memory: mem},
+		teeSink{counted, sink}, enroll.Options{Workers: workers})
+	must(err)
+	return int(counted.n.Load())
+}
+
+type teeSink [2]enroll.Sink
+
+func (t teeSink) Add(seq int, r report.Result) error {
+	if err := t[0].Add(seq, r); err != nil {
+		return err
+	}
+	return t[1].Add(seq, r)
 }
 
 type memSink struct {
@@ -211,11 +230,8 @@ func nightly(rows int) {
 		must(l.Begin("bench.csv", time.Now()))
 		api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token})
 		must(err)
-		out, err := enroll.Run(context.Background(), api, enroll.Options{Input: strings.NewReader(data),
-			Reader: export.ReaderOptions{Name: "bench.csv"}, BusinessID: 25, Workers: 16, Ledger: l,
-			OnHeader: func([]string, rune) (enroll.Sink, error) { return &countSink{}, nil }})
-		must(err)
-		must(l.Finish(out.End, out.SHA256, ledger.RunFinished, nil, 0, 0))
+		runRows(api, data, "", enroll.Policy{}, l, 16, &countSink{})
+		must(l.Finish(time.Now(), "", ledger.RunFinished, nil, 0, 0))
 		return api.Stats.Snapshot().Requests
 	}
 	first := float64(once()) / float64(rows)

@@ -58,12 +58,15 @@ func userAgent() string {
 // usageError is a mistake in the command line or the input: exit 2.
 type usageError struct{ error }
 
+func (e usageError) Unwrap() error { return e.error }
+
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-// exitError carries a decided exit code.
+// exitError carries a decided exit code, and what to do about it.
 type exitError struct {
 	code int
 	err  error
+	hint string
 }
 
 func (e exitError) Error() string {
@@ -72,6 +75,19 @@ func (e exitError) Error() string {
 	}
 	return e.err.Error()
 }
+
+func (e exitError) Unwrap() error { return e.err }
+
+// hintError adds a line of advice to an error, printed after it as
+// "hint: ...".
+type hintError struct {
+	error
+	hint string
+}
+
+func (e hintError) Unwrap() error { return e.error }
+
+func withHint(err error, hint string) error { return hintError{err, hint} }
 
 // softMemoryLimit keeps the heap small: pvenroll's live data is a few
 // bytes a row (the duplicate index) and a few rows in flight, so without a
@@ -92,19 +108,26 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitCode(err, stderr)
 }
 
-// exitCode is the one place an error becomes an exit code.
+// exitCode is the one place an error becomes an exit code and the lines
+// that say it: "error: what went wrong", then "hint: what to do".
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, "error:", msg)
+	}
 	var ee exitError
+	if errors.As(err, &ee) && ee.hint != "" {
+		fmt.Fprintln(stderr, "hint:", ee.hint)
+	}
+	var hint hintError
+	if errors.As(err, &hint) {
+		fmt.Fprintln(stderr, "hint:", hint.hint)
+	}
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "pvenroll:", ee.err)
-		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "pvenroll:", err)
 	var ue usageError
 	var he *export.HeaderError
 	if errors.As(err, &ue) || errors.As(err, &he) {
@@ -132,7 +155,7 @@ Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\n%s", err, flagHint(c, err))}
+		return usageError{withHint(err, flagHint(c, err))}
 	})
 	// `pvenroll --version` works as people expect; the version command is
 	// the documented way.
@@ -159,12 +182,12 @@ func flagHint(c *cobra.Command, err error) string {
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "unknown flag: --token") && !strings.HasPrefix(msg, "unknown flag: --token-"):
-		return "hint: a token is never a flag value (anyone on the machine can read a command line): " +
+		return "a token is never a flag value (anyone on the machine can read a command line): " +
 			"set PERKVILLE_TOKEN, or put it in a file only you can read and use --token-file PATH"
 	case strings.HasPrefix(msg, "unknown flag: --version"), msg == "unknown shorthand flag: 'v' in -v":
-		return "hint: the version is a command: pvenroll version"
+		return "the version is a command: pvenroll version"
 	}
-	return fmt.Sprintf("hint: see '%s --help'", c.CommandPath())
+	return fmt.Sprintf("see '%s --help'", c.CommandPath())
 }
 
 // newLogger logs on stderr as text or JSON.

@@ -88,7 +88,7 @@ func newStateCmd() *cobra.Command {
 			}
 			l, err := ledger.Open(args[0], true)
 			if errors.Is(err, ledger.ErrLocked) {
-				return exitError{ExitLocked, err}
+				return exitError{code: ExitLocked, err: err}
 			}
 			if err != nil {
 				return usageError{err}
@@ -113,7 +113,7 @@ func newStateCmd() *cobra.Command {
 			}
 			fmt.Fprintln(out, "customers by last outcome:")
 			for _, o := range report.Outcomes {
-				if n := counts[string(o)]; n > 0 {
+				if n := counts[o]; n > 0 {
 					fmt.Fprintf(out, "  %-20s %7d\n", o, n)
 				}
 			}
@@ -122,7 +122,7 @@ func newStateCmd() *cobra.Command {
 	}
 }
 
-func sum(m map[string]int) int {
+func sum(m map[report.Outcome]int) int {
 	n := 0
 	for _, v := range m {
 		n += v
@@ -169,16 +169,11 @@ func newValidateCmd() *cobra.Command {
 }
 
 func runValidate(c *cobra.Command, o validateOptions, file string) error {
-	var in io.Reader = c.InOrStdin()
-	name := "standard input"
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return usageError{err}
-		}
-		defer f.Close()
-		in, name = f, file
+	in, name, err := openInput(c, file)
+	if err != nil {
+		return err
 	}
+	defer in.Close()
 	ro, err := o.Reader.options(name)
 	if err != nil {
 		return err
@@ -236,7 +231,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		fmt.Fprintln(out, strings.Join(problems, "\n"))
 	}
 	if usable == 0 {
-		return exitError{ExitUsage, fmt.Errorf("%s: no usable row", name)}
+		return exitError{code: ExitUsage, err: fmt.Errorf("%s: no usable row", name)}
 	}
 	return nil
 }
@@ -251,10 +246,7 @@ func presetRuleColumns(p *export.Preset) string {
 
 // checkOptions are the check command's flags.
 type checkOptions struct {
-	API       string
-	Business  string
-	TokenFile string
-	Sandbox   bool
+	API apiFlags
 }
 
 func newCheckCmd() *cobra.Command {
@@ -264,54 +256,26 @@ func newCheckCmd() *cobra.Command {
 		Short: "Preflight against the API: token, business, admin rights, the shapes the tool relies on",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			fromEnv(c, "api", "PERKVILLE_API", &o.API)
-			fromEnv(c, "business", "PERKVILLE_BUSINESS", &o.Business)
+			o.API.fromEnv(c)
 			return runCheck(c.Context(), c, o)
 		},
 	}
-	c.Flags().StringVar(&o.API, "api", pv.DefaultBaseURL, "API base URL [PERKVILLE_API]")
-	c.Flags().StringVar(&o.Business, "business", "", "business id [PERKVILLE_BUSINESS]")
-	c.Flags().StringVar(&o.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN)")
-	c.Flags().BoolVar(&o.Sandbox, "sandbox", false, "check the built-in sandbox")
+	o.API.add(c.Flags())
 	return c
 }
 
 func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
-	var token string
-	var err error
-	if o.TokenFile != "" || !o.Sandbox {
-		if token, err = readToken(o.TokenFile); err != nil {
-			return err
-		}
-	}
-	api := o.API
-	if o.Sandbox {
-		w, err := loadWorld("")
-		if err != nil {
-			return err
-		}
-		srv := sandbox.NewServer(w, sandbox.Faults{})
-		defer srv.Close()
-		api = srv.URL
-		if token == "" {
-			token = adminToken(w)
-		}
-		if o.Business == "" {
-			o.Business = fmt.Sprint(w.Business.BusinessID)
-		}
-	}
-	if token == "" {
-		return usagef("no token: set PERKVILLE_TOKEN or use --token-file PATH")
-	}
-	biz, err := parseBusiness(o.Business)
+	ep, err := o.API.endpoint()
 	if err != nil {
 		return err
 	}
-	client, err := pv.New(pv.Options{BaseURL: api, Token: pv.Secret(token), Rate: 5, Retries: 2, Timeout: 20 * time.Second, ReadOnly: true, UserAgent: userAgent()})
+	defer ep.Close()
+	// check only reads.
+	client, err := runMode{dryRun: true}.client(ep, pv.Options{Rate: 5, Retries: 2, Timeout: 20 * time.Second})
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	results := pv.Preflight(ctx, client, biz)
+	results := pv.Preflight(ctx, client, ep.business)
 	failed := 0
 	for _, r := range results {
 		mark := "ok  "
@@ -330,7 +294,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		if !results[0].OK {
 			code = ExitFatalAPI
 		}
-		return exitError{code, fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks"))}
+		return exitError{code: code, err: fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks"))}
 	}
 	return nil
 }

@@ -2,35 +2,31 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/progress"
-	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
 
 // enrollOptions are the enroll command's flags.
 type enrollOptions struct {
-	API            string
-	Business       string
-	TokenFile      string
-	Sandbox        bool
-	SandboxWorld   string
-	SandboxFaults  sandbox.Faults
+	API            apiFlags
 	DryRun         bool
 	CreateMissing  bool
 	SystemID       string
@@ -76,23 +72,18 @@ Flags may come before or after FILE.`,
   cat export.csv | pvenroll enroll --map email=Correo,first_name=Nombre -`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("enroll takes one FILE (or - for standard input), got %d\nsee 'pvenroll enroll --help'", len(args))
+				return usageError{withHint(fmt.Errorf("enroll takes one FILE (or - for standard input), got %d", len(args)), "see 'pvenroll enroll --help'")}
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			fromEnv(c, "api", "PERKVILLE_API", &o.API)
-			fromEnv(c, "business", "PERKVILLE_BUSINESS", &o.Business)
+			o.API.fromEnv(c)
 			return runEnroll(c.Context(), c, o, args[0])
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.API, "api", pv.DefaultBaseURL, "API base URL; http:// only for loopback hosts [PERKVILLE_API]")
-	f.StringVar(&o.Business, "business", "", "the business whose program customers join [PERKVILLE_BUSINESS]")
-	f.StringVar(&o.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN)")
-	f.BoolVar(&o.Sandbox, "sandbox", false, "run against the built-in sandbox API, in process")
-	f.StringVar(&o.SandboxWorld, "sandbox-world", "", "world file of the --sandbox (default: the embedded sample world)")
-	addFaultFlags(f, &o.SandboxFaults, "sandbox-")
+	o.API.add(f)
+	o.API.addSandbox(f)
 	f.BoolVar(&o.DryRun, "dry-run", false, "reads only: never send a write; report what would happen")
 	f.BoolVar(&o.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
 	f.StringVar(&o.SystemID, "system-id", "", "external_system_id used by --create-missing")
@@ -116,263 +107,361 @@ Flags may come before or after FILE.`,
 	return c
 }
 
-// addFaultFlags registers the sandbox's fault flags.
-func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
-	f.Int64Var(&x.Seed, prefix+"fault-seed", 1, "seed of the sandbox's fault draws")
-	f.DurationVar(&x.Latency, prefix+"latency", 0, "sandbox: latency added to every answer")
-	f.DurationVar(&x.Jitter, prefix+"jitter", 0, "sandbox: plus a random 0..jitter")
-	f.Float64Var(&x.P429, prefix+"p429", 0, "sandbox: share of requests answered 429 with Retry-After")
-	f.DurationVar(&x.RetryAfter, prefix+"retry-after", time.Second, "sandbox: the Retry-After of a 429")
-	f.Float64Var(&x.P5xx, prefix+"p5xx", 0, "sandbox: share answered 500 before anything is applied")
-	f.Float64Var(&x.P5xxApplied, prefix+"p5xx-applied", 0, "sandbox: share of writes applied, then answered 500")
-	f.Float64Var(&x.PCDN, prefix+"pcdn", 0, "sandbox: share answered by a CDN HTML 502 page")
-	f.Float64Var(&x.PDrop, prefix+"pdrop", 0, "sandbox: share whose connection is dropped with no answer")
-	f.Float64Var(&x.PDropApplied, prefix+"pdrop-applied", 0, "sandbox: share of writes applied, then the connection dropped")
-	f.Float64Var(&x.RateLimit, prefix+"rate-limit", 0, "sandbox: requests per second it accepts; more get 429")
-}
-
-// prepared is an enroll run ready to go: its client and its options.
-type prepared struct {
+// enrollRun is an enroll run, set up in order: the flags, the API, the
+// input's header, the ledger, the report directory, the preflight. A
+// step that fails leaves nothing behind: no report directory, no run in
+// the ledger.
+type enrollRun struct {
+	o       enrollOptions
+	file    string
+	log     *slog.Logger
+	mode    runMode
+	read    export.ReaderOptions
+	ep      *endpoint
 	api     *pv.Client
-	run     enroll.Options
-	out     string
 	input   io.Closer
-	sandbox *sandbox.Server
-	total   int64
-	ledger  *ledger.Ledger
+	hashing *hashReader
+	rows    *export.Reader
+	ledger  *ledger.Ledger // nil without --state
+	biz     *pv.Business
+	out     string
+	report  *report.Writer
+	made    bool // the report directory is this run's own
+	workers int
 }
 
-func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) error {
-	log, err := newLogger(c.ErrOrStderr(), o.LogFormat, o.Quiet)
-	if err != nil {
+func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
+	r := &enrollRun{o: o, file: file, mode: runMode{dryRun: o.DryRun}}
+	defer r.close()
+	if err := r.setUp(ctx, c); err != nil {
 		return err
 	}
-	p, err := prepareEnroll(c, o, file)
-	if p != nil && p.sandbox != nil {
-		defer p.sandbox.Close()
-	}
-	if p != nil && p.input != nil {
-		defer p.input.Close()
-	}
-	if p != nil && p.ledger != nil {
-		defer p.ledger.Close() // a no-op after Finish
-	}
-	if err != nil {
+	if err := r.startReport(); err != nil {
+		r.discard()
 		return err
 	}
-	p.run.Log = log
-	bar := newProgress(c.ErrOrStderr(), o, log, p.total)
-	p.run.Progress = bar
+	if err := r.preflight(ctx); err != nil {
+		r.discard()
+		return err
+	}
+	if r.ledger != nil {
+		r.ledger.SetBatch(r.workers)
+		if err := r.ledger.Begin(r.file, time.Now()); err != nil {
+			r.discard()
+			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
+		}
+	}
+	return r.run(ctx, c)
+}
 
-	var w *report.Writer
-	p.run.OnHeader = func(header []string, delimiter rune) (enroll.Sink, error) {
-		if err := report.Prepare(p.out); err != nil {
-			return nil, usageError{err}
-		}
-		w, err = report.NewWriter(p.out, report.Options{InputHeader: header, Delimiter: delimiter})
-		return w, err
+// setUp checks the flags and reads the header: nothing is sent yet.
+func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
+	o := &r.o
+	var err error
+	if r.log, err = newLogger(c.ErrOrStderr(), o.LogFormat, o.Quiet); err != nil {
+		return err
 	}
-	log.Info("start", "input", file, "out", p.out, "dry_run", o.DryRun, "rate", o.Rate, "workers", p.run.Workers)
-	if p.ledger != nil {
-		if err := p.ledger.Begin(file, time.Now()); err != nil {
-			return exitError{ExitFailedRows, fmt.Errorf("--state: %w", err)}
-		}
-		p.run.Ledger = p.ledger
+	if r.read, err = o.Reader.options(r.file); err != nil {
+		return err
 	}
-	res, runErr := enroll.Run(ctx, p.api, p.run)
+	if o.SystemID == "" {
+		o.SystemID = r.read.Preset.SystemID
+	}
+	o.SystemID = strings.TrimSpace(o.SystemID)
+	if o.SyncMembership && o.SystemID == "" {
+		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
+	}
+	if o.CreateMissing && o.SystemID == "" {
+		return usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
+	}
+	if o.Rate < 0 || o.Workers < 0 || o.Retries < 0 {
+		return usagef("--rate, --workers and --retries must not be negative")
+	}
+	if o.Progress != "auto" && o.Progress != "always" && o.Progress != "never" {
+		return usagef("--progress %q: auto, always or never", o.Progress)
+	}
+	if r.ep, err = o.API.endpoint(); err != nil {
+		return err
+	}
+	r.api, err = r.mode.client(r.ep, pv.Options{Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout, BackoffBase: o.BackoffBase})
+	if err != nil {
+		return err
+	}
+	in, name, err := openInput(c, r.file)
+	if err != nil {
+		return err
+	}
+	r.input = in
+	r.read.Name = name
+	r.hashing = &hashReader{r: in, h: sha256.New()}
+	if r.rows, err = readHeader(ctx, r.hashing, r.read); err != nil {
+		return err
+	}
+	if o.State != "" {
+		l, err := r.mode.ledger(o.State)
+		if errors.Is(err, ledger.ErrLocked) {
+			return exitError{code: ExitLocked, err: err}
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--state: %w", err)}
+		}
+		r.ledger = l
+	}
+	r.workers = o.Workers
+	if r.workers == 0 {
+		r.workers = enroll.DefaultWorkers(o.Rate)
+	}
+	return nil
+}
+
+// readHeader reads the export's header. An interrupt ends the wait for a
+// stream that sends nothing; the read itself cannot be cancelled, and ends
+// with the process.
+func readHeader(ctx context.Context, in io.Reader, o export.ReaderOptions) (*export.Reader, error) {
+	type header struct {
+		rows *export.Reader
+		err  error
+	}
+	ch := make(chan header, 1)
+	go func() {
+		rows, err := export.NewReader(in, o)
+		ch <- header{rows, err}
+	}()
+	select {
+	case h := <-ch:
+		return h.rows, h.err
+	case <-ctx.Done():
+		return nil, exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted while waiting for the header of %s; nothing was sent", o.Name)}
+	}
+}
+
+// preflight finds the business and proves the token's rights before any
+// row; a failure is the run's only output (exit 3), and the report
+// directory is removed, so the same command works once the cause is fixed.
+func (r *enrollRun) preflight(ctx context.Context) error {
+	biz, err := r.api.Business(ctx, r.ep.business)
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitError{code: ExitInterrupted, err: errors.New("interrupted during the preflight; nothing was written")}
+		}
+		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: business %d: %w", r.ep.business, err),
+			hint: "nothing was written; run the same command again once this is fixed"}
+	}
+	r.biz = biz
+	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
+	return nil
+}
+
+// startReport makes the report directory, before any request, so that a
+// directory in the way is refused first.
+func (r *enrollRun) startReport() error {
+	r.out = r.o.Out
+	if r.out == "" {
+		r.out = "pvenroll-report-" + time.Now().Format("20060102-150405")
+	}
+	_, err := os.Stat(r.out)
+	r.made = errors.Is(err, os.ErrNotExist)
+	if err := report.Prepare(r.out); err != nil {
+		r.made = false
+		if errors.Is(err, report.ErrOutNotEmpty) {
+			return usageError{withHint(fmt.Errorf("--out %w", err), "name a new report directory, or remove the old one")}
+		}
+		return usageError{fmt.Errorf("--out: %w", err)}
+	}
+	w, err := report.NewWriter(r.out, report.Options{InputHeader: r.rows.Header, Delimiter: r.rows.Comma})
+	if err != nil {
+		return err
+	}
+	r.report = w
+	return nil
+}
+
+// discard removes an unfinished report: its files, and its directory if
+// this run made it.
+func (r *enrollRun) discard() {
+	if r.report != nil {
+		r.report.Abort()
+	}
+	if r.made {
+		os.RemoveAll(r.out)
+	}
+}
+
+// close releases what the run holds; the ledger's Close is a no-op after
+// Finish, and the report's Abort after Close.
+func (r *enrollRun) close() {
+	if r.report != nil {
+		r.report.Abort()
+	}
+	if r.ledger != nil {
+		r.ledger.Close()
+	}
+	if r.input != nil {
+		r.input.Close()
+	}
+	r.ep.Close()
+}
+
+// run sends the rows, then writes the report and finishes the ledger.
+func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
+	bar := newProgress(c.ErrOrStderr(), r.o, r.log, r.total())
+	start := time.Now()
+	sink := &resultSink{report: r.report, progress: bar, start: start}
+	if r.ledger != nil {
+		if prev := r.ledger.Previous(); prev != nil {
+			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
+		}
+	}
+	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
+		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership})}
+	if r.ledger != nil {
+		en.Memory = r.ledger
+	}
+	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.DryRun, "rate", r.o.Rate, "workers", r.workers)
+	info, runErr := enroll.Run(ctx, r.rows, en, sink, enroll.Options{Workers: r.workers, MaxDuration: r.o.MaxDuration, Grace: r.o.Grace})
 	bar.Done()
-	if w == nil {
-		return runErr // refused before anything was sent or written
+	if info.Unread {
+		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)
 	}
-	code := enrollExitCode(res, runErr)
-	stats := p.api.Stats.Snapshot()
-	meta := report.Meta{ToolVersion: version(), DryRun: o.DryRun,
-		Input:   report.Input{Path: file, Size: res.Bytes, SHA256: res.SHA256},
-		API:     report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
-		Workers: p.run.Workers, Rate: o.Rate, Start: res.Start, End: res.End, ExitCode: code}
-	if res.Business != nil {
-		meta.Business = report.BusinessInfo{ID: res.Business.BusinessID, Name: res.Business.Name, PerkvilleURL: res.Business.PerkvilleURL}
-	} else {
-		meta.Business.ID = p.run.BusinessID
-	}
-	if res.Stop != enroll.StopNone {
-		meta.Stop = res.Stop.String()
-		if res.StopErr != nil {
-			meta.Stop += ": " + res.StopErr.Error()
-		}
-	}
-	meta.Changes = res.Changes
-	if runErr != nil && w != nil && res.Rows == 0 {
-		w.Abort()
+	sum := r.report.Summary()
+	code := enrollExitCode(info, sum, runErr)
+	if runErr != nil && sum.Rows == 0 {
+		r.discard()
 		return runErr
 	}
-	if p.ledger != nil {
-		status := ledger.RunFinished
-		if res.Stop != enroll.StopNone || runErr != nil {
-			status = ledger.RunStopped
-		}
-		counts := map[string]int{}
-		for o, n := range res.Counts {
-			counts[string(o)] = n
-		}
-		var resumed, skipped int
-		if res.Changes != nil {
-			resumed, skipped = res.Changes.Resumed, res.Changes.Skipped
-		}
-		if err := p.ledger.Finish(res.End, res.SHA256, status, counts, resumed, skipped); err != nil {
-			return exitError{ExitFailedRows, fmt.Errorf("--state: %w", err)}
-		}
+	stats := r.api.Stats.Snapshot()
+	if err := r.finish(info, sum, sink.changes, code, stats, runErr); err != nil {
+		return err
 	}
-	if err := w.Close(meta); err != nil {
-		return exitError{ExitFailedRows, fmt.Errorf("writing the report in %s: %w", p.out, err)}
-	}
-	printTable(c.OutOrStdout(), w.Summary(), o.DryRun)
-	fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", p.out)
-	log.Info("done", "rows", res.Rows, "requests", stats.Requests, "retries", stats.Retries, "throttled_429", stats.Throttled,
-		"elapsed", res.End.Sub(res.Start).Round(time.Millisecond), "exit_code", code)
-	var msg error
-	switch {
-	case runErr != nil:
-		msg = runErr
-	case res.Stop == enroll.StopFatal:
-		msg = fmt.Errorf("stopped: %w; the rest are not-attempted", res.StopErr)
-	case res.Stop == enroll.StopMaxDuration:
-		msg = errors.New("--max-duration reached; the rest are not-attempted (rerun with followup/not-attempted.csv)")
-	case res.Stop == enroll.StopInterrupted:
-		msg = errors.New("interrupted; the rest are not-attempted (rerun with followup/not-attempted.csv)")
-	case code == ExitFailedRows:
-		msg = fmt.Errorf("%s failed; rerun them later with %s", rowCount(res.Counts[report.Failed]), filepath.Join(p.out, "followup", "failed.csv"))
-	}
+	printTable(c.OutOrStdout(), sum, r.o.DryRun)
+	fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", r.out)
+	r.log.Info("done", "rows", sum.Rows, "requests", stats.Requests, "retries", stats.Retries, "throttled_429", stats.Throttled,
+		"elapsed", info.End.Sub(info.Start).Round(time.Millisecond), "exit_code", code)
 	if code == ExitOK {
 		return nil
 	}
-	return exitError{code, msg}
+	return r.stopError(info, sum, code, runErr)
+}
+
+// finish records the run's end in the ledger, then closes the report.
+func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *report.Changes, code int, stats pv.StatsSnapshot, runErr error) error {
+	sha := hex.EncodeToString(r.hashing.h.Sum(nil))
+	if r.ledger != nil {
+		status := ledger.RunFinished
+		if info.Stop != enroll.StopNone || runErr != nil {
+			status = ledger.RunStopped
+		}
+		var resumed, skipped int
+		if changes != nil {
+			resumed, skipped = changes.Resumed, changes.Skipped
+		}
+		if err := r.ledger.Finish(info.End, sha, status, sum.Counts, resumed, skipped); err != nil {
+			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
+		}
+	}
+	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
+		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha},
+		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.PerkvilleURL},
+		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
+		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes}
+	if info.Stop != enroll.StopNone {
+		meta.Stop = info.Stop.String()
+		if info.StopErr != nil {
+			meta.Stop += ": " + info.StopErr.Error()
+		}
+	}
+	if err := r.report.Close(meta); err != nil {
+		return exitError{code: ExitFailedRows, err: fmt.Errorf("writing the report in %s: %w", r.out, err)}
+	}
+	return nil
+}
+
+// stopError says why a finished run did not exit 0, and what to do.
+func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code int, runErr error) error {
+	rest := "run the same command again to resume (--state remembers what was done)"
+	if r.ledger == nil || r.o.DryRun {
+		rest = "rerun them with " + followup(r.out, report.NotAttempted)
+	}
+	var err error
+	hint := ""
+	switch {
+	case runErr != nil:
+		err = runErr
+	case info.Stop == enroll.StopFatal:
+		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), rest
+	case info.Stop == enroll.StopMaxDuration:
+		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.MaxDuration), rest
+	case info.Stop == enroll.StopInterrupted:
+		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
+	default:
+		err = fmt.Errorf("%s failed", rowCount(sum.Counts[report.Failed]))
+		hint = "rerun them later with " + followup(r.out, report.Failed)
+	}
+	return exitError{code: code, err: err, hint: hint}
+}
+
+func followup(out string, o report.Outcome) string {
+	return out + string(os.PathSeparator) + "followup" + string(os.PathSeparator) + string(o) + ".csv"
+}
+
+// total is the rows expected, for the bar's and the log line's total;
+// -1 when unknown.
+func (r *enrollRun) total() int64 {
+	if r.file == "-" || r.o.Quiet || r.o.Progress == "never" {
+		return -1
+	}
+	return progress.CountRows(r.file)
 }
 
 // enrollExitCode maps a finished run to its exit code.
-func enrollExitCode(res *enroll.Outcome, runErr error) int {
+func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int {
 	switch {
-	case res.Stop == enroll.StopFatal && runErr == nil:
+	case info.Stop == enroll.StopFatal && runErr == nil:
 		return ExitFatalAPI
-	case res.Stop == enroll.StopInterrupted:
+	case info.Stop == enroll.StopInterrupted:
 		return ExitInterrupted
-	case res.Stop == enroll.StopMaxDuration:
+	case info.Stop == enroll.StopMaxDuration:
 		return ExitMaxDuration
-	case runErr != nil, res.Counts[report.Failed] > 0, res.Counts[report.NotAttempted] > 0:
+	case runErr != nil, sum.Counts[report.Failed] > 0, sum.Counts[report.NotAttempted] > 0:
 		return ExitFailedRows
 	}
 	return ExitOK
 }
 
-func prepareEnroll(c *cobra.Command, o enrollOptions, file string) (*prepared, error) {
-	p := &prepared{}
-	readOpts, err := o.Reader.options(file)
-	if err != nil {
-		return p, err
+// resultSink takes each row's result: the report first, whose summary
+// holds the counts, then the progress display and the changes since the
+// previous run.
+type resultSink struct {
+	report   *report.Writer
+	progress progress.Progress
+	changes  *report.Changes // nil without a previous run in the ledger
+	start    time.Time
+}
+
+func (s *resultSink) Add(seq int, r report.Result) error {
+	if err := s.report.Add(seq, r); err != nil {
+		return err
 	}
-	if o.SystemID == "" {
-		o.SystemID = readOpts.Preset.SystemID
+	s.progress.Row(r.Outcome)
+	if s.changes != nil {
+		s.changes.Count(r, s.start)
 	}
-	if o.SyncMembership && strings.TrimSpace(o.SystemID) == "" {
-		return p, usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
-	}
-	if o.CreateMissing && strings.TrimSpace(o.SystemID) == "" {
-		return p, usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
-	}
-	if o.Rate < 0 || o.Workers < 0 || o.Retries < 0 {
-		return p, usagef("--rate, --workers and --retries must not be negative")
-	}
-	if o.Progress != "auto" && o.Progress != "always" && o.Progress != "never" {
-		return p, usagef("--progress %q: auto, always or never", o.Progress)
-	}
-	var token string
-	if o.Sandbox {
-		// The sandbox takes its world's admin token, not a real one from
-		// the environment; --token-file still picks another.
-		if o.TokenFile != "" {
-			if token, err = readToken(o.TokenFile); err != nil {
-				return p, err
-			}
-		}
-	} else if token, err = readToken(o.TokenFile); err != nil {
-		return p, err
-	}
-	api := o.API
-	if o.Sandbox {
-		world, err := loadWorld(o.SandboxWorld)
-		if err != nil {
-			return p, err
-		}
-		if !c.Flags().Changed("business") && o.Business == "" {
-			o.Business = fmt.Sprint(world.Business.BusinessID)
-		}
-		if token == "" {
-			token = adminToken(world)
-		}
-		p.sandbox = sandbox.NewServer(world, o.SandboxFaults)
-		api = p.sandbox.URL
-	}
-	if o.Business == "" {
-		return p, usagef("--business ID (or PERKVILLE_BUSINESS) is required")
-	}
-	biz, err := parseBusiness(o.Business)
-	if err != nil {
-		return p, err
-	}
-	if token == "" {
-		return p, usagef("no token: set PERKVILLE_TOKEN or use --token-file PATH (a token is never a flag value)")
-	}
-	if _, err := pv.CheckBaseURL(api); err != nil {
-		return p, usageError{fmt.Errorf("--api: %w", err)}
-	}
-	workers := o.Workers
-	if workers == 0 {
-		workers = enroll.DefaultWorkers(o.Rate)
-	}
-	client, err := pv.New(pv.Options{BaseURL: api, Token: pv.Secret(token), Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout,
-		BackoffBase: o.BackoffBase, ReadOnly: o.DryRun, UserAgent: userAgent()})
-	if err != nil {
-		return p, usageError{err}
-	}
-	p.api = client
-	var in io.Reader
-	name := file
-	if file == "-" {
-		in, name = c.InOrStdin(), "standard input"
-		p.total = -1
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return p, usageError{err}
-		}
-		p.input = f
-		in = f
-		p.total = -1
-		if !o.Quiet && o.Progress != "never" {
-			p.total = progress.CountRows(file) // the bar's and the log line's total
-		}
-	}
-	if o.State != "" {
-		l, err := ledger.Open(o.State, o.DryRun)
-		if errors.Is(err, ledger.ErrLocked) {
-			return p, exitError{ExitLocked, err}
-		}
-		if err != nil {
-			return p, usageError{err}
-		}
-		p.ledger = l
-	}
-	p.out = o.Out
-	if p.out == "" {
-		p.out = "pvenroll-report-" + time.Now().Format("20060102-150405")
-	}
-	readOpts.Name = name
-	p.run = enroll.Options{Input: in,
-		Reader:     readOpts,
-		BusinessID: biz, Workers: workers, MaxDuration: o.MaxDuration, Grace: o.Grace,
-		Policy: enroll.Policy{DryRun: o.DryRun, CreateMissing: o.CreateMissing, SystemID: strings.TrimSpace(o.SystemID), RejoinInactive: o.RejoinInactive,
-			SyncMembership: o.SyncMembership}}
-	return p, nil
+	return nil
+}
+
+// hashReader hashes and counts the input as it is read, for summary.json
+// and the ledger.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
 }
 
 func isTerminal(w io.Writer) bool {

@@ -1,10 +1,9 @@
-// Package ledger is the run ledger behind --state: per customer, what the
-// last run found (connection, outcome, a hash of the row); per run, when it
-// ran on what input with what counts. It lets a run resume after a crash,
-// lets a nightly run skip rows that have not changed, and remembers who
-// opted out. It is a bbolt file: crash-safe transactions and a file lock, so
-// one run at a time.
 package ledger
+
+// The ledger is a bbolt file: crash-safe transactions and a file lock, so
+// one run at a time. Per customer it keeps what the last run found
+// (connection, outcome, a hash of the row); per run, when it ran on what
+// input with what counts.
 
 import (
 	"bytes"
@@ -19,6 +18,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/report"
 )
 
 var (
@@ -29,6 +31,8 @@ var (
 // ErrLocked: another run holds the state file.
 var ErrLocked = errors.New("another pvenroll run holds the state file")
 
+var _ enroll.Memory = (*Ledger)(nil)
+
 // Run statuses.
 const (
 	RunRunning  = "running" // or killed: a run that never finished
@@ -36,30 +40,31 @@ const (
 	RunStopped  = "stopped" // interrupted, --max-duration or a fatal answer, with its report written
 )
 
-// Entry is what the ledger knows of one customer.
-type Entry struct {
-	ConnectionID int64     `json:"connection_id,omitempty"`
-	Outcome      string    `json:"outcome"`
-	Run          uint64    `json:"run"`
-	Hash         string    `json:"hash"`
-	Since        time.Time `json:"since"`   // when this outcome was first seen
-	Updated      time.Time `json:"updated"` // the run that last saw the row
+// entry is how the ledger stores an enroll.Memo.
+type entry struct {
+	ConnectionID int64          `json:"connection_id,omitempty"`
+	Outcome      report.Outcome `json:"outcome"`
+	Run          uint64         `json:"run"`
+	Hash         string         `json:"hash"`
+	Since        time.Time      `json:"since"`   // when this outcome was first seen
+	Updated      time.Time      `json:"updated"` // the run that last saw the row
 }
 
 // Run is one run's record.
 type Run struct {
-	ID      uint64         `json:"id"`
-	Input   string         `json:"input"`
-	SHA256  string         `json:"sha256,omitempty"`
-	Start   time.Time      `json:"start"`
-	End     time.Time      `json:"end,omitzero"`
-	Status  string         `json:"status"`
-	Counts  map[string]int `json:"counts,omitempty"`
-	Resumed int            `json:"resumed,omitempty"`
-	Skipped int            `json:"skipped,omitempty"`
+	ID      uint64                 `json:"id"`
+	Input   string                 `json:"input"`
+	SHA256  string                 `json:"sha256,omitempty"`
+	Start   time.Time              `json:"start"`
+	End     time.Time              `json:"end,omitzero"`
+	Status  string                 `json:"status"`
+	Counts  map[report.Outcome]int `json:"counts,omitempty"`
+	Resumed int                    `json:"resumed,omitempty"`
+	Skipped int                    `json:"skipped,omitempty"`
 }
 
-// Ledger is an open state file. Record is safe for concurrent use.
+// Ledger is an open state file; it is a run's enroll.Memory. Record is
+// safe for concurrent use.
 type Ledger struct {
 	db       *bolt.DB
 	readOnly bool
@@ -70,7 +75,7 @@ type Ledger struct {
 	lastFinished uint64
 
 	mu      sync.Mutex
-	pending map[string]Entry
+	pending map[string]entry
 	err     error
 	flushAt int
 }
@@ -88,17 +93,17 @@ const flushEvery = 64
 func Open(path string, readOnly bool) (*Ledger, error) {
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return &Ledger{readOnly: true, pending: map[string]Entry{}}, nil
+			return &Ledger{readOnly: true, pending: map[string]entry{}}, nil
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, ReadOnly: readOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("--state %s: %w; nothing was done", path, ErrLocked)
+		return nil, fmt.Errorf("state file %s: %w; nothing was done", path, ErrLocked)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--state %s: %w", path, err)
+		return nil, fmt.Errorf("state file %s: %w", path, err)
 	}
-	l := &Ledger{db: db, readOnly: readOnly, pending: map[string]Entry{}, flushAt: flushEvery}
+	l := &Ledger{db: db, readOnly: readOnly, pending: map[string]entry{}, flushAt: flushEvery}
 	if !readOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range [][]byte{bucketCustomers, bucketRuns} {
@@ -110,7 +115,7 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 		})
 		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("--state %s: %w", path, err)
+			return nil, fmt.Errorf("state file %s: %w", path, err)
 		}
 	}
 	runs, err := l.Runs()
@@ -152,25 +157,22 @@ func (l *Ledger) Begin(input string, start time.Time) error {
 	})
 }
 
-// RunID is this run's id (0 in a dry run).
-func (l *Ledger) RunID() uint64 { return l.run.ID }
-
 // Previous is the run before this one.
 func (l *Ledger) Previous() *Run { return l.previous }
 
 // Resumable reports whether a record of run id comes from a run that did
 // not finish (killed, interrupted, stopped) since the last one that did: its
-// final outcomes stand, and are not sent again.
+// settled outcomes stand, and are not sent again.
 func (l *Ledger) Resumable(id uint64) bool {
 	return id > l.lastFinished && (l.run.ID == 0 || id < l.run.ID)
 }
 
 // Prior is what the ledger knew of a customer before this run.
-func (l *Ledger) Prior(key string) (Entry, bool) {
+func (l *Ledger) Prior(key string) (enroll.Memo, bool) {
 	if l.db == nil {
-		return Entry{}, false
+		return enroll.Memo{}, false
 	}
-	var e Entry
+	var e entry
 	found := false
 	_ = l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCustomers)
@@ -182,14 +184,15 @@ func (l *Ledger) Prior(key string) (Entry, bool) {
 		}
 		return nil
 	})
-	return e, found
+	return enroll.Memo(e), found
 }
 
 // Record notes a customer's outcome in this run; writes are batched.
-func (l *Ledger) Record(key string, e Entry) error {
+func (l *Ledger) Record(key string, m enroll.Memo) error {
 	if l.readOnly {
 		return nil
 	}
+	e := entry(m)
 	e.Run = l.run.ID
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -239,7 +242,7 @@ func (l *Ledger) flushLocked() error {
 }
 
 // Finish records the end of this run and closes the file.
-func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[string]int, resumed, skipped int) error {
+func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[report.Outcome]int, resumed, skipped int) error {
 	if l.db == nil {
 		return nil
 	}
@@ -277,9 +280,9 @@ func (l *Ledger) Runs() ([]Run, error) {
 }
 
 // Outcomes counts customers by their last outcome.
-func (l *Ledger) Outcomes() (map[string]int, error) {
-	counts := map[string]int{}
-	err := eachJSON(l, bucketCustomers, func(e Entry) { counts[e.Outcome]++ })
+func (l *Ledger) Outcomes() (map[report.Outcome]int, error) {
+	counts := map[report.Outcome]int{}
+	err := eachJSON(l, bucketCustomers, func(e entry) { counts[e.Outcome]++ })
 	return counts, err
 }
 

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/report"
 )
 
 func TestOneRunAtATime(t *testing.T) {
@@ -29,14 +32,14 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 	// Run 1 finishes.
 	l, _ := Open(path, false)
 	must(t, l.Begin("a.csv", now))
-	must(t, l.Record("email a@x.co", Entry{Outcome: "joined", ConnectionID: 1, Hash: "h1"}))
-	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[string]int{"joined": 1}, 0, 0))
+	must(t, l.Record("email a@x.co", enroll.Memo{Outcome: "joined", ConnectionID: 1, Hash: "h1"}))
+	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{"joined": 1}, 0, 0))
 
 	// Run 2 is killed: Close without Finish, after more than one batch.
 	l, _ = Open(path, false)
 	must(t, l.Begin("a.csv", now.Add(time.Hour)))
 	for i := 0; i < flushEvery+3; i++ {
-		must(t, l.Record("email b"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@x.co", Entry{Outcome: "needs-agreement", Hash: "h"}))
+		must(t, l.Record("email b"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@x.co", enroll.Memo{Outcome: "needs-agreement", Hash: "h"}))
 	}
 	if l.Resumable(1) || l.Resumable(2) {
 		t.Fatal("a finished run, or the current one, is not resumable")
@@ -70,7 +73,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, l.Begin("a.csv", time.Now()))
-	must(t, l.Record("email a@x.co", Entry{Outcome: "joined"}))
+	must(t, l.Record("email a@x.co", enroll.Memo{Outcome: "joined"}))
 	must(t, l.Finish(time.Now(), "", RunFinished, nil, 0, 0))
 	if _, err := Open(path, true); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,160 @@
+package cli
+
+// The setup every command that reads an export or calls the API shares:
+// which API as whom for which business, the input, and the one switch
+// between a real run and a dry run.
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
+	pv "github.com/pvenroll/pvenroll/perkville"
+)
+
+// apiFlags say which API a command calls, as whom, for which business.
+type apiFlags struct {
+	API       string
+	Business  string
+	TokenFile string
+	Sandbox   bool
+	// SandboxWorld and SandboxFaults shape the --sandbox, for the commands
+	// that register them (addSandbox).
+	SandboxWorld  string
+	SandboxFaults sandbox.Faults
+}
+
+func (a *apiFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&a.API, "api", pv.DefaultBaseURL, "API base URL; http:// only for loopback hosts [PERKVILLE_API]")
+	f.StringVar(&a.Business, "business", "", "the business whose program customers join [PERKVILLE_BUSINESS]")
+	f.StringVar(&a.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN)")
+	f.BoolVar(&a.Sandbox, "sandbox", false, "use the built-in sandbox API, in process")
+}
+
+// addSandbox registers the flags that shape the --sandbox.
+func (a *apiFlags) addSandbox(f *pflag.FlagSet) {
+	f.StringVar(&a.SandboxWorld, "sandbox-world", "", "world file of the --sandbox (default: the embedded sample world)")
+	addFaultFlags(f, &a.SandboxFaults, "sandbox-")
+}
+
+// addFaultFlags registers the sandbox's fault flags.
+func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
+	f.Int64Var(&x.Seed, prefix+"fault-seed", 1, "seed of the sandbox's fault draws")
+	f.DurationVar(&x.Latency, prefix+"latency", 0, "sandbox: latency added to every answer")
+	f.DurationVar(&x.Jitter, prefix+"jitter", 0, "sandbox: plus a random 0..jitter")
+	f.Float64Var(&x.P429, prefix+"p429", 0, "sandbox: share of requests answered 429 with Retry-After")
+	f.DurationVar(&x.RetryAfter, prefix+"retry-after", time.Second, "sandbox: the Retry-After of a 429")
+	f.Float64Var(&x.P5xx, prefix+"p5xx", 0, "sandbox: share answered 500 before anything is applied")
+	f.Float64Var(&x.P5xxApplied, prefix+"p5xx-applied", 0, "sandbox: share of writes applied, then answered 500")
+	f.Float64Var(&x.PCDN, prefix+"pcdn", 0, "sandbox: share answered by a CDN HTML 502 page")
+	f.Float64Var(&x.PDrop, prefix+"pdrop", 0, "sandbox: share whose connection is dropped with no answer")
+	f.Float64Var(&x.PDropApplied, prefix+"pdrop-applied", 0, "sandbox: share of writes applied, then the connection dropped")
+	f.Float64Var(&x.RateLimit, prefix+"rate-limit", 0, "sandbox: requests per second it accepts; more get 429")
+}
+
+// fromEnv fills what the flags left unset from the environment.
+func (a *apiFlags) fromEnv(c *cobra.Command) {
+	fromEnv(c, "api", "PERKVILLE_API", &a.API)
+	fromEnv(c, "business", "PERKVILLE_BUSINESS", &a.Business)
+}
+
+// endpoint is where a command's requests go, as whom, for which business.
+type endpoint struct {
+	url      string
+	token    pv.Secret
+	business int64
+	sandbox  *sandbox.Server // the in-process --sandbox; nil without
+}
+
+// Close stops the in-process sandbox, if any.
+func (e *endpoint) Close() {
+	if e != nil && e.sandbox != nil {
+		e.sandbox.Close()
+	}
+}
+
+// endpoint checks the flags and starts the --sandbox. The sandbox takes its
+// world's admin token and business unless others are given.
+func (a *apiFlags) endpoint() (*endpoint, error) {
+	var token string
+	var err error
+	if a.TokenFile != "" || !a.Sandbox {
+		if token, err = readToken(a.TokenFile); err != nil {
+			return nil, err
+		}
+	}
+	e := &endpoint{url: a.API}
+	business := a.Business
+	if a.Sandbox {
+		world, err := loadWorld(a.SandboxWorld)
+		if err != nil {
+			return nil, err
+		}
+		if business == "" {
+			business = fmt.Sprint(world.Business.BusinessID)
+		}
+		if token == "" {
+			token = adminToken(world)
+		}
+		e.sandbox = sandbox.NewServer(world, a.SandboxFaults)
+		e.url = e.sandbox.URL
+	}
+	if business == "" {
+		e.Close()
+		return nil, usagef("--business ID (or PERKVILLE_BUSINESS) is required")
+	}
+	if e.business, err = parseBusiness(business); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if token == "" {
+		e.Close()
+		return nil, usagef("no token: set PERKVILLE_TOKEN or use --token-file PATH (a token is never a flag value)")
+	}
+	if _, err := pv.CheckBaseURL(e.url); err != nil {
+		e.Close()
+		return nil, usageError{fmt.Errorf("--api: %w", err)}
+	}
+	e.token = pv.Secret(token)
+	return e, nil
+}
+
+// openInput opens FILE, or standard input for "-"; name is for messages.
+func openInput(c *cobra.Command, file string) (in io.ReadCloser, name string, err error) {
+	if file == "-" {
+		return io.NopCloser(c.InOrStdin()), "standard input", nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, "", usageError{err}
+	}
+	return f, file, nil
+}
+
+// runMode is the one switch between a real run and a dry run: it builds
+// the client that refuses writes, the ledger that records nothing, and the
+// policy that predicts instead of writing, so the three cannot disagree.
+type runMode struct{ dryRun bool }
+
+func (m runMode) client(e *endpoint, o pv.Options) (*pv.Client, error) {
+	o.BaseURL, o.Token, o.ReadOnly, o.UserAgent = e.url, e.token, m.dryRun, userAgent()
+	c, err := pv.New(o)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+func (m runMode) ledger(path string) (*ledger.Ledger, error) { return ledger.Open(path, m.dryRun) }
+
+func (m runMode) policy(p enroll.Policy) enroll.Policy {
+	p.DryRun = m.dryRun
+	return p
+}
