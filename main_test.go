@@ -50,6 +50,8 @@ func TestScripts(t *testing.T) {
 			"csvrows":    cmdCSVRows,
 			"modes":      cmdModes,
 			"sandboxlog": cmdSandboxLog,
+			"encode":     cmdEncode,
+			"mkxlsx":     cmdMkXLSX,
 		},
 	})
 }

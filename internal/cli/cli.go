@@ -130,7 +130,11 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	var he *export.HeaderError
-	if errors.As(err, &ue) || errors.As(err, &he) {
+	var fe *export.FileError
+	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &fe) {
+		if fe != nil && fe.Line > 0 {
+			fmt.Fprintln(stderr, "hint: if the file is in another encoding, name it with --encoding utf-8, utf-16, windows-1252 or latin1, or save it as CSV UTF-8")
+		}
 		return ExitUsage
 	}
 	if pv.IsFatal(err) {
@@ -266,19 +270,28 @@ type readerFlags struct {
 	Preset        string
 	Map           []string
 	Delimiter     string
+	Encoding      string
+	Sheet         string
 	ConsentColumn string
 }
 
 func (r *readerFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&r.Preset, "preset", "generic", "export shape: "+strings.Join(export.PresetNames(), ", ")+" (column names, membership rule, system id)")
-	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(export.MappableFields, ", ")+")")
+	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(export.MappableFields, ", ")+"), by name or by position (email=#2)")
 	f.StringVar(&r.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
+	f.StringVar(&r.Encoding, "encoding", "auto", "the CSV's encoding: auto, utf-8, utf-16, windows-1252 or latin1 (auto: a byte-order mark, else UTF-8 if valid, else Windows-1252)")
+	f.StringVar(&r.Sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
 	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
 }
 
 // options checks the flags and names the input for messages.
 func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
-	o := export.ReaderOptions{Name: name, ConsentColumn: r.ConsentColumn, Map: map[string]string{}}
+	o := export.ReaderOptions{Name: name, ConsentColumn: r.ConsentColumn, Sheet: r.Sheet, Map: map[string]string{}}
+	enc, err := export.ParseEncoding(r.Encoding)
+	if err != nil {
+		return o, usagef("--encoding: %v", err)
+	}
+	o.Encoding = enc
 	for _, m := range r.Map {
 		field, col, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(col) == "" {

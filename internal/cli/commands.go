@@ -183,8 +183,13 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	defer rd.Close()
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "%s: delimiter %q, preset %s\ncolumns used:\n", name, rd.Comma, preset.Name)
+	if rd.Encoding() == export.EncodingXLSX {
+		fmt.Fprintf(out, "%s: Excel workbook, sheet %q, preset %s\ncolumns used:\n", name, rd.Sheet, preset.Name)
+	} else {
+		fmt.Fprintf(out, "%s: delimiter %q, preset %s\ncolumns used:\n", name, rd.Comma, preset.Name)
+	}
 	if preset.Rule != nil {
 		fmt.Fprintf(out, "  %-19s from %s (the %s rule)\n", "membership_status", presetRuleColumns(preset), preset.Name)
 	}
@@ -222,6 +227,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 			problems = append(problems, fmt.Sprintf("  line %d: %s: %s", rec.Line, o, detail))
 		}
 	}
+	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
 	if active+inactive > 0 {
 		fmt.Fprintf(out, "membership: %d active, %d inactive\n", active, inactive)
@@ -234,6 +240,17 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		return exitError{code: ExitUsage, err: fmt.Errorf("%s: no usable row", name)}
 	}
 	return nil
+}
+
+// describeEncoding names the encoding read, and whether it was detected.
+func describeEncoding(used, asked string) string {
+	switch {
+	case used == export.EncodingXLSX:
+		return "xlsx (an Excel workbook: cells are text already)"
+	case asked == "" || asked == export.EncodingAuto:
+		return used + " (detected)"
+	}
+	return used + " (from --encoding)"
 }
 
 func presetRuleColumns(p *export.Preset) string {

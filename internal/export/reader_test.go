@@ -2,9 +2,11 @@ package export
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func readAll(t testing.TB, data string, o ReaderOptions) ([]*Record, *Reader, error) {
@@ -44,7 +46,7 @@ func TestReaderShapes(t *testing.T) {
 		{"pipes with commas in cells", "email|notes\na@x.co|one, two\n", []string{"a@x.co"}, []int{2}},
 		{"quoted newline: line is where the record starts", "email,notes\na@x.co,\"two\nlines\"\nb@x.co,x\n", []string{"a@x.co", "b@x.co"}, []int{2, 4}},
 		{"ragged row in the middle", "email,name\na@x.co,A\nb@x.co\nc@x.co,C\n", []string{"a@x.co", "", "c@x.co"}, []int{2, 3, 4}},
-		{"bare quote", "email,name\nb@x.co,B\na@x.co,A\"B\nc@x.co,C\n", []string{"b@x.co", "", "c@x.co"}, []int{2, 3, 4}},
+		{"bare quote is literal", "email,name\nb@x.co,B\na@x.co,5'10\"\nc@x.co,C\n", []string{"b@x.co", "a@x.co", "c@x.co"}, []int{2, 3, 4}},
 		{"malformed and missing email", "email,user id\nnot-an-email,\n,\n,42\n", []string{"", "", ""}, []int{2, 3, 4}},
 		{"no trailing newline", "email\na@x.co", []string{"a@x.co"}, []int{2}},
 		{"header only", "email\n", nil, nil},
@@ -108,9 +110,9 @@ func TestReaderHeaderRefusals(t *testing.T) {
 	}{
 		{"empty", "", ReaderOptions{}, "empty"},
 		{"no email column", "Name,Phone\nA,1\n", ReaderOptions{}, `no email or user id column`},
-		{"duplicated email column", "Email,Name,E-mail\na@x.co,A,b@x.co\n", ReaderOptions{}, "appears 2 times"},
+		{"duplicated email column", "Email,Name,E-mail\na@x.co,A,b@x.co\n", ReaderOptions{}, "--map email=#1 or --map email=#3"},
 		{"two aliases of one field", "Email,Name,Primary Email\na@x.co,A,b@x.co\n", ReaderOptions{}, "could hold the email"},
-		{"same header twice", "email,email\na@x.co,b@x.co\n", ReaderOptions{}, "appears 2 times"},
+		{"same header twice", "email,email\na@x.co,b@x.co\n", ReaderOptions{}, "2 columns go by the same name"},
 		{"map to a missing column", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"first_name": "Vorname"}}, "no such column"},
 		{"map of an unknown field", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"phone": "Email"}}, "unknown field"},
 		{"missing consent column", "Email\na@x.co\n", ReaderOptions{ConsentColumn: "Terms"}, "--consent-column"},
@@ -158,21 +160,35 @@ func TestGuessDelimiter(t *testing.T) {
 	}
 }
 
-// The reader never panics, and every record it returns is a distinct data
-// row at a line after the header, in order.
+// Whatever the bytes and the encoding, the reader never panics, fails only
+// by refusing the file, returns records at increasing lines after the
+// header, and reads the same however the bytes arrive. Without quotes,
+// every non-blank line after the header is exactly one record.
 func FuzzReader(f *testing.F) {
-	f.Add("email,name\na@x.co,A\n")
-	f.Add("\xEF\xBB\xBFEmail;Member ID\r\nA@X.co;1\r\n\"b@x.co\";\"2\n3\"\r\n")
-	f.Add("email,notes\na@x.co,\"unterminated\nb@x.co,x\n")
-	f.Add("user id|email\n12|\n|a@x.co\nx|y|z\n")
-	f.Fuzz(func(t *testing.T, data string) {
-		recs, _, err := readAll(t, data, ReaderOptions{})
-		if err != nil {
-			var he *HeaderError
-			if errors.As(err, &he) {
-				return
+	f.Add("email,name\na@x.co,A\n", uint8(0))
+	f.Add("\xEF\xBB\xBFEmail;Member ID\r\nA@X.co;1\r\n\"b@x.co\";\"2\n3\"\r\n", uint8(0))
+	f.Add("email,notes\na@x.co,\"unterminated\nb@x.co,x\n", uint8(0))
+	f.Add("user id|email\n12|\n|a@x.co\nx|y|z\n", uint8(0))
+	f.Add("email,name\na@x.co,Ren\xe9e\nb@x.co,5'10\"\n", uint8(3))
+	f.Add("\xFF\xFEe\x00m\x00a\x00i\x00l\x00\n\x00a\x00@\x00x\x00.\x00c\x00o\x00", uint8(2))
+	f.Add("email\na@x.co\nZo\xc3\xab@x.co\n\x81\n", uint8(1))
+	encodings := []string{EncodingAuto, EncodingUTF8, EncodingUTF16, EncodingWindows1252, EncodingLatin1}
+	f.Fuzz(func(t *testing.T, data string, enc uint8) {
+		o := ReaderOptions{Encoding: encodings[int(enc)%len(encodings)]}
+		recs, _, err := readAll(t, data, o)
+		slow, _, slowErr := readAllFrom(t, iotest.OneByteReader(strings.NewReader(data)), o)
+		if fmt.Sprint(err) != fmt.Sprint(slowErr) || len(recs) != len(slow) {
+			t.Fatalf("read whole: %d records, %v; one byte at a time: %d records, %v", len(recs), err, len(slow), slowErr)
+		}
+		for i := range recs {
+			if a, b := recs[i], slow[i]; a.Line != b.Line || a.Invalid != b.Invalid || fmt.Sprintf("%q", a.Raw) != fmt.Sprintf("%q", b.Raw) {
+				t.Fatalf("record %d differs by how the bytes arrive: %+v vs %+v", i, a, b)
 			}
-			t.Fatalf("non-header error: %v", err)
+		}
+		var he *HeaderError
+		var fe *FileError
+		if err != nil && !errors.As(err, &he) && !errors.As(err, &fe) {
+			t.Fatalf("an error that is no refusal: %v", err)
 		}
 		last := 1
 		for _, r := range recs {
@@ -186,9 +202,30 @@ func FuzzReader(f *testing.F) {
 			if r.Invalid == "" && r.Email != "" && !ValidEmail(r.Email) {
 				t.Fatalf("invalid email %q passed", r.Email)
 			}
+			if r.Invalid == "" && strings.ContainsRune(r.FirstName+r.LastName+r.Email, '\uFFFD') {
+				t.Fatalf("a usable record with U+FFFD at line %d", r.Line)
+			}
 		}
 		if physical := strings.Count(data, "\n") + 1; len(recs) > physical {
 			t.Fatalf("%d records from %d lines", len(recs), physical)
 		}
+		if err == nil && o.Encoding != EncodingUTF16 && !strings.Contains(data, `"`) && !strings.HasPrefix(data, "\xFF\xFE") && !strings.HasPrefix(data, "\xFE\xFF") {
+			if want := dataLines(data); len(recs) != want {
+				t.Fatalf("%d records from %d non-blank lines after the header", len(recs), want)
+			}
+		}
 	})
+}
+
+// dataLines counts the non-blank lines after the first non-blank one.
+func dataLines(data string) int {
+	lines := strings.Split(data, "\n")
+	n := 0
+	for i, l := range lines {
+		if l == "" || (l == "\r" && i < len(lines)-1) {
+			continue
+		}
+		n++
+	}
+	return max(n-1, 0)
 }

@@ -1,0 +1,257 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Fields the tool reads from a row, named as in --map.
+const (
+	FieldEmail            = "email"
+	FieldExternalMemberID = "external_member_id"
+	FieldUserID           = "user_id"
+	FieldFirstName        = "first_name"
+	FieldLastName         = "last_name"
+	FieldMembershipStatus = "membership_status"
+	FieldMembershipType   = "membership_type"
+	fieldConsent          = "consent" // the --consent-column, by whatever name
+)
+
+// MappableFields are the fields --map may name.
+var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus, FieldMembershipType}
+
+// aliases are the header names each field is known by, normalised.
+var aliases = map[string][]string{
+	FieldEmail:            {"email", "e-mail", "email address", "e-mail address", "primary email", "emailaddress", "mail"},
+	FieldExternalMemberID: {"external member id", "member id", "memberid", "member number", "client id", "account id", "barcode"},
+	FieldUserID:           {"user id", "perkville user id"},
+	FieldFirstName:        {"first name", "given name", "firstname"},
+	FieldLastName:         {"last name", "surname", "family name", "lastname"},
+	FieldMembershipStatus: {"membership status", "member status", "status"},
+	FieldMembershipType:   {"membership type", "plan", "membership"},
+}
+
+// normHeader folds case and drops spaces, '-' and '_'.
+func normHeader(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		if r == ' ' || r == '-' || r == '_' || r == '\t' {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// HeaderError refuses a file before any API call.
+type HeaderError struct {
+	Name    string
+	Problem string
+	Found   []string
+}
+
+func (e *HeaderError) Error() string {
+	return fmt.Sprintf("%s: line 1: %s\n  columns found: %s\n  expected: an email column (%s) or a user id column (%s); name others with --map FIELD=COLUMN or FIELD=#POSITION",
+		e.Name, e.Problem, quoteList(e.Found), strings.Join(aliases[FieldEmail][:5], ", "), strings.Join(aliases[FieldUserID], ", "))
+}
+
+// Bounds of a header as messages show it: a header can be megabytes long.
+const (
+	shownColumns    = 20
+	shownColumnRune = 40
+)
+
+// quoteList shows the first columns, each cut short.
+func quoteList(ss []string) string {
+	if len(ss) == 0 {
+		return "(none)"
+	}
+	n := min(len(ss), shownColumns)
+	q := make([]string, n)
+	for i, s := range ss[:n] {
+		q[i] = strconv.Quote(cut(s, shownColumnRune))
+	}
+	out := strings.Join(q, ", ")
+	if len(ss) > n {
+		out += fmt.Sprintf(" … and %d more", len(ss)-n)
+	}
+	return out
+}
+
+// cut shortens s to at most n runes, marking the cut.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+// headerMap names each column with the field it holds.
+type headerMap struct {
+	header []string
+	canon  []string // field held by each column, "" for others
+	cols   map[string]int
+}
+
+// claim gives the column(s) idx to field; more than one is ambiguous.
+func (m *headerMap) claim(field string, idx []int, how string) *HeaderError {
+	h := m.header
+	if len(idx) > 1 {
+		named := make([]string, 0, len(idx))
+		forms := make([]string, 0, len(idx))
+		for _, i := range idx[:min(len(idx), 5)] {
+			named = append(named, fmt.Sprintf("%d %q", i+1, cut(h[i], shownColumnRune)))
+			forms = append(forms, fmt.Sprintf("--map %s=#%d", field, i+1))
+		}
+		return &HeaderError{Problem: fmt.Sprintf("%d columns go by the same name (columns %s); the tool cannot tell which holds the %s: name it by position, %s", len(idx), strings.Join(named, ", "), field, strings.Join(forms, " or ")), Found: h}
+	}
+	if prev, taken := m.cols[field]; taken && prev != idx[0] {
+		return &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one with --map %s=#%d", cut(h[prev], shownColumnRune), cut(h[idx[0]], shownColumnRune), field, field, prev+1), Found: h}
+	}
+	if c := m.canon[idx[0]]; c != "" && c != field {
+		return &HeaderError{Problem: fmt.Sprintf("column %d %q %s cannot hold both %s and %s", idx[0]+1, cut(h[idx[0]], shownColumnRune), how, c, field), Found: h}
+	}
+	m.cols[field] = idx[0]
+	m.canon[idx[0]] = field
+	return nil
+}
+
+// named finds the columns a --map or --consent-column value names: #N is
+// the N-th column; else an exact name beats a name that normalises alike.
+func (m *headerMap) named(name string, byNorm map[string][]int) ([]int, error) {
+	if pos, ok := strings.CutPrefix(name, "#"); ok {
+		n, err := strconv.Atoi(pos)
+		if err != nil || n < 1 || n > len(m.header) {
+			return nil, fmt.Errorf("%q: a position is #1 to #%d", name, len(m.header))
+		}
+		return []int{n - 1}, nil
+	}
+	var exact []int
+	for i, h := range m.header {
+		if h == name || strings.TrimSpace(h) == name {
+			exact = append(exact, i)
+		}
+	}
+	if len(exact) == 1 {
+		return exact, nil
+	}
+	idx := byNorm[normHeader(name)]
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%q: no such column", name)
+	}
+	return idx, nil
+}
+
+// mapHeader names each column with the field it holds.
+func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
+	m := &headerMap{header: header, canon: make([]string, len(header)), cols: map[string]int{}}
+	byNorm := map[string][]int{}
+	for i, h := range header {
+		byNorm[normHeader(h)] = append(byNorm[normHeader(h)], i)
+	}
+	// Explicit names first: --map, then the consent column.
+	fields := make([]string, 0, len(o.Map))
+	for f := range o.Map {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		if !slices.Contains(MappableFields, f) {
+			return nil, &HeaderError{Problem: fmt.Sprintf("--map names an unknown field %q (fields: %s)", f, strings.Join(MappableFields, ", ")), Found: header}
+		}
+		idx, err := m.named(o.Map[f], byNorm)
+		if err != nil {
+			return nil, &HeaderError{Problem: fmt.Sprintf("--map %s=%v", f, err), Found: header}
+		}
+		if err := m.claim(f, idx, "(from --map)"); err != nil {
+			return nil, err
+		}
+	}
+	if o.ConsentColumn != "" {
+		idx, err := m.named(o.ConsentColumn, byNorm)
+		if err != nil {
+			return nil, &HeaderError{Problem: fmt.Sprintf("--consent-column %v", err), Found: header}
+		}
+		if err := m.claim(fieldConsent, idx, "(--consent-column)"); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range MappableFields {
+		if err := m.byAlias(f, byNorm, o.Preset); err != nil {
+			return nil, err
+		}
+	}
+	_, hasEmail := m.cols[FieldEmail]
+	_, hasUser := m.cols[FieldUserID]
+	if !hasEmail && !hasUser {
+		return nil, &HeaderError{Problem: "no email or user id column", Found: header}
+	}
+	return m, nil
+}
+
+// byAlias finds the column of a field not named explicitly. Two columns
+// that both go by a name of the field are ambiguous: it refuses rather than
+// guess which one holds it.
+func (m *headerMap) byAlias(f string, byNorm map[string][]int, p *Preset) *HeaderError {
+	if _, done := m.cols[f]; done {
+		return nil
+	}
+	if f == FieldMembershipStatus && p != nil && p.Rule != nil {
+		return nil // the preset's rule derives it from its own columns
+	}
+	var found []int
+	names := aliases[f]
+	if p != nil {
+		names = append(slices.Clone(p.Aliases[f]), names...)
+	}
+	for _, a := range names {
+		idx := byNorm[normHeader(a)]
+		if len(idx) == 0 || m.canon[idx[0]] != "" {
+			continue
+		}
+		if len(idx) > 1 {
+			return m.claim(f, idx, "")
+		}
+		if !slices.Contains(found, idx[0]) {
+			found = append(found, idx[0])
+		}
+	}
+	if len(found) > 1 {
+		h := m.header
+		return &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one with --map %s=#%d", cut(h[found[0]], shownColumnRune), cut(h[found[1]], shownColumnRune), f, f, found[0]+1), Found: h}
+	}
+	if len(found) == 1 {
+		return m.claim(f, found, "")
+	}
+	return nil
+}
+
+// GuessDelimiter picks , ; tab or | from the first line: the one that occurs
+// most often outside quotes (comma on a tie or when none occurs).
+func GuessDelimiter(head []byte) rune {
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[rune]int{}
+	inQuote := false
+	for _, c := range string(head) {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ',' || c == ';' || c == '\t' || c == '|'):
+			counts[c]++
+		}
+	}
+	best := ','
+	for _, c := range []rune{';', '\t', '|'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return best
+}

@@ -1,0 +1,275 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Limits no real export reaches; past them a record is invalid (or, for
+// the header, the file is refused) instead of memory growing without end.
+const (
+	MaxRecordBytes  = 1 << 20  // one record, all its lines
+	MaxHeaderBytes  = 64 << 10 // the header record
+	MaxColumns      = 1000     // columns of the header
+	MaxQuotedBytes  = 64 << 10 // a quoted field still open at a line end
+	MaxQuotedLines  = 50       // physical lines a quoted field may span
+	MaxEmailLength  = 254      // RFC 5321's path limit
+	lineBufferBytes = 64 << 10
+)
+
+// rawRecord is one physical record: its cells, or why it cannot be used.
+type rawRecord struct {
+	line    int // physical line where the record starts
+	fields  []string
+	invalid string
+}
+
+// physLine is one physical line with its terminator as written; tooLong
+// lines were cut to their first bytes (the rest was skipped).
+type physLine struct {
+	data    []byte
+	tooLong bool
+}
+
+// recordReader reads CSV records the way spreadsheets write them, and
+// resyncs: a quoted field still open after MaxQuotedLines lines or
+// MaxQuotedBytes makes only its own record invalid, and reading resumes at
+// the line after the quote opened. A '"' inside an unquoted field is a
+// literal character, as Excel reads it. Line breaks inside quoted fields
+// stay as written. It reads no further than the record it returns.
+type recordReader struct {
+	br    *bufio.Reader
+	comma byte
+	line  int        // number of the next physical line
+	back  []physLine // lines to read again after a resync, in order
+	long  []byte     // a line longer than the bufio buffer
+	field []byte     // the cells of the current record, end to end
+	ends  []int      // where each cell ends in field
+	err   error      // the input's error, after the lines before it
+}
+
+func newRecordReader(r io.Reader) *recordReader {
+	return &recordReader{br: bufio.NewReaderSize(r, lineBufferBytes), line: 1, comma: ','}
+}
+
+// readLine returns the next physical line, at most limit bytes of it;
+// skipRest reads past the rest of a line that is too long.
+func (rr *recordReader) readLine(limit int, skipRest bool) (physLine, error) {
+	if len(rr.back) > 0 {
+		l := rr.back[0]
+		rr.back = rr.back[1:]
+		return l, nil
+	}
+	if rr.err != nil {
+		return physLine{}, rr.err
+	}
+	rr.long = rr.long[:0]
+	for {
+		chunk, err := rr.br.ReadSlice('\n')
+		if len(rr.long)+len(chunk) > limit {
+			rr.long = append(rr.long, chunk[:limit-len(rr.long)]...)
+			if errors.Is(err, bufio.ErrBufferFull) {
+				if !skipRest {
+					rr.err = errors.New("the rest of an over-long line was not read")
+					return physLine{data: rr.long, tooLong: true}, nil
+				}
+				err = rr.skipLine()
+			}
+			rr.err = err
+			return physLine{data: rr.long, tooLong: true}, nil
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			rr.long = append(rr.long, chunk...)
+			continue
+		}
+		if len(rr.long) > 0 {
+			chunk = append(rr.long, chunk...)
+			rr.long = chunk
+		}
+		if err != nil {
+			rr.err = err
+			// A read error (or bytes invalid in the encoding) drops the
+			// line it cut short: half a row is never handed out.
+			if len(chunk) == 0 || !errors.Is(err, io.EOF) {
+				return physLine{}, err
+			}
+		}
+		return physLine{data: chunk}, nil
+	}
+}
+
+// skipLine discards the rest of a line that is too long.
+func (rr *recordReader) skipLine() error {
+	for {
+		_, err := rr.br.ReadSlice('\n')
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return err
+		}
+	}
+}
+
+// next returns the next record; io.EOF at the end. limit is the most
+// bytes a record may have (the header has its own).
+func (rr *recordReader) next(limit int) (rawRecord, error) {
+	for {
+		start := rr.line
+		l, err := rr.readLine(limit, true)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return rawRecord{}, io.EOF
+			}
+			return rawRecord{}, err
+		}
+		rr.line++
+		if l.tooLong {
+			return rawRecord{line: start, invalid: fmt.Sprintf("line %d: the record is longer than %d KiB; no real export writes one (is this the right file?)", start, limit>>10)}, nil
+		}
+		if isBlank(l.data) {
+			continue // blank lines are no records, as in encoding/csv
+		}
+		return rr.parse(start, l.data, limit)
+	}
+}
+
+func isBlank(b []byte) bool {
+	return len(b) == 0 || string(b) == "\n" || string(b) == "\r\n"
+}
+
+// lineEnd is the length of b's terminator: "\r\n", "\n" or none.
+func lineEnd(b []byte) int {
+	switch {
+	case len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
+		return 2
+	case len(b) >= 1 && b[len(b)-1] == '\n':
+		return 1
+	}
+	return 0
+}
+
+// parse reads the record that starts with line l.
+func (rr *recordReader) parse(start int, l []byte, limit int) (rawRecord, error) {
+	rr.field, rr.ends = rr.field[:0], rr.ends[:0]
+	pos := 0
+	for {
+		if pos < len(l)-lineEnd(l) && l[pos] == '"' {
+			var done bool
+			var invalid string
+			var err error
+			l, pos, done, invalid, err = rr.quoted(start, l, pos+1, limit)
+			if err != nil || invalid != "" {
+				return rawRecord{line: start, invalid: invalid}, err
+			}
+			if done {
+				return rr.record(start), nil
+			}
+			continue
+		}
+		// An unquoted field: up to the delimiter or the line end; quotes
+		// in it are literal.
+		end := len(l) - lineEnd(l)
+		i := end
+		if k := bytes.IndexByte(l[pos:end], rr.comma); k >= 0 {
+			i = pos + k
+		}
+		rr.field = append(rr.field, l[pos:i]...)
+		rr.ends = append(rr.ends, len(rr.field))
+		if i >= end {
+			return rr.record(start), nil
+		}
+		pos = i + 1
+		if pos == end { // a delimiter last: one more, empty, cell
+			rr.ends = append(rr.ends, len(rr.field))
+			return rr.record(start), nil
+		}
+	}
+}
+
+// quoted reads a quoted field whose text starts at l[pos]. It returns the
+// line and position after the field, and whether the record ended.
+func (rr *recordReader) quoted(start int, l []byte, pos, limit int) ([]byte, int, bool, string, error) {
+	quoteLine, quoteCol := rr.line-1, utf8.RuneCount(l[:pos])
+	var kept []physLine // lines after the quote's, to read again on a resync
+	size := 0
+	for {
+		i := len(l)
+		if k := bytes.IndexByte(l[pos:], '"'); k >= 0 {
+			i = pos + k
+		}
+		rr.field = append(rr.field, l[pos:i]...)
+		size += i - pos
+		if i < len(l) { // a quote: doubled, or the field's end
+			if i+1 < len(l) && l[i+1] == '"' {
+				rr.field = append(rr.field, '"')
+				pos = i + 2
+				continue
+			}
+			return rr.afterQuote(l, i+1)
+		}
+		// The line ended inside the quotes: the field goes on, with the
+		// line break as written.
+		if len(rr.field) > limit || size > MaxQuotedBytes || len(kept)+1 >= MaxQuotedLines || lineEnd(l) == 0 {
+			return rr.unclosed(start, quoteLine, quoteCol, kept)
+		}
+		next, err := rr.readLine(limit, true)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, false, "", err
+		}
+		if err != nil || next.tooLong {
+			if err == nil {
+				kept = append(kept, physLine{data: []byte{}, tooLong: true})
+			}
+			return rr.unclosed(start, quoteLine, quoteCol, kept)
+		}
+		rr.line++
+		next.data = append([]byte(nil), next.data...)
+		kept = append(kept, next)
+		l, pos = next.data, 0
+	}
+}
+
+// afterQuote reads what follows a closing quote: the delimiter, the line
+// end, or stray text that Excel appends to the cell.
+func (rr *recordReader) afterQuote(l []byte, pos int) ([]byte, int, bool, string, error) {
+	end := len(l) - lineEnd(l)
+	i := end
+	if pos < end {
+		if k := bytes.IndexByte(l[pos:end], rr.comma); k >= 0 {
+			i = pos + k
+		}
+	}
+	rr.field = append(rr.field, l[pos:min(i, end)]...)
+	rr.ends = append(rr.ends, len(rr.field))
+	if i >= end {
+		return l, i, true, "", nil
+	}
+	if i+1 == end {
+		rr.ends = append(rr.ends, len(rr.field))
+		return l, i + 1, true, "", nil
+	}
+	return l, i + 1, false, "", nil
+}
+
+// unclosed gives up on a runaway quote: the record is invalid, and the
+// lines read after the quote's are read again as records of their own.
+func (rr *recordReader) unclosed(start, quoteLine, quoteCol int, kept []physLine) ([]byte, int, bool, string, error) {
+	rr.back = append(kept, rr.back...)
+	rr.line = quoteLine + 1
+	return nil, 0, false, fmt.Sprintf("line %d: unclosed quote starting at line %d, column %d (a '\"' that opens a cell and is never closed; the next lines are read on their own)", start, quoteLine, quoteCol), nil
+}
+
+// record turns the cells read into a rawRecord, with one string for all
+// cells of the record.
+func (rr *recordReader) record(start int) rawRecord {
+	all := string(rr.field)
+	fields := make([]string, len(rr.ends))
+	from := 0
+	for i, e := range rr.ends {
+		fields[i] = all[from:e]
+		from = e
+	}
+	return rawRecord{line: start, fields: fields}
+}

@@ -1,0 +1,136 @@
+package export
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func zipOf(t testing.TB, files map[string]string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// workbook builds an .xlsx in memory: sheet name -> rows (nil: a gap).
+func workbook(t testing.TB, sheets []string, rows map[string][][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, name := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range rows[name] {
+			if row == nil {
+				continue
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(name, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestXLSX(t *testing.T) {
+	data := workbook(t, []string{"Members", "Staff"}, map[string][][]any{
+		"Members": {
+			{"Member ID", "Email", "First Name", "Notes"},
+			{"M-1", "A@x.co", "Renée", "5'10\""},
+			nil,               // an empty row is no record
+			{"M-3", "b@x.co"}, // trailing cells left empty
+			{"M-4", "not-an-email", "X", ""},
+			{12345, "c@x.co", "Num", "=1+1"},
+		},
+		"Staff": {{"email"}, {"staff@x.co"}},
+	})
+	recs, rd, err := readAllFrom(t, bytes.NewReader(data), ReaderOptions{Name: "members.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd.Encoding() != EncodingXLSX || rd.Sheet != "Members" || strings.Join(rd.Header, "|") != "Member ID|Email|First Name|Notes" {
+		t.Fatalf("encoding %s sheet %q header %q", rd.Encoding(), rd.Sheet, rd.Header)
+	}
+	want := []struct {
+		line    int
+		email   string
+		invalid bool
+	}{{2, "a@x.co", false}, {4, "b@x.co", false}, {5, "", true}, {6, "c@x.co", false}}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records: %+v", len(recs), recs)
+	}
+	for i, w := range want {
+		r := recs[i]
+		if r.Line != w.line || (r.Invalid != "") != w.invalid || (!w.invalid && r.Email != w.email) || len(r.Raw) != 4 {
+			t.Errorf("record %d: line %d email %q invalid %q raw %q; want line %d %q", i, r.Line, r.Email, r.Invalid, r.Raw, w.line, w.email)
+		}
+	}
+	if recs[0].FirstName != "Renée" || recs[3].ExternalMemberID != "12345" || !strings.Contains(recs[2].Invalid, "line 5, column 2 (Email)") {
+		t.Errorf("cells: %+v", recs)
+	}
+
+	recs, _, err = readAllFrom(t, bytes.NewReader(data), ReaderOptions{Name: "members.xlsx", Sheet: "Staff"})
+	if err != nil || len(recs) != 1 || recs[0].Email != "staff@x.co" {
+		t.Fatalf("--sheet Staff: %+v %v", recs, err)
+	}
+	_, _, err = readAllFrom(t, bytes.NewReader(data), ReaderOptions{Name: "members.xlsx", Sheet: "Nope"})
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `no sheet "Nope"; its sheets: "Members", "Staff"`) {
+		t.Fatalf("missing sheet: %v", err)
+	}
+}
+
+func TestXLSXHeaderRefusal(t *testing.T) {
+	data := workbook(t, []string{"S"}, map[string][][]any{"S": {{"Name", "Phone"}, {"A", "1"}}})
+	_, _, err := readAllFrom(t, bytes.NewReader(data), ReaderOptions{Name: "m.xlsx"})
+	var he *HeaderError
+	if !errors.As(err, &he) || !strings.Contains(err.Error(), "no email or user id column") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// Two columns whose names normalise alike: refused with the form that
+// works, and --map by position (or by the exact name) resolves it.
+func TestMapResolvesAmbiguity(t *testing.T) {
+	data := "Email,Name,E-Mail\na@x.co,A,b@x.co\n"
+	_, _, err := readAll(t, data, ReaderOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--map email=#1") {
+		t.Fatalf("refusal %v does not show the form that works", err)
+	}
+	for m, want := range map[string]string{"#3": "b@x.co", "#1": "a@x.co", "E-Mail": "b@x.co", "Email": "a@x.co"} {
+		recs, _, err := readAll(t, data, ReaderOptions{Map: map[string]string{"email": m}})
+		if err != nil || recs[0].Email != want {
+			t.Errorf("--map email=%s: %+v %v", m, recs, err)
+		}
+	}
+	for _, m := range []string{"#0", "#4", "#x"} {
+		if _, _, err := readAll(t, data, ReaderOptions{Map: map[string]string{"email": m}}); err == nil || !strings.Contains(err.Error(), "a position is #1 to #3") {
+			t.Errorf("--map email=%s: %v", m, err)
+		}
+	}
+}
