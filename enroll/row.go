@@ -137,7 +137,8 @@ func Precheck(rec *export.Record) (report.Outcome, string, bool) {
 
 func newResult(rec *export.Record) report.Result {
 	return report.Result{Line: rec.Line, Email: rec.Email, ExternalMemberID: rec.ExternalMemberID,
-		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw}
+		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw,
+		ExportMembership: rowMembership(rec)}
 }
 
 // final outcomes are not sent again when their run is resumed.
@@ -420,10 +421,15 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
 		return nil
 	case !known:
+		// The agreements are learnt from the first existing customer's
+		// view; until then a new member without consent may need terms.
 		r.Detail = "dry run: a new member may still need to accept the program terms"
+		r.Risk = report.RiskAgreementWithoutConsent
 	}
 	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
+		// Checked before terms by the join, as in setError.
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
+		r.Risk = report.RiskExportInactive
 	}
 	r.Outcome = report.WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)
@@ -450,6 +456,7 @@ func (e *Enroller) predictJoin(ctx context.Context, rec *export.Record, conn *pv
 	}
 	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
 		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
+		r.Risk = report.RiskMembershipNotActive
 	}
 	r.Outcome = report.WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)

@@ -70,8 +70,30 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	}
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
 		"ChartHeight": max(y, barHeight), "Duration": meta.End.Sub(meta.Start).Round(time.Second),
-		"Start": meta.Start.UTC().Format(time.RFC3339)}
+		"Start": meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta)}
+	if meta.DryRun && s.Counts[WouldJoin] > 0 {
+		data["Split"] = riskSplit(s)
+	}
 	return page.Execute(w, data)
+}
+
+type htmlRisk struct {
+	Risk        Risk
+	Description string
+	Count       int
+}
+
+// riskSplit is a dry run's would-join, split as markdownRisks does.
+func riskSplit(s *Summary) map[string]any {
+	var risks []htmlRisk
+	for _, r := range Risks {
+		if n := s.AtRisk[r]; n > 0 {
+			risks = append(risks, htmlRisk{r, r.Description(), n})
+		}
+	}
+	try := s.WouldTry()
+	return map[string]any{"WouldJoin": s.Counts[WouldJoin], "Likely": s.Counts[WouldJoin] - try, "Try": try,
+		"Risks": risks, "Rows": s.Risky, "More": try - len(s.Risky)}
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -107,6 +129,37 @@ svg text{font:13px system-ui,sans-serif}
 <tr><th>total</th><th class="n">{{.Rows}}</th><th>every input row, once</th></tr>
 </tbody>
 </table>
+{{- with .MembershipNote}}
+<p id="membership">{{.}}</p>
+{{- end}}
+{{- with .Split}}
+<h2 id="would-join-split">would-join, split ({{.WouldJoin}})</h2>
+<table class="split">
+<thead><tr><th>would-join</th><th>rows</th></tr></thead>
+<tbody>
+<tr data-split="would-join"><td>would join</td><td class="n">{{.Likely}}</td></tr>
+<tr data-split="would-try"><td>would try, likely refused</td><td class="n">{{.Try}}</td></tr>
+{{- range .Risks}}
+<tr data-risk="{{.Risk}}"><td>· {{.Description}}</td><td class="n">{{.Count}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+<p>A real run sends every would-join row. Those it would try but that will likely be refused are why the real run's <code>joined</code> can be lower; <code>report.csv</code>'s <code>risk</code> column names each one's reason.</p>
+{{- if .Rows}}
+<h3>would try, likely refused ({{.Try}})</h3>
+<table>
+<thead><tr><th>line</th><th>email</th><th>name</th><th>member id</th><th>why</th><th>detail</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr><td class="n">{{.Line}}</td><td>{{.Email}}</td><td>{{name .}}</td><td>{{.ExternalMemberID}}</td><td>{{.Risk}}</td><td>{{.Detail}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- if gt .More 0}}
+<p>… and {{.More}} more in <code>report.csv</code> (its <code>risk</code> column).</p>
+{{- end}}
+{{- end}}
+{{- end}}
 {{- with .Meta.Changes}}
 <h2 id="changes">Since the last run (run {{.SinceRun}})</h2>
 <ul>

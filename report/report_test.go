@@ -47,6 +47,27 @@ func mix(n int, outcomes ...Outcome) []Result {
 	return rs
 }
 
+func writeReportMeta(t *testing.T, rs []Result, meta Meta) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Prepare(dir); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(dir, Options{InputHeader: []string{"Member ID", "Email", "Notes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if err := w.Add(i, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(meta); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func writeReport(t *testing.T, rs []Result, shuffle bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "out")
@@ -242,26 +263,211 @@ func TestUnfinishedReportLooksUnfinished(t *testing.T) {
 	}
 }
 
-func TestGolden(t *testing.T) {
-	rs := mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid)
-	dir := writeReport(t, rs, false)
-	for _, name := range []string{"summary.md", "report.html"} {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
+// dryRows is a dry run's results: would-join rows, some at risk, and
+// rows the export marks inactive.
+func dryRows() []Result {
+	rs := mix(60, WouldJoin, AlreadyActive, WouldJoin, NeedsAgreement, WouldJoin)
+	for i := range rs {
+		if rs[i].Outcome == WouldJoin && i%4 == 0 {
+			rs[i].Risk = Risks[i%len(Risks)]
+			rs[i].Detail = "dry run: " + rs[i].Risk.Description()
 		}
-		golden := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
+		if i%5 == 0 {
+			rs[i].ExportMembership = "INACTIVE"
+		}
+	}
+	return rs
+}
+
+func TestGolden(t *testing.T) {
+	meta := fixedMeta()
+	meta.DryRun, meta.ExitCode = true, 0
+	meta.Preset = &PresetInfo{Name: "abc-ignite", MembershipFrom: "isActive and joinStatus, the abc-ignite rule", AtCreationOnly: true}
+	for _, tt := range []struct {
+		name string
+		rs   []Result
+		meta Meta
+	}{
+		{"", mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid), fixedMeta()},
+		{"dry-run-", dryRows(), meta},
+	} {
+		dir := writeReportMeta(t, tt.rs, tt.meta)
+		for _, name := range []string{"summary.md", "report.html"} {
+			got := readFile(t, dir, name)
+			golden := filepath.Join("testdata", tt.name+name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./report -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s (go test ./report -update rewrites it)", name, golden)
 			}
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./report -update)", err)
+	}
+}
+
+func TestDryRunSplitInEveryFile(t *testing.T) {
+	meta := fixedMeta()
+	meta.DryRun = true
+	rs := dryRows()
+	dir := writeReportMeta(t, rs, meta)
+	wouldJoin, atRisk, inactive := 0, map[string]int{}, 0
+	for _, r := range rs {
+		if r.Outcome == WouldJoin {
+			wouldJoin++
+			if r.Risk != "" {
+				atRisk[string(r.Risk)]++
+			}
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (go test ./report -update rewrites it)", name, golden)
+		if r.ExportMembership == "INACTIVE" {
+			inactive++
+		}
+	}
+	if len(atRisk) != len(Risks) {
+		t.Fatalf("the test rows show %d of %d risks", len(atRisk), len(Risks))
+	}
+	var got Meta
+	if err := json.Unmarshal(readFile(t, dir, "summary.json"), &got); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.DryRunAtRisk) != fmt.Sprint(atRisk) || got.ExportInactive != inactive || !got.DryRun {
+		t.Fatalf("summary.json: at risk %v, export inactive %d; want %v, %d", got.DryRunAtRisk, got.ExportInactive, atRisk, inactive)
+	}
+	risky := 0
+	for _, n := range atRisk {
+		risky += n
+	}
+	md := string(readFile(t, dir, "summary.md"))
+	html := string(readFile(t, dir, "report.html"))
+	for _, want := range []string{fmt.Sprintf("| would join | %d |", wouldJoin-risky), fmt.Sprintf("| would try, likely refused | %d |", risky),
+		fmt.Sprintf("Export says inactive: %d rows.", inactive)} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q", want)
+		}
+	}
+	for r, n := range atRisk {
+		if !strings.Contains(md, fmt.Sprintf("| · %s | %d |", Risk(r).Description(), n)) {
+			t.Errorf("summary.md lacks the %s count %d", r, n)
+		}
+		if !strings.Contains(html, fmt.Sprintf(`<tr data-risk="%s"><td>· %s</td><td class="n">%d</td></tr>`, r, Risk(r).Description(), n)) {
+			t.Errorf("report.html lacks the %s count %d", r, n)
+		}
+	}
+	if !strings.Contains(html, fmt.Sprintf(`<tr data-split="would-try"><td>would try, likely refused</td><td class="n">%d</td></tr>`, risky)) {
+		t.Error("report.html lacks the would-try count")
+	}
+	// A re-render reads the risks back from report.csv.
+	if _, err := Rerender(dir); err != nil {
+		t.Fatal(err)
+	}
+	if string(readFile(t, dir, "summary.md")) != md {
+		t.Fatal("the re-rendered summary.md differs")
+	}
+	// A real run carries no dry_run_at_risk; a dry run without risks {}.
+	real := writeReport(t, mix(10, Joined), false)
+	if strings.Contains(string(readFile(t, real, "summary.json")), "dry_run_at_risk") {
+		t.Fatal("a real run's summary.json has dry_run_at_risk")
+	}
+	meta.DryRun = true
+	none := writeReportMeta(t, mix(10, WouldJoin), meta)
+	if !strings.Contains(string(readFile(t, none, "summary.json")), `"dry_run_at_risk": {}`) {
+		t.Fatal("a dry run without risks lacks dry_run_at_risk: {}")
+	}
+}
+
+func TestCellsCutInTheReportNotInRetryFiles(t *testing.T) {
+	long := strings.Repeat("é", 3000) // runes, not bytes, are counted
+	rs := mix(6, Failed, NeedsAgreement, Joined)
+	for i := range rs {
+		rs[i].Detail, rs[i].FirstName = long, long
+		rs[i].Raw = []string{"A-1", long, "x"}
+	}
+	dir := writeReport(t, rs, false)
+	cut := strings.Repeat("é", MaxCell) + "…[cut: 3000 chars]"
+	if Cut(long) != cut || Cut(cut) != cut || Cut("short") != "short" {
+		t.Fatalf("Cut: %d runes", len([]rune(Cut(long))))
+	}
+	for _, rec := range readCSV(t, filepath.Join(dir, "report.csv"))[1:] {
+		if rec[7] != cut || rec[11] != cut {
+			t.Fatalf("report.csv cells not cut: %d runes", len([]rune(rec[7])))
+		}
+	}
+	na := readCSV(t, filepath.Join(dir, "followup", "needs-agreement.csv"))
+	if na[1][2] != cut {
+		t.Fatal("the mail-merge file's name is not cut")
+	}
+	for _, name := range []string{"summary.md", "report.html"} {
+		b := string(readFile(t, dir, name))
+		if strings.Contains(b, strings.Repeat("é", MaxCell+1)) || !strings.Contains(b, "…[cut: 3000 chars]") {
+			t.Fatalf("%s: cells not cut with the marker", name)
+		}
+	}
+	// The retry file keeps the input as read.
+	if failed := readCSV(t, filepath.Join(dir, "followup", "failed.csv")); failed[1][1] != long {
+		t.Fatal("the retry file's cell was cut")
+	}
+	// A re-render keeps the original length in the marker.
+	md := readFile(t, dir, "summary.md")
+	if _, err := Rerender(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(md, readFile(t, dir, "summary.md")) {
+		t.Fatal("the re-render cut the cut cells again")
+	}
+}
+
+func TestSummarySnapshotWhileAdding(t *testing.T) {
+	s := NewSummary()
+	rs := mix(2000, Outcomes...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, r := range rs {
+			s.Add(r)
+		}
+	}()
+	last := 0
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		tally := s.Snapshot()
+		total := 0
+		for _, n := range tally.Counts {
+			total += n
+		}
+		if total != tally.Rows || tally.Rows < last {
+			t.Fatalf("snapshot: counts add up to %d of %d rows (before: %d)", total, tally.Rows, last)
+		}
+		last = tally.Rows
+	}
+	if tally := s.Snapshot(); tally.Rows != len(rs) || tally.ByName()[string(Joined)] != s.Counts[Joined] {
+		t.Fatalf("final snapshot %d rows, joined %d", tally.Rows, tally.ByName()[string(Joined)])
+	}
+}
+
+func TestRecordedAndSettled(t *testing.T) {
+	for _, o := range Outcomes {
+		switch o {
+		case Failed:
+			if !o.Recorded() || o.Settled() {
+				t.Errorf("%s: recorded, so as not to be taken for done, but not settled", o)
+			}
+		case Joined, AlreadyActive, NeedsAgreement, MembershipInactive, OptedOut, NotFound, Conflict:
+			if !o.Recorded() || !o.Settled() {
+				t.Errorf("%s: an API answer decided it: recorded and settled", o)
+			}
+		default:
+			if o.Recorded() || o.Settled() {
+				t.Errorf("%s: no API answer decided it", o)
+			}
 		}
 	}
 }

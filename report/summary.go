@@ -2,10 +2,9 @@ package report
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,32 +12,89 @@ import (
 const SchemaVersion = 1
 
 // Summary counts results per outcome and keeps the first rows of each group
-// that needs someone to act.
+// that needs someone to act. It is the one owner of a run's counts: the
+// progress display and the run ledger read them (Snapshot) while the
+// report's writer adds to them, so Add and Snapshot are safe to call from
+// different goroutines. Read the fields themselves once the run has ended.
 type Summary struct {
+	mu     sync.Mutex
 	Counts map[Outcome]int
 	Rows   int
 	Groups map[Outcome][]Result // first groupRows rows of each follow-up outcome
 	// MembershipDiffers counts rows whose export membership status differs
 	// from Perkville's and was left so (no membership sync, or no ids).
 	MembershipDiffers int
+	// AtRisk counts a dry run's would-join rows by why the real run will
+	// likely refuse them; Risky keeps the first groupRows of them.
+	AtRisk map[Risk]int
+	Risky  []Result
+	// ExportInactive counts rows the export marks inactive.
+	ExportInactive int
 }
 
 // NewSummary returns an empty summary.
 func NewSummary() *Summary {
-	return &Summary{Counts: map[Outcome]int{}, Groups: map[Outcome][]Result{}}
+	return &Summary{Counts: map[Outcome]int{}, Groups: map[Outcome][]Result{}, AtRisk: map[Risk]int{}}
 }
 
 // Add counts one result.
 func (s *Summary) Add(r Result) {
+	r = Bounded(r)
+	r.Raw = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.Rows++
 	s.Counts[r.Outcome]++
 	if r.MembershipDiffers {
 		s.MembershipDiffers++
 	}
+	if r.ExportMembership == "INACTIVE" {
+		s.ExportInactive++
+	}
+	if r.Outcome == WouldJoin && r.Risk != "" {
+		s.AtRisk[r.Risk]++
+		if len(s.Risky) < groupRows {
+			s.Risky = append(s.Risky, r)
+		}
+	}
 	if r.Outcome.NeedsFollowUp() && len(s.Groups[r.Outcome]) < groupRows {
-		r.Raw = nil
 		s.Groups[r.Outcome] = append(s.Groups[r.Outcome], r)
 	}
+}
+
+// Tally is a summary's counts at one moment.
+type Tally struct {
+	Rows   int
+	Counts map[Outcome]int
+}
+
+// Snapshot copies the counts so far; safe while results are being added.
+func (s *Summary) Snapshot() Tally {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := Tally{Rows: s.Rows, Counts: make(map[Outcome]int, len(s.Counts))}
+	for o, n := range s.Counts {
+		t.Counts[o] = n
+	}
+	return t
+}
+
+// ByName is the counts keyed by outcome name, as the run ledger keeps them.
+func (t Tally) ByName() map[string]int {
+	m := make(map[string]int, len(t.Counts))
+	for o, n := range t.Counts {
+		m[string(o)] = n
+	}
+	return m
+}
+
+// WouldTry is how many of a dry run's would-join rows are at risk.
+func (s *Summary) WouldTry() int {
+	n := 0
+	for _, k := range s.AtRisk {
+		n += k
+	}
+	return n
 }
 
 // Meta is summary.json, less what the summary counts.
@@ -59,7 +115,17 @@ type Meta struct {
 	// MembershipDiffers: rows whose membership status differs from
 	// Perkville's and was not updated.
 	MembershipDiffers int `json:"membership_status_differs"`
-	ExitCode          int `json:"exit_code"`
+	// ExportInactive: rows the export marks inactive. Whether they join
+	// stays Perkville's decision (Preset says when the export's status
+	// is sent).
+	ExportInactive int         `json:"export_inactive"`
+	Preset         *PresetInfo `json:"preset,omitempty"`
+	// DryRunAtRisk: a dry run's would-join rows that the real run would
+	// try but that will likely be refused, by reason (a Risk); {} in a dry
+	// run without any, absent in a real run. A sibling of dry_run, which
+	// stays the boolean scripts read.
+	DryRunAtRisk map[string]int `json:"dry_run_at_risk,omitzero"`
+	ExitCode     int            `json:"exit_code"`
 }
 
 // Changes since the previous run in the same state file (--state).
@@ -91,6 +157,17 @@ func (c *Changes) Count(r Result, now time.Time) {
 		c.StillWaiting++
 		c.LongestWaitDays = max(c.LongestWaitDays, int(now.Sub(r.PriorSince).Hours()/24))
 	}
+}
+
+// PresetInfo names the export's shape and what its membership status does.
+type PresetInfo struct {
+	Name string `json:"name"`
+	// MembershipFrom says where a row's membership status comes from,
+	// e.g. "isActive and joinStatus (the abc-ignite rule)".
+	MembershipFrom string `json:"membership_from,omitempty"`
+	// AtCreationOnly: the status is sent only when a member is created;
+	// for customers Perkville already has, its own status decides.
+	AtCreationOnly bool `json:"at_creation_only"`
 }
 
 // Input describes the input file.
@@ -130,6 +207,14 @@ func WriteSummaries(dir string, s *Summary, meta Meta) error {
 	}
 	meta.Input.Rows = s.Rows
 	meta.MembershipDiffers = s.MembershipDiffers
+	meta.ExportInactive = s.ExportInactive
+	meta.DryRunAtRisk = nil
+	if meta.DryRun {
+		meta.DryRunAtRisk = map[string]int{}
+		for r, n := range s.AtRisk {
+			meta.DryRunAtRisk[string(r)] = n
+		}
+	}
 	if meta.API.ByEndpoint == nil {
 		meta.API.ByEndpoint = map[string]int64{}
 	}
@@ -145,79 +230,4 @@ func WriteSummaries(dir string, s *Summary, meta Meta) error {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, "report.html"), func(w io.Writer) error { return HTML(w, s, meta) })
-}
-
-// Markdown renders the reconciliation for a person.
-func Markdown(w io.Writer, s *Summary, meta Meta) error {
-	var b strings.Builder
-	title := "pvenroll reconciliation"
-	if meta.DryRun {
-		title += " (dry run: nothing was written)"
-	}
-	fmt.Fprintf(&b, "# %s\n\n", title)
-	if meta.Business.Name != "" {
-		fmt.Fprintf(&b, "Business: %s (%d)  \n", mdCell(meta.Business.Name), meta.Business.ID)
-	}
-	fmt.Fprintf(&b, "Input: `%s`, %d rows, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, short(meta.Input.SHA256))
-	if !meta.Start.IsZero() {
-		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
-			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
-		if meta.Stop != "" {
-			fmt.Fprintf(&b, ", stopped: %s", mdCell(meta.Stop))
-		}
-		b.WriteString("  \n")
-	}
-	fmt.Fprintf(&b, "API requests: %d (%d retries, %d rate-limited)\n\n", meta.API.Requests, meta.API.Retries, meta.API.Throttled)
-	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
-	for _, o := range Outcomes {
-		if n := s.Counts[o]; n > 0 {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, o.Description())
-		}
-	}
-	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
-	if s.MembershipDiffers > 0 {
-		fmt.Fprintf(&b, "\n%d rows hold a membership status that differs from Perkville's and was not updated (see their detail).\n", s.MembershipDiffers)
-	}
-	if c := meta.Changes; c != nil {
-		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
-		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %d days)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, c.LongestWaitDays)
-		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
-	}
-	for _, o := range FollowUp {
-		rows := s.Groups[o]
-		if len(rows) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n## %s (%d)\n\n%s. Follow-up file: `followup/%s.csv`.\n\n", o, s.Counts[o], capitalise(o.Description()), o)
-		b.WriteString("| line | email | name | member id | code | detail |\n|---:|---|---|---|---|---|\n")
-		for _, r := range rows {
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", r.Line, mdCell(r.Email), mdCell(strings.TrimSpace(r.FirstName+" "+r.LastName)),
-				mdCell(r.ExternalMemberID), mdCell(r.Code), mdCell(r.Detail))
-		}
-		if more := s.Counts[o] - len(rows); more > 0 {
-			fmt.Fprintf(&b, "\n… and %d more in `followup/%s.csv`.\n", more, o)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func short(h string) string {
-	if len(h) > 16 {
-		return h[:16] + "…"
-	}
-	return h
-}
-
-// mdCell keeps a value inside its table cell.
-func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
 }

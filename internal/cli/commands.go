@@ -315,3 +315,20 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	}
 	return nil
 }
+
+// presetInfo tells the report where the rows' membership status comes from,
+// and whether it is sent only when a member is created (without
+// --sync-membership) or also for customers Perkville already has.
+func presetInfo(p *export.Preset, columns map[string]string, syncMembership bool) *report.PresetInfo {
+	info := &report.PresetInfo{Name: "generic", AtCreationOnly: !syncMembership}
+	if p != nil {
+		info.Name = p.Name
+	}
+	switch {
+	case p != nil && p.Rule != nil:
+		info.MembershipFrom = fmt.Sprintf("%s, the %s rule", presetRuleColumns(p), p.Name)
+	case columns[export.FieldMembershipStatus] != "":
+		info.MembershipFrom = fmt.Sprintf("column %q", columns[export.FieldMembershipStatus])
+	}
+	return info
+}

@@ -363,7 +363,8 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha},
 		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.PerkvilleURL},
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
-		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes}
+		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
+		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.SyncMembership)}
 	if info.Stop != enroll.StopNone {
 		meta.Stop = info.Stop.String()
 		if info.StopErr != nil {
@@ -487,6 +488,9 @@ func printTable(w io.Writer, s *report.Summary, dryRun bool) {
 	for _, o := range report.Outcomes {
 		if n := s.Counts[o]; n > 0 {
 			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, o.Description())
+		}
+		if o == report.WouldJoin && s.WouldTry() > 0 {
+			fmt.Fprintf(w, "  %-18s %7d  of them likely refused (see summary.md)\n", "would try", s.WouldTry())
 		}
 	}
 	fmt.Fprintf(w, "%-20s %7d\n", "total", s.Rows)

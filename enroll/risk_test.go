@@ -1,0 +1,121 @@
+package enroll_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// refusedAs is the outcome a real run gives a would-join row at each risk.
+var refusedAs = map[report.Risk]report.Outcome{
+	report.RiskMembershipNotActive:     report.MembershipInactive,
+	report.RiskExportInactive:          report.MembershipInactive,
+	report.RiskAgreementWithoutConsent: report.NeedsAgreement,
+}
+
+// TestDryRunRisksForeseeTheRealRun runs the demo (the sample export against
+// the sample world) dry, then for real on a fresh world: would-join less the
+// rows at risk is the real run's joined, apart from conflicts and failures
+// that no read can foresee; and each row at risk is refused for its reason.
+func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
+	data, err := os.ReadFile("../samples/members.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	c := runCase{csv: string(data), consent: "Terms Accepted At", workers: 8,
+		policy: enroll.Policy{CreateMissing: true, SystemID: "RIVERSIDE_ABC"}}
+	dryServer := sandbox.NewServer(world, sandbox.Faults{})
+	defer dryServer.Close()
+	dc := c
+	dc.policy.DryRun = true
+	dry, _, _ := run(t, dryServer, dc)
+	realServer := sandbox.NewServer(world, sandbox.Faults{})
+	defer realServer.Close()
+	real, _, _ := run(t, realServer, c)
+	if len(dry) != len(real) {
+		t.Fatalf("%d rows dry, %d for real", len(dry), len(real))
+	}
+	wouldJoin, atRisk, joined, unforeseeable := 0, map[report.Risk]int{}, 0, 0
+	for i, d := range dry {
+		r := real[i]
+		if r.Outcome == report.Joined {
+			joined++
+		}
+		if d.Outcome != report.WouldJoin {
+			if r.Outcome == report.Joined {
+				t.Errorf("line %d: dry run %s, joined for real", d.Line, d.Outcome)
+			}
+			continue
+		}
+		wouldJoin++
+		switch {
+		case d.Risk != "":
+			atRisk[d.Risk]++
+			if r.Outcome != refusedAs[d.Risk] {
+				t.Errorf("line %d: at risk (%s), but the real run says %s (%s)", d.Line, d.Risk, r.Outcome, r.Detail)
+			}
+		case r.Outcome == report.Conflict || r.Outcome == report.Failed:
+			unforeseeable++
+		case r.Outcome != report.Joined:
+			t.Errorf("line %d: would-join with no risk, but the real run says %s (%s)", d.Line, r.Outcome, r.Detail)
+		}
+	}
+	risky := 0
+	for _, n := range atRisk {
+		risky += n
+	}
+	t.Logf("would-join %d, at risk %v, joined %d, conflicts and failures %d", wouldJoin, atRisk, joined, unforeseeable)
+	if wouldJoin-risky != joined+unforeseeable {
+		t.Fatalf("would-join %d - at risk %d = %d, want joined %d + conflicts and failures %d", wouldJoin, risky, wouldJoin-risky, joined, unforeseeable)
+	}
+	if atRisk[report.RiskMembershipNotActive] == 0 || joined == 0 || unforeseeable == 0 {
+		t.Fatalf("the sample world no longer shows every case: at risk %v, joined %d, unforeseeable %d", atRisk, joined, unforeseeable)
+	}
+}
+
+// TestDryRunRiskReasons: each reason, from the read that foresees it.
+func TestDryRunRiskReasons(t *testing.T) {
+	// One worker: the first row is a new member read before any
+	// agreements view has taught the run the program's terms.
+	const csv = `email,member id,membership status,consent
+new@x.co,N-1,active,
+lapsed@x.co,,,
+newi@x.co,N-3,inactive,2026-11-20T10:04:00Z
+join@x.co,,active,
+`
+	c := runCase{csv: csv, consent: "consent", workers: 1, policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}}
+	dryServer := sandbox.NewServer(smallWorld(), sandbox.Faults{})
+	defer dryServer.Close()
+	dc := c
+	dc.policy.DryRun = true
+	dry, _, _ := run(t, dryServer, dc)
+	realServer := sandbox.NewServer(smallWorld(), sandbox.Faults{})
+	defer realServer.Close()
+	real, _, _ := run(t, realServer, c)
+	want := []struct {
+		risk report.Risk
+		real report.Outcome
+	}{
+		{report.RiskAgreementWithoutConsent, report.NeedsAgreement},
+		{report.RiskMembershipNotActive, report.MembershipInactive},
+		{report.RiskExportInactive, report.MembershipInactive},
+		{"", report.Joined},
+	}
+	for i, w := range want {
+		if dry[i].Outcome != report.WouldJoin || dry[i].Risk != w.risk || real[i].Outcome != w.real {
+			t.Errorf("line %d: dry %s risk %q, real %s; want would-join risk %q, real %s", dry[i].Line, dry[i].Outcome, dry[i].Risk, real[i].Outcome, w.risk, w.real)
+		}
+	}
+	if dry[2].ExportMembership != pv.StatusInactive || dry[3].ExportMembership != pv.StatusActive || dry[1].ExportMembership != "" {
+		t.Errorf("export membership %q %q %q", dry[1].ExportMembership, dry[2].ExportMembership, dry[3].ExportMembership)
+	}
+}

@@ -1,0 +1,145 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Markdown renders the reconciliation for a person.
+func Markdown(w io.Writer, s *Summary, meta Meta) error {
+	var b strings.Builder
+	title := "pvenroll reconciliation"
+	if meta.DryRun {
+		title += " (dry run: nothing was written)"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	if meta.Business.Name != "" {
+		fmt.Fprintf(&b, "Business: %s (%d)  \n", mdCell(meta.Business.Name), meta.Business.ID)
+	}
+	fmt.Fprintf(&b, "Input: `%s`, %d rows, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, short(meta.Input.SHA256))
+	if !meta.Start.IsZero() {
+		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
+			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
+		if meta.Stop != "" {
+			fmt.Fprintf(&b, ", stopped: %s", mdCell(meta.Stop))
+		}
+		b.WriteString("  \n")
+	}
+	fmt.Fprintf(&b, "API requests: %d (%d retries, %d rate-limited)\n\n", meta.API.Requests, meta.API.Retries, meta.API.Throttled)
+	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
+	for _, o := range Outcomes {
+		if n := s.Counts[o]; n > 0 {
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, o.Description())
+		}
+	}
+	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
+	if s.MembershipDiffers > 0 {
+		fmt.Fprintf(&b, "\n%d rows hold a membership status that differs from Perkville's and was not updated (see their detail).\n", s.MembershipDiffers)
+	}
+	if line := membershipNote(s, meta); line != "" {
+		fmt.Fprintf(&b, "\n%s\n", mdCell(line))
+	}
+	if meta.DryRun && s.Counts[WouldJoin] > 0 {
+		markdownRisks(&b, s)
+	}
+	if c := meta.Changes; c != nil {
+		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %d days)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, c.LongestWaitDays)
+		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
+	}
+	for _, o := range FollowUp {
+		rows := s.Groups[o]
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s (%d)\n\n%s. Follow-up file: `followup/%s.csv`.\n\n", o, s.Counts[o], capitalise(o.Description()), o)
+		b.WriteString("| line | email | name | member id | code | detail |\n|---:|---|---|---|---|---|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", r.Line, mdCell(r.Email), mdCell(strings.TrimSpace(r.FirstName+" "+r.LastName)),
+				mdCell(r.ExternalMemberID), mdCell(r.Code), mdCell(r.Detail))
+		}
+		if more := s.Counts[o] - len(rows); more > 0 {
+			fmt.Fprintf(&b, "\n… and %d more in `followup/%s.csv`.\n", more, o)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// markdownRisks splits a dry run's would-join: the rows a real run would
+// likely join, and those it would try but that will likely be refused.
+func markdownRisks(b *strings.Builder, s *Summary) {
+	try := s.WouldTry()
+	fmt.Fprintf(b, "\n## would-join, split (%d)\n\n", s.Counts[WouldJoin])
+	b.WriteString("| would-join | rows |\n|---|---:|\n")
+	fmt.Fprintf(b, "| would join | %d |\n| would try, likely refused | %d |\n", s.Counts[WouldJoin]-try, try)
+	for _, r := range Risks {
+		if n := s.AtRisk[r]; n > 0 {
+			fmt.Fprintf(b, "| · %s | %d |\n", r.Description(), n)
+		}
+	}
+	b.WriteString("\nA real run sends every would-join row. Those it would try but that will likely be refused are why the real run's `joined` can be lower; `report.csv`'s `risk` column names each one's reason.\n")
+	if len(s.Risky) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### would try, likely refused (%d)\n\n", try)
+	b.WriteString("| line | email | name | member id | why | detail |\n|---:|---|---|---|---|---|\n")
+	for _, r := range s.Risky {
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", r.Line, mdCell(r.Email), mdCell(strings.TrimSpace(r.FirstName+" "+r.LastName)),
+			mdCell(r.ExternalMemberID), r.Risk, mdCell(r.Detail))
+	}
+	if more := try - len(s.Risky); more > 0 {
+		fmt.Fprintf(b, "\n… and %d more in `report.csv` (its `risk` column).\n", more)
+	}
+}
+
+// membershipNote says how many rows the export marks inactive, and what the
+// export's membership status does: whether they join stays Perkville's
+// decision.
+func membershipNote(s *Summary, meta Meta) string {
+	p := meta.Preset
+	if s.ExportInactive == 0 && (p == nil || p.MembershipFrom == "") {
+		return ""
+	}
+	line := fmt.Sprintf("Export says inactive: %d %s.", s.ExportInactive, plural(s.ExportInactive, "row", "rows"))
+	if p == nil {
+		return line + " Whether they join stays Perkville's decision."
+	}
+	from := "The export's membership status"
+	if p.MembershipFrom != "" {
+		from = "The membership status (from " + p.MembershipFrom + ")"
+	}
+	if p.AtCreationOnly {
+		return line + " " + from + " is sent only when a member is created; for customers Perkville already has, Perkville's own membership status decides whether they join."
+	}
+	return line + " " + from + " is sent when a member is created and, where it differs, for customers Perkville already has; Perkville then decides whether they join."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
+
+// mdCell keeps a value inside its table cell.
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
