@@ -8,7 +8,8 @@ package enroll
 //	membership status differs: upsert it (--sync-membership)  +1
 //	none: create the external member (--create-missing)      +1
 //	ACTIVE → already-active; INACTIVE → opted-out
-//	consent on the row: accept the join agreements            +1 (+1 once per business)
+//	consent on the row: accept the join agreements            +1 (+1 once per business),
+//	  batched with other rows' (acceptances.go): about +1/K
 //	PATCH status ACTIVE → joined, or the code says why not    +1
 
 import (
@@ -50,6 +51,9 @@ type Policy struct {
 	// SyncMembership upserts the external member's membership status
 	// where the row's differs from the connection's.
 	SyncMembership bool
+	// AcceptBatch is how many rows' acceptances share one request; 0 or 1
+	// sends each row's alone.
+	AcceptBatch int
 }
 
 // Enroller decides rows' fates against one business.
@@ -67,6 +71,14 @@ type Enroller struct {
 
 	// Memory is what earlier runs learnt (--state); nil without it.
 	Memory Memory
+
+	// Batched acceptances (Policy.AcceptBatch): how long a batch waits
+	// for more rows (DefaultBatchWait when 0), on a Clock (real when nil).
+	BatchWait time.Duration
+	Clock     Clock
+	batchOnce sync.Once
+	batch     *acceptBatcher
+
 	// The business's ACTIVE connections (their membership status), listed
 	// once, the first time an unchanged row of a joined customer needs
 	// confirming.
@@ -94,6 +106,12 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 	r = newResult(rec)
 	var attempts atomic.Int64
 	ctx = pv.WithAttemptCounter(ctx, &attempts)
+	if b := e.batcher(); b != nil && rec.Consent != "" {
+		// A batch waits for this row while it may still join.
+		var leave func()
+		ctx, leave = b.expect(ctx)
+		defer leave()
+	}
 	var prior *Memo
 	if e.Memory != nil {
 		if p, ok := e.Memory.Prior(rec.Key()); ok {
@@ -107,7 +125,7 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 			r.Detail = fmt.Sprintf("internal error (a bug; please report it): %v", p)
 			fatal = nil
 		}
-		r.Attempts = int(attempts.Load())
+		r.Attempts += int(attempts.Load()) // and its batches' (acceptances.go)
 	}()
 	done, err := e.remembered(ctx, rec, prior, &r)
 	if err == nil && !done {
@@ -332,76 +350,6 @@ func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Res
 			r.Actions = append(r.Actions, ActionCreated)
 			r.Detail = "the create's answer was lost; the re-check found the new connection"
 			return conn, nil
-		}
-	}
-}
-
-// accept records the customer's own consent, from the row's consent column,
-// for the business's join agreements. Never called for a row without it.
-func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *report.Result) error {
-	var pending []int64
-	if e.Policy.DryRun {
-		// A dry run can afford the view per row: it predicts exactly.
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
-		if err != nil {
-			return err
-		}
-		for _, a := range list {
-			if !a.Accepted {
-				pending = append(pending, a.AgreementID)
-			}
-		}
-		e.learn(list)
-		if len(pending) > 0 {
-			r.Actions = append(r.Actions, ActionWouldAccept)
-		}
-		return nil
-	}
-	e.agMu.Lock()
-	if !e.agKnown {
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
-		if err != nil {
-			e.agMu.Unlock()
-			return err
-		}
-		e.agKnown = true
-		for _, a := range list {
-			e.agIDs = append(e.agIDs, a.AgreementID)
-			if !a.Accepted {
-				pending = append(pending, a.AgreementID)
-			}
-		}
-	} else {
-		pending = slices.Clone(e.agIDs)
-	}
-	e.agMu.Unlock()
-	if len(pending) == 0 {
-		return nil
-	}
-	items := make([]pv.AgreementAcceptance, len(pending))
-	for i, id := range pending {
-		items[i] = pv.AgreementAcceptance{AgreementID: id, UserID: userID, AcceptedDT: at.UTC().Format(time.RFC3339)}
-	}
-	res, err := e.API.AcceptAgreements(ctx, items)
-	if err != nil {
-		return err
-	}
-	for _, it := range res {
-		if it.Status != pv.AcceptanceAccepted {
-			return &rowError{code: it.Code, detail: fmt.Sprintf("accepting agreement %d was refused: %s %s", it.AgreementID, it.Code, it.Message)}
-		}
-	}
-	r.Actions = append(r.Actions, ActionAccepted)
-	return nil
-}
-
-func (e *Enroller) learn(list []pv.Agreement) {
-	e.agMu.Lock()
-	defer e.agMu.Unlock()
-	if !e.agKnown {
-		e.agKnown = true
-		for _, a := range list {
-			e.agIDs = append(e.agIDs, a.AgreementID)
 		}
 	}
 }

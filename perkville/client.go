@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,9 +37,10 @@ type Options struct {
 // Client calls the Perkville v2 API. It is safe for concurrent use; every
 // caller shares its rate limit.
 type Client struct {
-	base  *url.URL
-	http  *http.Client
-	Stats *Stats
+	base    *url.URL
+	http    *http.Client
+	limiter *Limiter
+	Stats   *Stats
 }
 
 // New returns a client, or an error if the base URL is unusable.
@@ -54,7 +56,20 @@ func New(o Options) (*Client, error) {
 		BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax,
 		ReadOnly: o.ReadOnly, Stats: stats,
 	}
-	return &Client{base: base, http: &http.Client{Transport: t}, Stats: stats}, nil
+	return &Client{base: base, http: &http.Client{Transport: t}, limiter: t.Limiter, Stats: stats}, nil
+}
+
+// Turn waits until the shared rate limit lets one request go, and returns
+// a context whose next request spends that turn instead of waiting again.
+// A caller that builds its request only once its turn has come, as a batch
+// that rows may join while it waits, uses it. Retries wait as usual.
+func (c *Client) Turn(ctx context.Context) (context.Context, error) {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return ctx, err
+	}
+	taken := &atomic.Bool{}
+	taken.Store(true)
+	return context.WithValue(ctx, keyTurn, taken), nil
 }
 
 // CheckBaseURL parses an API base URL: https, or http for a loopback host

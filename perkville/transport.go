@@ -35,6 +35,7 @@ type ctxKey int
 const (
 	keyNoBlindRetry ctxKey = iota
 	keyAttempts
+	keyTurn
 )
 
 // withNoBlindRetry marks a request whose lost answer (timeout, reset, 5xx)
@@ -48,6 +49,13 @@ func withNoBlindRetry(ctx context.Context) context.Context {
 // row can say how many requests it cost; a nil n counts nothing.
 func WithAttemptCounter(ctx context.Context, n *atomic.Int64) context.Context {
 	return context.WithValue(ctx, keyAttempts, n)
+}
+
+// turnTaken reports, once, whether ctx holds a turn of the Limiter taken
+// by Client.Turn for the request about to be sent.
+func turnTaken(ctx context.Context) bool {
+	t, _ := ctx.Value(keyTurn).(*atomic.Bool)
+	return t != nil && t.Swap(false)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -68,7 +76,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt > 0 {
 			t.Stats.retry()
 		}
-		if t.Limiter != nil {
+		if t.Limiter != nil && !(attempt == 0 && turnTaken(ctx)) {
 			if err := t.Limiter.Wait(ctx); err != nil {
 				return nil, err
 			}

@@ -32,6 +32,7 @@ type enrollOptions struct {
 	SystemID       string
 	RejoinInactive bool
 	SyncMembership bool
+	AcceptBatch    int
 	Rate           float64
 	Workers        int
 	Retries        int
@@ -88,6 +89,7 @@ Flags may come before or after FILE.`,
 	f.BoolVar(&o.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
 	f.StringVar(&o.SystemID, "system-id", "", "external_system_id used by --create-missing")
 	f.BoolVar(&o.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
+	f.IntVar(&o.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
 	f.BoolVar(&o.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
 	f.Float64Var(&o.Rate, "rate", 10, "API requests per second, all workers together")
 	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy)")
@@ -168,6 +170,9 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		o.SystemID = r.read.Preset.SystemID
 	}
 	o.SystemID = strings.TrimSpace(o.SystemID)
+	if o.AcceptBatch < 1 || o.AcceptBatch > pv.MaxAcceptanceBatch {
+		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.AcceptBatch, pv.MaxAcceptanceBatch)
+	}
 	if o.SyncMembership && o.SystemID == "" {
 		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
@@ -313,7 +318,8 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		}
 	}
 	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
-		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership})}
+		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
+		AcceptBatch: r.o.AcceptBatch})}
 	if r.ledger != nil {
 		en.Memory = r.ledger
 	}

@@ -1,0 +1,276 @@
+package enroll
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// This file batches the acceptances of consenting rows: one POST of the
+// batch endpoint carries those of up to Policy.AcceptBatch rows, so a
+// consenting join costs about 2 calls (find, join) instead of 3.
+//
+// A batch opens when a row's acceptances arrive and is due when it is full,
+// when BatchWait has passed since it opened, or at once when no row in
+// flight could still join it. A due batch then waits for its turn at the
+// rate limit, and rows may still join it while it waits: under a tight
+// --rate the wait costs nothing, and a slow trickle is held back by
+// BatchWait at most. Only a row holding the customer's recorded consent
+// ever reaches accept, so only such rows enter a batch.
+
+// accept records the customer's own consent, from the row's consent column,
+// for the business's join agreements. Never called for a row without it.
+func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *report.Result) error {
+	var pending []int64
+	if e.Policy.DryRun {
+		// A dry run can afford the view per row: it predicts exactly.
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			if !a.Accepted {
+				pending = append(pending, a.AgreementID)
+			}
+		}
+		e.learn(list)
+		if len(pending) > 0 {
+			r.Actions = append(r.Actions, ActionWouldAccept)
+		}
+		return nil
+	}
+	e.agMu.Lock()
+	if !e.agKnown {
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			e.agMu.Unlock()
+			return err
+		}
+		e.agKnown = true
+		for _, a := range list {
+			e.agIDs = append(e.agIDs, a.AgreementID)
+			if !a.Accepted {
+				pending = append(pending, a.AgreementID)
+			}
+		}
+	} else {
+		pending = slices.Clone(e.agIDs)
+	}
+	e.agMu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	items := make([]pv.AgreementAcceptance, len(pending))
+	for i, id := range pending {
+		items[i] = pv.AgreementAcceptance{AgreementID: id, UserID: userID, AcceptedDT: at.UTC().Format(time.RFC3339)}
+	}
+	var res []pv.AcceptanceResult
+	var err error
+	if b := e.batcher(); b != nil {
+		res, err = b.accept(ctx, items, r)
+	} else {
+		res, err = e.API.AcceptAgreements(ctx, items)
+	}
+	if err != nil {
+		return err
+	}
+	for _, it := range res {
+		if it.Status != pv.AcceptanceAccepted {
+			return &rowError{code: it.Code, detail: fmt.Sprintf("accepting agreement %d was refused: %s %s", it.AgreementID, it.Code, it.Message)}
+		}
+	}
+	r.Actions = append(r.Actions, ActionAccepted)
+	return nil
+}
+
+func (e *Enroller) learn(list []pv.Agreement) {
+	e.agMu.Lock()
+	defer e.agMu.Unlock()
+	if !e.agKnown {
+		e.agKnown = true
+		for _, a := range list {
+			e.agIDs = append(e.agIDs, a.AgreementID)
+		}
+	}
+}
+
+// DefaultBatchWait is how long an open batch waits for more rows.
+const DefaultBatchWait = 75 * time.Millisecond
+
+// Clock starts timers; tests fake it.
+type Clock interface {
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+type acceptKey struct{ agreement, user int64 }
+
+// acceptBatch is one batch: open, then due, then sent, then done.
+type acceptBatch struct {
+	ctx     context.Context // the first row's: the run's request context
+	items   []pv.AgreementAcceptance
+	rows    int
+	due     bool
+	stop    func() bool
+	done    chan struct{}
+	results map[acceptKey]pv.AcceptanceResult // after done
+	calls   int64                             // requests the batch took, retries included
+	err     error                             // the whole batch's error
+}
+
+// acceptBatcher gathers rows' acceptances into batches.
+type acceptBatcher struct {
+	api     *pv.Client
+	maxRows int
+	wait    time.Duration
+	clock   Clock
+
+	mu      sync.Mutex
+	open    *acceptBatch
+	mayJoin int // consenting rows in flight that have not reached accept
+}
+
+// batcher returns the run's batcher, or nil when acceptances are not batched.
+func (e *Enroller) batcher() *acceptBatcher {
+	if e.Policy.AcceptBatch <= 1 || e.Policy.DryRun {
+		return nil
+	}
+	e.batchOnce.Do(func() {
+		clock, wait := e.Clock, e.BatchWait
+		if clock == nil {
+			clock = realClock{}
+		}
+		if wait <= 0 {
+			wait = DefaultBatchWait
+		}
+		e.batch = &acceptBatcher{api: e.API, maxRows: e.Policy.AcceptBatch, wait: wait, clock: clock}
+	})
+	return e.batch
+}
+
+// acceptTicket follows one consenting row from its start to its batch, so
+// that a batch knows when no row in flight can still join it.
+type acceptTicket struct {
+	b       *acceptBatcher
+	arrived bool // under b.mu
+}
+
+type ticketKey struct{}
+
+// expect counts a consenting row in flight; leave must be called when it
+// ends, whether or not it reached accept.
+func (b *acceptBatcher) expect(ctx context.Context) (context.Context, func()) {
+	t := &acceptTicket{b: b}
+	b.mu.Lock()
+	b.mayJoin++
+	b.mu.Unlock()
+	return context.WithValue(ctx, ticketKey{}, t), func() {
+		b.mu.Lock()
+		t.arriveLocked()
+		b.mu.Unlock()
+	}
+}
+
+func (t *acceptTicket) arriveLocked() {
+	if t.arrived {
+		return
+	}
+	t.arrived = true
+	t.b.mayJoin--
+	if t.b.mayJoin == 0 && t.b.open != nil {
+		t.b.dueLocked(t.b.open) // no row in flight can join it
+	}
+}
+
+// accept adds a row's acceptances to the open batch and waits for the
+// answer to them. The batch's requests are added to the row's attempts: a
+// row's attempts count every request that carried its writes.
+func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptance, r *report.Result) ([]pv.AcceptanceResult, error) {
+	b.mu.Lock()
+	bt := b.open
+	if bt == nil || len(bt.items)+len(items) > pv.MaxAcceptanceBatch {
+		if bt != nil {
+			b.dueLocked(bt)
+			b.open = nil
+		}
+		bt = &acceptBatch{ctx: ctx, done: make(chan struct{})}
+		b.open = bt
+		bt.stop = b.clock.AfterFunc(b.wait, func() {
+			b.mu.Lock()
+			b.dueLocked(bt)
+			b.mu.Unlock()
+		})
+	}
+	bt.items = append(bt.items, items...)
+	bt.rows++
+	if bt.rows >= b.maxRows {
+		b.open = nil // full: nobody else joins
+		b.dueLocked(bt)
+	}
+	if t, ok := ctx.Value(ticketKey{}).(*acceptTicket); ok && t.b == b {
+		t.arriveLocked()
+	}
+	b.mu.Unlock()
+
+	select {
+	case <-bt.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r.Attempts += int(bt.calls)
+	if bt.err != nil {
+		return nil, bt.err
+	}
+	out := make([]pv.AcceptanceResult, 0, len(items))
+	for _, it := range items {
+		res, ok := bt.results[acceptKey{it.AgreementID, it.UserID}]
+		if !ok {
+			return nil, &rowError{code: "unexpected_answer", detail: fmt.Sprintf("the batch answer has no item for agreement %d of user %d", it.AgreementID, it.UserID)}
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// dueLocked starts sending bt, once.
+func (b *acceptBatcher) dueLocked(bt *acceptBatch) {
+	if bt.due {
+		return
+	}
+	bt.due = true
+	bt.stop()
+	go b.send(bt)
+}
+
+// send waits for the batch's turn at the rate limit, closes the batch, and
+// posts it. Accepting is idempotent, so the transport retries a lost answer.
+func (b *acceptBatcher) send(bt *acceptBatch) {
+	defer close(bt.done)
+	ctx, err := b.api.Turn(bt.ctx)
+	b.mu.Lock()
+	if b.open == bt {
+		b.open = nil
+	}
+	items := bt.items
+	b.mu.Unlock()
+	if err != nil {
+		bt.err = err
+		return
+	}
+	var calls atomic.Int64
+	res, err := b.api.AcceptAgreements(pv.WithAttemptCounter(ctx, &calls), items)
+	bt.calls, bt.err = calls.Load(), err
+	bt.results = make(map[acceptKey]pv.AcceptanceResult, len(res))
+	for _, it := range res {
+		bt.results[acceptKey{it.AgreementID, it.UserID}] = it
+	}
+}
