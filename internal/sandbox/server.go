@@ -173,14 +173,20 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry := LogEntry{Start: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Endpoint: pv.Endpoint(r.Method, r.URL.Path)}
 	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
+	logged := false
+	logEntry := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.End = s.now()
 		entry.Status = rec.status
 		s.mu.Lock()
 		entry.Seq = len(s.log) + 1
 		s.log = append(s.log, entry)
 		s.mu.Unlock()
-	}()
+	}
+	defer logEntry()
 	plan := s.faults.plan(r.Method != http.MethodGet)
 	entry.Fault = plan.name()
 	if plan.delay > 0 {
@@ -189,6 +195,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if plan.kind == faultDrop {
+		logEntry() // before the client can see the drop and read the log
 	}
 	if plan.before(rec, r) {
 		return
@@ -205,6 +214,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	entry.Applied = res.applied
+	if res.applied && plan.kind == faultDropApplied {
+		logEntry()
+	}
 	if res.applied && plan.after(rec) {
 		return
 	}
