@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -50,6 +52,93 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
+// processDeadline bounds every process a test runs: a hung pvenroll fails
+// its test instead of waiting for the suite's timeout.
+const processDeadline = 2 * time.Minute
+
+// command is the built pvenroll with args, killed at processDeadline.
+func command(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), processDeadline)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
+// proc is a started pvenroll whose stderr lines a test can wait for.
+type proc struct {
+	cmd    *exec.Cmd
+	lines  chan string // stderr, a line at a time; closed at EOF
+	exited chan struct{}
+	err    error // Wait's, once exited is closed
+}
+
+func start(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan string, 1024), exited: make(chan struct{})}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		defer close(p.lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody waits for lines this late
+			}
+		}
+	}()
+	go func() {
+		<-scanned // Wait closes the pipe: read it to the end first
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// waitLine waits up to d for a stderr line holding substr.
+func (p *proc) waitLine(t *testing.T, substr string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("pvenroll ended its stderr without a line holding %q", substr)
+			}
+			if strings.Contains(line, substr) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no stderr line holding %q within %v", substr, d)
+		}
+	}
+}
+
+// wait waits up to d for the process to exit, and returns Wait's error.
+func (p *proc) wait(t *testing.T, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(d):
+		t.Fatalf("pvenroll did not exit within %v", d)
+		return nil
+	}
+}
+
 func countRows(t *testing.T, path string) (int, map[string]int) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -71,27 +160,16 @@ func countRows(t *testing.T, path string) (int, map[string]int) {
 // SIGINT: in-flight rows finish or are marked, the report is complete, and
 // the process exits 130 promptly.
 func TestInterruptExits130WithACompleteReport(t *testing.T) {
-	bin := binary(t)
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(bin, "enroll", "--sandbox", "--sandbox-latency", "200ms", "--rate", "0", "--workers", "4",
-		"--log-format", "json", "--out", out, "samples/members.csv")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := start(t, command(t, "enroll", "--sandbox", "--sandbox-latency", "200ms", "--rate", "0", "--workers", "4",
+		"--log-format", "json", "--out", out, "samples/members.csv"))
 	// Wait until the run is past its preflight and sending rows.
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() && !strings.Contains(sc.Text(), `"msg":"business"`) {
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	p.waitLine(t, `"msg":"start"`, time.Minute)
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	signalled := time.Now()
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	err := cmd.Wait()
+	err := p.wait(t, time.Minute)
 	took := time.Since(signalled)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
@@ -110,6 +188,67 @@ func TestInterruptExits130WithACompleteReport(t *testing.T) {
 	}
 }
 
+// SIGTERM ends a run whose standard input stalls (a pipe that sends rows,
+// then nothing) within 2 s, with the rows read in its report.
+func TestTermEndsAStalledStdinRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := command(t, "enroll", "--sandbox", "--rate", "0", "--delimiter", ",", "--log-format", "json", "--out", out, "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	p := start(t, cmd)
+	if _, err := io.WriteString(stdin, "email,first name\nharper.smith55@example.com,Harper\nnot-an-email,X\n"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLine(t, `"msg":"start"`, time.Minute)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	err = p.wait(t, time.Minute)
+	took := time.Since(signalled)
+	if !isExit(err, 130) {
+		t.Fatalf("exit: %v, want code 130", err)
+	}
+	if took > 2*time.Second {
+		t.Fatalf("exited %v after SIGTERM with stdin stalled; want within 2 s", took)
+	}
+	n, by := countRows(t, filepath.Join(out, "report.csv"))
+	if n != 2 || by["invalid"] != 1 {
+		t.Fatalf("%d rows, outcomes %v; want the 2 rows sent", n, by)
+	}
+}
+
+// SIGTERM ends a run whose standard input sends nothing, not even a
+// header, within 2 s: nothing was sent, and no report is left.
+func TestTermEndsARunWaitingForAHeader(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := command(t, "enroll", "--sandbox", "--log-format", "json", "--out", out, "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	p := start(t, cmd)
+	p.waitLine(t, `"msg":"reading"`, time.Minute)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	err = p.wait(t, time.Minute)
+	if took := time.Since(signalled); took > 2*time.Second {
+		t.Fatalf("exited %v after SIGTERM; want within 2 s", took)
+	}
+	if !isExit(err, 130) {
+		t.Fatalf("exit: %v, want code 130", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a run that read no header left %s", out)
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -119,10 +258,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startSandbox(t *testing.T, bin string, args ...string) string {
+func startSandbox(t *testing.T, args ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"sandbox", "--listen", addr}, args...)...)
+	cmd := command(t, append([]string{"sandbox", "--listen", addr}, args...)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +282,7 @@ func startSandbox(t *testing.T, bin string, args ...string) string {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +330,6 @@ func TestKilledRunsConverge(t *testing.T) {
 }
 
 func killedRunsConverge(t *testing.T, state string) {
-	bin := binary(t)
 	args := []string{"enroll", "--rate", "0", "--workers", "8", "--business", "25", "--create-missing", "--system-id", "RIVERSIDE_ABC",
 		"--consent-column", "Terms Accepted At", "-q", "samples/members.csv"}
 	run := func(api, out string, withState bool) *exec.Cmd {
@@ -198,21 +337,21 @@ func killedRunsConverge(t *testing.T, state string) {
 		if withState {
 			a = append(a, "--state", state)
 		}
-		cmd := exec.Command(bin, a...)
+		cmd := command(t, a...)
 		cmd.Env = append(os.Environ(), "PERKVILLE_TOKEN=sandbox-admin-token")
 		return cmd
 	}
 	withState := state != ""
 
 	// The uninterrupted run, without a state file.
-	clean := startSandbox(t, bin)
+	clean := startSandbox(t)
 	if err := run(clean, filepath.Join(t.TempDir(), "clean"), false).Run(); err != nil && !isExit(err, 1) {
 		t.Fatal(err)
 	}
 	var want sandbox.World
 	getJSON(t, clean+"/_sandbox/state", &want)
 
-	api := startSandbox(t, bin, "--latency", "5ms", "--jitter", "10ms")
+	api := startSandbox(t, "--latency", "5ms", "--jitter", "10ms")
 	rnd := rand.New(rand.NewPCG(2026, 11))
 	for k := 0; k < 3; k++ {
 		out := filepath.Join(t.TempDir(), fmt.Sprint("killed", k))
@@ -303,7 +442,6 @@ func resumedRowsNotRead(t *testing.T, reportCSV string, log []sandbox.LogEntry) 
 
 // A second run on a state file another run holds exits 5 at once.
 func TestLockedStateExits5(t *testing.T) {
-	bin := binary(t)
 	state := filepath.Join(t.TempDir(), "state.db")
 	l, err := ledger.Open(state, false)
 	if err != nil {
@@ -311,7 +449,7 @@ func TestLockedStateExits5(t *testing.T) {
 	}
 	defer l.Close()
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(bin, "enroll", "--sandbox", "--state", state, "--out", out, "samples/members.csv")
+	cmd := command(t, "enroll", "--sandbox", "--state", state, "--out", out, "samples/members.csv")
 	msg, err := cmd.CombinedOutput()
 	if !isExit(err, 5) || !strings.Contains(string(msg), "another pvenroll run holds the state file") {
 		t.Fatalf("exit %v: %s", err, msg)

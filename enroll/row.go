@@ -159,10 +159,6 @@ func newResult(rec *export.Record) report.Result {
 		ExportMembership: rowMembership(rec)}
 }
 
-// final outcomes are not sent again when their run is resumed.
-var final = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: true, report.NeedsAgreement: true,
-	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true}
-
 // remembered settles a row from the ledger without a call to the API: the
 // final outcome of an interrupted run (resume), or an unchanged row of a
 // customer who was active and whom the ACTIVE listing shows still is.
@@ -170,7 +166,7 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 	if prior == nil || prior.Hash != rec.Hash() {
 		return false, nil
 	}
-	if e.Memory.Resumable(prior.Run) && final[prior.Outcome] {
+	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
 		r.Outcome, r.ConnectionID, r.Resumed = prior.Outcome, prior.ConnectionID, true
 		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
 		e.restoreMessage(r)

@@ -165,7 +165,7 @@ func newCollector(mem Memory, sink Sink, st *stopper, start time.Time, workers i
 	go func() {
 		defer close(c.done)
 		for it := range c.items {
-			if c.err == nil && mem != nil && it.rec != nil && remember[it.r.Outcome] {
+			if c.err == nil && mem != nil && it.rec != nil && it.r.Outcome.Recorded() {
 				if err := mem.Record(it.rec.Key(), memo(it.r, it.rec, start)); err != nil {
 					c.err = fmt.Errorf("recording the run: %w", err)
 					st.stop(StopFatal, c.err)
@@ -192,11 +192,6 @@ func (c *collector) close() error {
 	<-c.done
 	return c.err
 }
-
-// remember lists the outcomes the memory records: those an API answer
-// decided. A failed row is recorded too, so that it is not taken for done.
-var remember = map[report.Outcome]bool{report.Joined: true, report.AlreadyActive: true, report.NeedsAgreement: true,
-	report.MembershipInactive: true, report.OptedOut: true, report.NotFound: true, report.Conflict: true, report.Failed: true}
 
 func notAttempted(rec *export.Record, st *stopper) report.Result {
 	r := newResult(rec)

@@ -397,3 +397,26 @@ func TestRejoinInactiveReactivates(t *testing.T) {
 		t.Fatalf("%s %s", got[0].Outcome, got[1].Outcome)
 	}
 }
+
+// Two customers whom the API answers with one connection: the first line
+// decides it, the second is a conflict that names the first, and the
+// connection is written once.
+func TestTwoCustomersOnOneConnection(t *testing.T) {
+	w := smallWorld()
+	w.Users[0].Emails = append(w.Users[0].Emails, "alias@x.co")
+	s := sandbox.NewServer(w, sandbox.Faults{})
+	defer s.Close()
+	got, _, _ := run(t, s, runCase{csv: "email\njoin@x.co\nalias@x.co\n", workers: 1})
+	if got[0].Outcome != report.Joined || got[1].Outcome != report.Conflict || !strings.Contains(got[1].Detail, "line 2") {
+		t.Fatalf("%s; %s (%s)", got[0].Outcome, got[1].Outcome, got[1].Detail)
+	}
+	writes := 0
+	for _, e := range s.Log() {
+		if e.Method != http.MethodGet {
+			writes++
+		}
+	}
+	if writes != 1 {
+		t.Fatalf("%d writes to the one connection, want 1", writes)
+	}
+}
