@@ -6,7 +6,9 @@ LDFLAGS := -X github.com/pvenroll/pvenroll/internal/cli.Version=$(VERSION)
 DEMO    ?= demo-report
 FUZZTIME ?= 2m
 
-.PHONY: all build demo test vet fuzz fuzz-ci bench clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build demo test vet staticcheck flaky fuzz fuzz-ci bench clean
 
 all: build
 
@@ -36,8 +38,17 @@ vet:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 
-test: vet
+test: vet staticcheck
 	$(GO) test -race -count=1 ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# Tests that were flaky on a loaded machine, run many times: CI keeps them
+# honest.
+flaky:
+	$(GO) test -race -count=20 -run '^TestCreateIsNotBlindlyRetried$$' ./perkville
+	$(GO) test -race -count=20 -run '^TestLogStateAndDrop$$' ./internal/sandbox
 
 # CI runs each fuzz target briefly; `make fuzz FUZZTIME=10m` runs longer.
 fuzz:

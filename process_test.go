@@ -330,7 +330,7 @@ func TestKilledRunsConverge(t *testing.T) {
 }
 
 func killedRunsConverge(t *testing.T, state string) {
-	args := []string{"enroll", "--rate", "0", "--workers", "8", "--business", "25", "--create-missing", "--system-id", "RIVERSIDE_ABC",
+	args := []string{"enroll", "--rate", "0", "--backoff", "1ms", "--workers", "8", "--business", "25", "--create-missing", "--system-id", "RIVERSIDE_ABC",
 		"--consent-column", "Terms Accepted At", "-q", "samples/members.csv"}
 	run := func(api, out string, withState bool) *exec.Cmd {
 		a := append(slices.Clone(args), "--api", api, "--out", out)

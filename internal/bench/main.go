@@ -251,7 +251,6 @@ func unthrottled(rows int) {
 	// calls with the same concurrency, on a fresh sandbox.
 	srv2 := sandbox.NewServer(world(rows), sandbox.Faults{})
 	defer srv2.Close()
-	n := int(r.requests)
 	var next atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	do := func(method, url, body string) {
@@ -280,7 +279,7 @@ func unthrottled(rows int) {
 		}()
 	}
 	wg.Wait()
-	n = 2 * rows
+	n := 2 * rows
 	base := time.Since(start)
 	baseCPU := cpuTime() - cpu0
 	reqRate := float64(r.requests) / r.elapsed.Seconds()

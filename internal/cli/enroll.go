@@ -199,7 +199,10 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	r.input = in
 	r.read.Name = name
 	r.hashing = &hashReader{r: in, h: sha256.New()}
-	r.log.Info("reading", "input", name)
+	if r.file == "-" {
+		// A stream may be slow to start: say what the run waits for.
+		r.log.Info("reading", "input", name)
+	}
 	if r.rows, err = readHeader(ctx, r.hashing, r.read); err != nil {
 		return err
 	}
