@@ -18,7 +18,11 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	if meta.Business.Name != "" {
 		fmt.Fprintf(&b, "Business: %s (%d)  \n", mdCell(meta.Business.Name), meta.Business.ID)
 	}
-	fmt.Fprintf(&b, "Input: `%s`, %d rows, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, short(meta.Input.SHA256))
+	enc := ""
+	if meta.Input.Encoding != "" {
+		enc = ", encoding " + meta.Input.Encoding
+	}
+	fmt.Fprintf(&b, "Input: `%s`, %d rows%s, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, enc, short(meta.Input.SHA256))
 	if !meta.Start.IsZero() {
 		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
 			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)

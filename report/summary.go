@@ -179,6 +179,9 @@ type Input struct {
 	// Delimiter is the input's field separator, which the follow-up
 	// files use; `pvenroll report` reads it back.
 	Delimiter string `json:"delimiter,omitempty"`
+	// Encoding is how the input's bytes were read: utf-8, utf-16le,
+	// utf-16be, windows-1252, latin1, or xlsx for a workbook.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 // BusinessInfo names the business of the run.

@@ -370,7 +370,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 		}
 	}
 	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
-		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha},
+		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha, Encoding: r.rows.Encoding()},
 		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.PerkvilleURL},
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
 		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
