@@ -37,7 +37,9 @@ func main() {
 	fastRows := flag.Int("fast-rows", 100_000, "rows of the unthrottled run")
 	rssRows := flag.String("rss-rows", "100000,1000000", "row counts of the peak-RSS runs")
 	nightlyRows := flag.Int("nightly-rows", 10_000, "rows of the nightly rerun")
-	skip := flag.String("skip", "", "comma-separated parts to skip: rss,rate,calls,nightly,fast")
+	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
+	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
+	skip := flag.String("skip", "", "comma-separated parts to skip: rss,rate,calls,migration,nightly,fast")
 	flag.Parse()
 	fmt.Printf("pvenroll bench — %s, %d cores, %s/%s, %s\n\n", cpuName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Println("| measure | value | baseline (same run) | ratio | goal |")
@@ -52,6 +54,10 @@ func main() {
 	}
 	if !strings.Contains(*skip, "calls") {
 		callsPerRow()
+		batchedCalls()
+	}
+	if !strings.Contains(*skip, "migration") {
+		migration(*migrationRows, *migrationScale)
 	}
 	if !strings.Contains(*skip, "nightly") {
 		nightly(*nightlyRows)
