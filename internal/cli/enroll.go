@@ -313,9 +313,9 @@ func (r *enrollRun) close() {
 
 // run sends the rows, then writes the report and finishes the ledger.
 func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
-	bar := newProgress(c.ErrOrStderr(), r.o, r.log, r.total())
+	bar := newProgress(c.ErrOrStderr(), r.o, r.log, r.total(), r.report.Summary())
 	start := time.Now()
-	sink := &resultSink{report: r.report, progress: bar, start: start}
+	sink := &resultSink{report: r.report, start: start}
 	if r.ledger != nil {
 		if prev := r.ledger.Previous(); prev != nil {
 			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
@@ -439,21 +439,19 @@ func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int
 	return ExitOK
 }
 
-// resultSink takes each row's result: the report first, whose summary
-// holds the counts, then the progress display and the changes since the
-// previous run.
+// resultSink takes each row's result: the report, whose summary holds the
+// counts that the progress display and the ledger read, and the changes
+// since the previous run.
 type resultSink struct {
-	report   *report.Writer
-	progress progress.Progress
-	changes  *report.Changes // nil without a previous run in the ledger
-	start    time.Time
+	report  *report.Writer
+	changes *report.Changes // nil without a previous run in the ledger
+	start   time.Time
 }
 
 func (s *resultSink) Add(seq int, r report.Result) error {
 	if err := s.report.Add(seq, r); err != nil {
 		return err
 	}
-	s.progress.Row(r.Outcome)
 	if s.changes != nil {
 		s.changes.Count(r, s.start)
 	}
@@ -480,14 +478,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64) progress.Progress {
+func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64, counts progress.Counts) progress.Progress {
 	switch {
 	case o.Quiet || o.Progress == "never":
 		return progress.NoProgress{}
 	case o.Progress == "always" || isTerminal(w):
-		return progress.NewBarProgress(w, total)
+		return progress.NewBarProgress(w, total, counts)
 	}
-	return progress.NewLogProgress(log, 30*time.Second, total)
+	return progress.NewLogProgress(log, 30*time.Second, total, counts)
 }
 
 // printTable prints the outcome counts on stdout.

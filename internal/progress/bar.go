@@ -12,8 +12,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // drawEvery is how often the bar is redrawn: rows only count, so a run of a
@@ -36,10 +34,10 @@ type BarProgress struct {
 	wg    sync.WaitGroup
 }
 
-// NewBarProgress draws on w (a terminal: the caller checks) until Done.
-// total < 0 when unknown (standard input).
-func NewBarProgress(w io.Writer, total int64) *BarProgress {
-	p := newBar(w, total, time.Now, func() int { return termWidth(w) })
+// NewBarProgress draws counts on w (a terminal: the caller checks) until
+// Done. total < 0 when unknown (standard input).
+func NewBarProgress(w io.Writer, total int64, counts Counts) *BarProgress {
+	p := newBar(w, total, counts, time.Now, func() int { return termWidth(w) })
 	tk := time.NewTicker(drawEvery)
 	p.wg.Add(1)
 	go func() {
@@ -58,12 +56,12 @@ func NewBarProgress(w io.Writer, total int64) *BarProgress {
 }
 
 // newBar is a bar drawn only by draw: tests call it with a fake clock.
-func newBar(w io.Writer, total int64, now func() time.Time, width func() int) *BarProgress {
+func newBar(w io.Writer, total int64, counts Counts, now func() time.Time, width func() int) *BarProgress {
 	max := total
 	if max <= 0 {
 		max = -1 // unknown: a spinner
 	}
-	p := &BarProgress{w: w, t: newTally(now(), total), now: now, width: width, stop: make(chan struct{})}
+	p := &BarProgress{w: w, t: newTally(counts, now(), total), now: now, width: width, stop: make(chan struct{})}
 	p.bar = progressbar.NewOptions64(max,
 		progressbar.OptionSetWriter(&p.drawn),
 		progressbar.OptionSetTheme(progressbar.ThemeASCII), // any console, Windows' too
@@ -76,9 +74,6 @@ func newBar(w io.Writer, total int64, now func() time.Time, width func() int) *B
 	// The first frame comes at the first tick, after the run's opening log lines.
 	return p
 }
-
-// Row counts a finished row; the bar shows it at its next draw.
-func (p *BarProgress) Row(o report.Outcome) { p.t.add(o) }
 
 // Done draws the last frame (rows done, the run's time) and ends the line.
 func (p *BarProgress) Done() {

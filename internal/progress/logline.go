@@ -5,8 +5,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // LogProgress logs a plain progress line every interval (for cron and
@@ -22,10 +20,11 @@ type LogProgress struct {
 	wg   sync.WaitGroup
 }
 
-// NewLogProgress logs every interval until Done. total < 0 when unknown.
-func NewLogProgress(log *slog.Logger, interval time.Duration, total int64) *LogProgress {
+// NewLogProgress logs counts every interval until Done. total < 0 when
+// unknown.
+func NewLogProgress(log *slog.Logger, interval time.Duration, total int64, counts Counts) *LogProgress {
 	tk := time.NewTicker(interval)
-	p := newLogProgress(log, tk.C, time.Now, total)
+	p := newLogProgress(log, tk.C, time.Now, total, counts)
 	go func() {
 		<-p.stop
 		tk.Stop()
@@ -34,8 +33,8 @@ func NewLogProgress(log *slog.Logger, interval time.Duration, total int64) *LogP
 }
 
 // newLogProgress logs a line at every tick: tests send the ticks.
-func newLogProgress(log *slog.Logger, ticks <-chan time.Time, now func() time.Time, total int64) *LogProgress {
-	p := &LogProgress{t: newTally(now(), total), log: log, now: now, stop: make(chan struct{})}
+func newLogProgress(log *slog.Logger, ticks <-chan time.Time, now func() time.Time, total int64, counts Counts) *LogProgress {
+	p := &LogProgress{t: newTally(counts, now(), total), log: log, now: now, stop: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -66,8 +65,6 @@ func (p *LogProgress) line() {
 	args = append(args, "outcomes", s.Outcomes)
 	p.log.Info("progress", args...)
 }
-
-func (p *LogProgress) Row(o report.Outcome) { p.t.add(o) }
 
 func (p *LogProgress) Done() {
 	p.once.Do(func() { close(p.stop) })

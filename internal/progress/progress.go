@@ -3,47 +3,41 @@ package progress
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pvenroll/pvenroll/report"
 )
 
-// Progress hears of every finished row, and of the run's end.
+// Progress shows a run's counts as they grow, until the run's end.
 type Progress interface {
-	Row(report.Outcome)
 	Done()
+}
+
+// Counts is where a display reads the run's counts: the report's Summary,
+// their one owner, whose Snapshot is safe while rows are being added.
+type Counts interface {
+	Snapshot() report.Tally
 }
 
 // NoProgress shows nothing (-q).
 type NoProgress struct{}
 
-func (NoProgress) Row(report.Outcome) {}
-func (NoProgress) Done()              {}
+func (NoProgress) Done() {}
 
 // rateAfter is how long a run must go before its rate is shown: a rate
 // measured over the first few rows (or over none: "0 rows/hr") says nothing.
 const rateAfter = 2 * time.Second
 
-// tally counts finished rows per outcome; progressbar's own count is not
-// readable while it is hidden, and a line needs the breakdown anyway.
+// tally reads the counts of finished rows, and knows when the run began
+// and how many rows it expects.
 type tally struct {
-	mu     sync.Mutex
-	rows   int
-	counts map[report.Outcome]int
+	counts Counts
 	start  time.Time
 	total  int64 // rows expected; < 0 when unknown
 }
 
-func newTally(start time.Time, total int64) *tally {
-	return &tally{counts: map[report.Outcome]int{}, start: start, total: total}
-}
-
-func (t *tally) add(o report.Outcome) {
-	t.mu.Lock()
-	t.rows++
-	t.counts[o]++
-	t.mu.Unlock()
+func newTally(counts Counts, start time.Time, total int64) *tally {
+	return &tally{counts: counts, start: start, total: total}
 }
 
 // status is what a line says at one moment.
@@ -57,9 +51,8 @@ type status struct {
 }
 
 func (t *tally) status(now time.Time) status {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := status{Done: t.rows, Total: t.total, Left: -1, Elapsed: now.Sub(t.start)}
+	snap := t.counts.Snapshot()
+	s := status{Done: snap.Rows, Total: t.total, Left: -1, Elapsed: now.Sub(t.start)}
 	if s.Total >= 0 && int64(s.Done) > s.Total {
 		s.Total = int64(s.Done) // the estimate was short (a record the count did not see)
 	}
@@ -71,7 +64,7 @@ func (t *tally) status(now time.Time) status {
 	}
 	var parts []string
 	for _, o := range report.Outcomes {
-		if n := t.counts[o]; n > 0 {
+		if n := snap.Counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", o, n))
 		}
 	}

@@ -47,14 +47,15 @@ func lastFrame(w *bytes.Buffer) string {
 func TestBarOpensWithoutARate(t *testing.T) {
 	var w bytes.Buffer
 	c := newClock()
-	p := newBar(&w, 183, c.now, func() int { return 120 })
+	sum := report.NewSummary()
+	p := newBar(&w, 183, sum, c.now, func() int { return 120 })
 	p.draw(false)
 	first := lastFrame(&w)
 	if !strings.Contains(first, "0/183 rows · measuring rate") || strings.Contains(first, "rows/h") || strings.Contains(first, "left") {
 		t.Fatalf("first frame: %q", first)
 	}
 	// one row within the first second: still no rate worth showing
-	p.Row(report.Joined)
+	sum.Add(report.Result{Outcome: report.Joined})
 	c.advance(time.Second)
 	p.draw(false)
 	if f := lastFrame(&w); !strings.Contains(f, "1/183 rows · measuring rate · joined=1") {
@@ -65,12 +66,13 @@ func TestBarOpensWithoutARate(t *testing.T) {
 func TestBarCountsRowsFinished(t *testing.T) {
 	var w bytes.Buffer
 	c := newClock()
-	p := newBar(&w, 10, c.now, func() int { return 120 })
+	sum := report.NewSummary()
+	p := newBar(&w, 10, sum, c.now, func() int { return 120 })
 	for i := 1; i <= 9; i++ {
 		if i == 9 {
-			p.Row(report.Failed)
+			sum.Add(report.Result{Outcome: report.Failed})
 		} else {
-			p.Row(report.Joined)
+			sum.Add(report.Result{Outcome: report.Joined})
 		}
 		c.advance(500 * time.Millisecond)
 		p.draw(false)
@@ -91,9 +93,10 @@ func TestBarLastFrame(t *testing.T) {
 	var w bytes.Buffer
 	c := newClock()
 	// the estimate counted one record more than the reader found
-	p := newBar(&w, 4, c.now, func() int { return 120 })
+	sum := report.NewSummary()
+	p := newBar(&w, 4, sum, c.now, func() int { return 120 })
 	for range 3 {
-		p.Row(report.AlreadyActive)
+		sum.Add(report.Result{Outcome: report.AlreadyActive})
 	}
 	c.advance(75 * time.Second)
 	p.Done()
@@ -108,9 +111,10 @@ func TestBarLastFrame(t *testing.T) {
 func TestBarUnknownTotal(t *testing.T) {
 	var w bytes.Buffer
 	c := newClock()
-	p := newBar(&w, -1, c.now, func() int { return 120 })
+	sum := report.NewSummary()
+	p := newBar(&w, -1, sum, c.now, func() int { return 120 })
 	defer p.Done()
-	p.Row(report.Joined)
+	sum.Add(report.Result{Outcome: report.Joined})
 	c.advance(4 * time.Second)
 	p.draw(false)
 	if f := lastFrame(&w); !strings.Contains(f, "1 row · 15.0 rows/min · joined=1") || strings.Contains(f, "left") {
@@ -181,7 +185,8 @@ func TestLogProgressLine(t *testing.T) {
 	ch := make(chan slog.Record, 1)
 	ticks := make(chan time.Time)
 	c := newClock()
-	p := newLogProgress(slog.New(chanHandler{ch}), ticks, c.now, 10)
+	sum := report.NewSummary()
+	p := newLogProgress(slog.New(chanHandler{ch}), ticks, c.now, 10, sum)
 	defer p.Done()
 	next := func() map[string]string {
 		t.Helper()
@@ -207,9 +212,9 @@ func TestLogProgressLine(t *testing.T) {
 	if a := next(); a["done"] != "0" || a["total"] != "10" || a["rows_per_s"] != "" || a["left"] != "" {
 		t.Fatalf("first line: %v", a)
 	}
-	p.Row(report.Joined)
-	p.Row(report.Joined)
-	p.Row(report.Failed)
+	sum.Add(report.Result{Outcome: report.Joined})
+	sum.Add(report.Result{Outcome: report.Joined})
+	sum.Add(report.Result{Outcome: report.Failed})
 	c.advance(30 * time.Second)
 	if a := next(); a["done"] != "3" || a["total"] != "10" || a["rows_per_s"] != "0.1" || a["left"] != "1m10s" || a["outcomes"] != "joined=2 failed=1" {
 		t.Fatalf("after 3 rows in 30 s: %v", a)
