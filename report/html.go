@@ -70,7 +70,8 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	}
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
 		"ChartHeight": max(y, barHeight), "Duration": meta.End.Sub(meta.Start).Round(time.Second),
-		"Start": meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta)}
+		"Start": meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
+		"History": chartHistory(meta.History)}
 	if meta.DryRun && s.Counts[WouldJoin] > 0 {
 		data["Split"] = riskSplit(s)
 	}
@@ -98,6 +99,7 @@ func riskSplit(s *Summary) map[string]any {
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"name": func(r Result) string { return strings.TrimSpace(r.FirstName + " " + r.LastName) },
+	"utc":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -109,7 +111,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem au
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555}
-svg text{font:13px system-ui,sans-serif}
+svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 </style>
 </head>
 <body>
@@ -159,6 +161,30 @@ svg text{font:13px system-ui,sans-serif}
 <p>… and {{.More}} more in <code>report.csv</code> (its <code>risk</code> column).</p>
 {{- end}}
 {{- end}}
+{{- end}}
+{{- with .History}}
+<h2 id="history">The last {{len .Rows}} runs (--state)</h2>
+<svg role="img" aria-label="the last runs: joined, already active, waiting on agreements, opted out" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
+{{- range .Panels}}
+<g class="series" data-series="{{.Outcome}}"><text x="0" y="{{.LabelY}}">{{.Label}}: {{.Latest}}</text><text x="0" y="{{.LabelY}}" dy="16" class="meta">most {{.Most}}</text><line x1="200" x2="{{.EndX}}" y1="{{.BaseY}}" y2="{{.BaseY}}" stroke="#bbb"/>
+{{- range .Bars}}
+<rect class="run" data-series="{{.Series}}" data-run="{{.Run}}" data-count="{{.Count}}" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Colour}}"><title>{{.Title}}</title></rect>
+{{- end}}
+</g>
+{{- end}}
+<text x="200" y="{{.AxisY}}" class="meta">{{.Axis}}</text>
+</svg>
+<details>
+<summary>the runs as a table</summary>
+<table>
+<thead><tr><th>run</th><th>start</th><th>status</th><th>joined</th><th>already active</th><th>waiting on agreements</th><th>opted out</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr><td class="n">{{.Run.Run}}</td><td>{{utc .Run.Start}}</td><td>{{.Run.Status}}</td>{{range .Counts}}<td class="n">{{.}}</td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table>
+</details>
 {{- end}}
 {{- with .Meta.Changes}}
 <h2 id="changes">Since the last run (run {{.SinceRun}})</h2>

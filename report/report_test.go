@@ -263,6 +263,104 @@ func TestUnfinishedReportLooksUnfinished(t *testing.T) {
 	}
 }
 
+// historyMeta is fixedMeta with n runs of history, the last this one.
+func historyMeta(n int) Meta {
+	meta := fixedMeta()
+	for i := 1; i <= n; i++ {
+		status := "finished"
+		if i == 3 {
+			status = "running" // killed: no counts
+		}
+		h := HistoryRun{Run: uint64(i), Start: meta.Start.AddDate(0, 0, i-n), Status: status, Counts: map[Outcome]int{}}
+		if status == "finished" {
+			h.Counts = map[Outcome]int{Joined: 40 / i, AlreadyActive: 1000 + 40*i, NeedsAgreement: 30 - i, OptedOut: i % 3, Failed: 1}
+		}
+		meta.History = append(meta.History, h)
+	}
+	return meta
+}
+
+// chartBars reads report.html's chart of recent runs: series -> run -> the
+// bar's count and height.
+func chartBars(t *testing.T, page []byte) map[string]map[string][2]int {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(page))
+	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
+	bars := map[string]map[string][2]int{}
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return bars
+		}
+		if err != nil {
+			t.Fatalf("report.html does not parse: %v", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Local != "rect" {
+			continue
+		}
+		a := map[string]string{}
+		for _, at := range se.Attr {
+			a[at.Name.Local] = at.Value
+		}
+		if a["class"] != "run" {
+			continue
+		}
+		var count, height int
+		if _, err := fmt.Sscan(a["data-count"], &count); err != nil {
+			t.Fatalf("bar %v: %v", a, err)
+		}
+		if _, err := fmt.Sscan(a["height"], &height); err != nil {
+			t.Fatalf("bar %v: %v", a, err)
+		}
+		if bars[a["data-series"]] == nil {
+			bars[a["data-series"]] = map[string][2]int{}
+		}
+		bars[a["data-series"]][a["data-run"]] = [2]int{count, height}
+	}
+}
+
+func TestHistoryChartBarsMatchTheRuns(t *testing.T) {
+	meta := historyMeta(30)
+	var buf bytes.Buffer
+	if err := HTML(&buf, NewSummary(), meta); err != nil {
+		t.Fatal(err)
+	}
+	bars := chartBars(t, buf.Bytes())
+	if len(bars) != len(HistorySeries) {
+		t.Fatalf("%d series charted, want %d", len(bars), len(HistorySeries))
+	}
+	for _, s := range HistorySeries {
+		most := 0
+		for _, r := range meta.History {
+			most = max(most, r.Counts[s.Outcome])
+		}
+		if len(bars[string(s.Outcome)]) != len(meta.History) {
+			t.Fatalf("%s: %d bars for %d runs", s.Outcome, len(bars[string(s.Outcome)]), len(meta.History))
+		}
+		for _, r := range meta.History {
+			b := bars[string(s.Outcome)][fmt.Sprint(r.Run)]
+			want := r.Counts[s.Outcome]
+			if b[0] != want {
+				t.Errorf("%s, run %d: bar says %d, the run %d", s.Outcome, r.Run, b[0], want)
+			}
+			// Heights are to scale within a series, and a count is never
+			// drawn as nothing.
+			if wantH := want * histPanelH / max(most, 1); b[1] != wantH && !(want > 0 && wantH == 0 && b[1] == 1) {
+				t.Errorf("%s, run %d: height %d for %d of %d, want %d", s.Outcome, r.Run, b[1], want, most, wantH)
+			}
+		}
+	}
+	// No history, no chart.
+	buf.Reset()
+	if err := HTML(&buf, NewSummary(), fixedMeta()); err != nil {
+		t.Fatal(err)
+	}
+	if len(chartBars(t, buf.Bytes())) != 0 || strings.Contains(buf.String(), `id="history"`) {
+		t.Fatal("a report without --state shows a run history")
+	}
+}
+
 // dryRows is a dry run's results: would-join rows, some at risk, and
 // rows the export marks inactive.
 func dryRows() []Result {
@@ -288,7 +386,7 @@ func TestGolden(t *testing.T) {
 		rs   []Result
 		meta Meta
 	}{
-		{"", mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid), fixedMeta()},
+		{"", mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid), historyMeta(7)},
 		{"dry-run-", dryRows(), meta},
 	} {
 		dir := writeReportMeta(t, tt.rs, tt.meta)

@@ -125,7 +125,10 @@ type Meta struct {
 	// run without any, absent in a real run. A sibling of dry_run, which
 	// stays the boolean scripts read.
 	DryRunAtRisk map[string]int `json:"dry_run_at_risk,omitzero"`
-	ExitCode     int            `json:"exit_code"`
+	// History is the last runs of the run ledger (--state), oldest first,
+	// this run last: report.html charts them.
+	History  []HistoryRun `json:"history,omitempty"`
+	ExitCode int          `json:"exit_code"`
 }
 
 // Changes since the previous run in the same state file (--state).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,14 +100,7 @@ func newStateCmd() *cobra.Command {
 				return err
 			}
 			out := c.OutOrStdout()
-			fmt.Fprintln(out, "runs:")
-			for _, r := range runs {
-				end := "—"
-				if !r.End.IsZero() {
-					end = r.End.UTC().Format(time.RFC3339)
-				}
-				fmt.Fprintf(out, "  %3d  %s  %-20s  %-8s  %s  rows=%d resumed=%d skipped=%d\n", r.ID, r.Start.UTC().Format(time.RFC3339), end, r.Status, r.Input, sum(r.Counts), r.Resumed, r.Skipped)
-			}
+			printHistory(out, runHistory(l), len(runs))
 			counts, err := l.Outcomes()
 			if err != nil {
 				return err
@@ -128,6 +122,34 @@ func sum(m map[report.Outcome]int) int {
 		n += v
 	}
 	return n
+}
+
+// runHistory is the ledger's last runs, as the report charts them.
+func runHistory(l *ledger.Ledger) []report.HistoryRun {
+	var h []report.HistoryRun
+	for _, r := range l.History() {
+		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: r.Counts})
+	}
+	return h
+}
+
+// printHistory prints the runs of report.html's chart as a table.
+func printHistory(w io.Writer, runs []report.HistoryRun, all int) {
+	fmt.Fprintf(w, "runs (the last %d of %d):\n", len(runs), all)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "run\tstart\tstatus\t")
+	for _, s := range report.HistorySeries {
+		fmt.Fprintf(tw, "%s\t", s.Label)
+	}
+	fmt.Fprintln(tw, "rows\t")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t", r.Run, r.Start.UTC().Format(time.RFC3339), r.Status)
+		for _, s := range report.HistorySeries {
+			fmt.Fprintf(tw, "%d\t", r.Counts[s.Outcome])
+		}
+		fmt.Fprintf(tw, "%d\t\n", sum(r.Counts))
+	}
+	_ = tw.Flush()
 }
 
 func newReportCmd() *cobra.Command {

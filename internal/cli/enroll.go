@@ -375,6 +375,9 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
 		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
 		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.SyncMembership)}
+	if r.ledger != nil {
+		meta.History = runHistory(r.ledger) // this run included, as Finish recorded it
+	}
 	if info.Stop != enroll.StopNone {
 		meta.Stop = info.Stop.String()
 		if info.StopErr != nil {

@@ -69,7 +69,8 @@ type Ledger struct {
 	db       *bolt.DB
 	readOnly bool
 	run      Run
-	previous *Run // the run before this one, if any
+	previous *Run  // the run before this one, if any
+	earlier  []Run // the last HistoryRuns runs before this one, oldest first
 	// lastFinished is the id of the newest run that finished: every run
 	// after it stopped before its end, and their final rows are resumed.
 	lastFinished uint64
@@ -126,6 +127,7 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 	if len(runs) > 0 {
 		l.previous = &runs[len(runs)-1]
 	}
+	l.earlier = runs[max(0, len(runs)-HistoryRuns):]
 	for _, r := range runs {
 		if r.Status == RunFinished {
 			l.lastFinished = r.ID
@@ -270,6 +272,22 @@ func (l *Ledger) Close() error {
 		_ = l.Flush()
 	}
 	return l.db.Close()
+}
+
+// HistoryRuns is how many runs History gives: a month of nightly runs.
+const HistoryRuns = report.HistoryWidth
+
+// History lists the last HistoryRuns runs, oldest first, for the report's
+// chart of recent runs and `pvenroll state`. This run is last, as it stands
+// (after Finish: with its end, status and counts); a dry run, which records
+// nothing, is not in it. It reads what Open found, so it works after Finish
+// has closed the file.
+func (l *Ledger) History() []Run {
+	runs := slices.Clone(l.earlier)
+	if l.run.ID != 0 {
+		runs = append(runs, l.run)
+	}
+	return runs[max(0, len(runs)-HistoryRuns):]
 }
 
 // Runs lists the runs, oldest first.

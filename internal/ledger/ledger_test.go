@@ -89,3 +89,39 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	start := time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC)
+	for i := 1; i <= HistoryRuns+5; i++ {
+		l, err := Open(path, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, l.Begin("a.csv", start.AddDate(0, 0, i)))
+		must(t, l.Finish(start.AddDate(0, 0, i).Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{report.Joined: i}, 0, 0))
+		h := l.History()
+		if len(h) != min(i, HistoryRuns) {
+			t.Fatalf("run %d: %d runs of history", i, len(h))
+		}
+		if last := h[len(h)-1]; last.ID != uint64(i) || last.Counts[report.Joined] != i || last.Status != RunFinished {
+			t.Fatalf("run %d: the last of the history is %+v, not this run finished", i, last)
+		}
+		for k := 1; k < len(h); k++ {
+			if h[k].ID != h[k-1].ID+1 {
+				t.Fatalf("run %d: history not in order: %d after %d", i, h[k].ID, h[k-1].ID)
+			}
+		}
+	}
+	// A reader (pvenroll state, a dry run) sees the stored runs only.
+	l, err := Open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	must(t, l.Begin("dry.csv", start))
+	h := l.History()
+	if len(h) != HistoryRuns || h[0].ID != 6 || h[len(h)-1].ID != HistoryRuns+5 {
+		t.Fatalf("read-only history: %d runs, %d to %d", len(h), h[0].ID, h[len(h)-1].ID)
+	}
+}
