@@ -151,7 +151,9 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 CSV export of its membership system, and writes a reconciliation report: every
 input row once, grouped by outcome, with follow-up files for whoever must act.
 
-Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
+Try it, from any folder, against the built-in sandbox API:
+  pvenroll samples
+  pvenroll enroll --sandbox --dry-run --rate 0 samples/members.csv`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -165,7 +167,7 @@ Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
 	// the documented way.
 	root.Version = version()
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newStateCmd(), &cobra.Command{
+	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newStateCmd(), newSamplesCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
@@ -173,6 +175,7 @@ Start with:  pvenroll enroll --sandbox --dry-run samples/members.csv`,
 			fmt.Fprintln(c.OutOrStdout(), versionLine())
 		},
 	})
+	decorate(root)
 	return root
 }
 

@@ -38,9 +38,12 @@ file (default: the embedded sample world), for curl and for
 runs until interrupted. GET /_sandbox/log and /_sandbox/state show its request
 log and its state.`,
 		Example: `  pvenroll sandbox --listen 127.0.0.1:8080
+
+  # in another terminal
   curl -H "Authorization: Bearer sandbox-admin-token" \
       "http://127.0.0.1:8080/v2/connections/?business=25&user__emails__email=pat@example.com"
-  PERKVILLE_TOKEN=sandbox-admin-token pvenroll enroll --api http://127.0.0.1:8080 --business 25 samples/members.csv
+  pvenroll samples
+  PERKVILLE_TOKEN=sandbox-admin-token pvenroll enroll --api http://127.0.0.1:8080 --business 25 --rate 0 samples/members.csv
 
   # a flaky API: 5% 5xx (half of them after applying a write), 5% 429, 200 ms latency
   pvenroll sandbox --p5xx 0.025 --p5xx-applied 0.025 --p429 0.05 --latency 200ms`,

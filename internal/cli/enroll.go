@@ -60,8 +60,10 @@ recorded consent, sets the connection ACTIVE, and writes a report directory.
 
 The token comes from PERKVILLE_TOKEN or --token-file, never from a flag value.
 Flags may come before or after FILE.`,
-		Example: `  # what would happen, against the built-in sandbox
-  pvenroll enroll --sandbox --dry-run samples/members.csv
+		Example: `  # try it, from any folder, in a second: write the sample files, then a dry
+  # run against the built-in sandbox (--rate 0: the sandbox has no rate limit)
+  pvenroll samples
+  pvenroll enroll --sandbox --dry-run --rate 0 samples/members.csv
 
   # a real run
   export PERKVILLE_BUSINESS=25
@@ -182,8 +184,8 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	if o.Rate < 0 || o.Workers < 0 || o.Retries < 0 {
 		return usagef("--rate, --workers and --retries must not be negative")
 	}
-	if o.Progress != "auto" && o.Progress != "always" && o.Progress != "never" {
-		return usagef("--progress %q: auto, always or never", o.Progress)
+	if err := checkProgress(o.Progress); err != nil {
+		return err
 	}
 	if r.ep, err = o.API.endpoint(); err != nil {
 		return err

@@ -1,0 +1,112 @@
+package cli
+
+// Help and shell completion: the values a flag with a fixed set offers to
+// the shell, and the --sandbox-* flags listed apart, after the flags a real
+// run uses.
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pvenroll/pvenroll/internal/export"
+)
+
+// fixedValues are the values of the flags that take one of a fixed set,
+// with a description after a tab, as cobra's completion shows them.
+func fixedValues() map[string][]string {
+	var presets []string
+	for _, name := range export.PresetNames() {
+		p, _ := export.LookupPreset(name)
+		desc := "column names of any export"
+		if p.SystemID != "" {
+			desc = "an export of " + p.SystemID
+		}
+		presets = append(presets, name+"\t"+desc)
+	}
+	return map[string][]string{
+		"preset":     presets,
+		"progress":   {"auto\ta bar on a terminal, a line every 30 s otherwise", "always\ta bar", "never\tnothing"},
+		"log-format": {"text\tkey=value lines", "json\tone JSON object a line"},
+		"delimiter":  {",\tcomma", ";\tsemicolon", "tab\ttab", "|\tvertical bar"},
+		"encoding":   {"auto\ta byte-order mark, else UTF-8 if valid, else Windows-1252", "utf-8", "utf-16", "windows-1252", "latin1"},
+	}
+}
+
+// checkProgress checks --progress against the values it offers.
+func checkProgress(v string) error {
+	if v != "auto" && v != "always" && v != "never" {
+		return usagef("--progress %q: auto, always or never", v)
+	}
+	return nil
+}
+
+// sandboxGroup is the prefix of the flags shown under their own heading.
+const sandboxGroup = "sandbox-"
+
+// decorate gives every command its completions and, where it has
+// --sandbox-* flags, the usage that lists them apart.
+func decorate(c *cobra.Command) {
+	values := fixedValues()
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if v, ok := values[f.Name]; ok {
+			_ = c.RegisterFlagCompletionFunc(f.Name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				return v, cobra.ShellCompDirectiveNoFileComp
+			})
+		}
+		switch f.Name {
+		case "token-file", "state":
+			_ = c.MarkFlagFilename(f.Name)
+		case "world", "sandbox-world":
+			_ = c.MarkFlagFilename(f.Name, "json")
+		case "out":
+			_ = c.MarkFlagDirname(f.Name)
+		}
+	})
+	if hasGroup(c.LocalFlags(), sandboxGroup) {
+		c.SetUsageFunc(groupedUsage)
+	}
+	for _, sub := range c.Commands() {
+		decorate(sub)
+	}
+}
+
+func hasGroup(fs *pflag.FlagSet, prefix string) bool {
+	found := false
+	fs.VisitAll(func(f *pflag.Flag) { found = found || strings.HasPrefix(f.Name, prefix) })
+	return found
+}
+
+// groupedUsage is cobra's usage for a command without subcommands, with
+// the --sandbox-* flags under their own heading after the others.
+func groupedUsage(c *cobra.Command) error {
+	w := c.OutOrStderr()
+	main, sandbox := pflag.NewFlagSet("", pflag.ContinueOnError), pflag.NewFlagSet("", pflag.ContinueOnError)
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if strings.HasPrefix(f.Name, sandboxGroup) {
+			sandbox.AddFlag(f)
+		} else {
+			main.AddFlag(f)
+		}
+	})
+	fmt.Fprintf(w, "Usage:\n  %s", c.UseLine())
+	if c.HasExample() {
+		fmt.Fprintf(w, "\n\nExamples:\n%s", c.Example)
+	}
+	section(w, "Flags", main)
+	section(w, "Sandbox flags (with --sandbox: the built-in sandbox API and the faults it injects)", sandbox)
+	if c.HasAvailableInheritedFlags() {
+		section(w, "Global Flags", c.InheritedFlags())
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func section(w io.Writer, title string, fs *pflag.FlagSet) {
+	if usage := strings.TrimRight(fs.FlagUsages(), " \n"); usage != "" {
+		fmt.Fprintf(w, "\n\n%s:\n%s", title, usage)
+	}
+}
