@@ -119,7 +119,7 @@ func TestWithoutSyncMembershipNothingIsUpsertedAndDifferencesAreCounted(t *testi
 		{report.MembershipInactive, "", 2, true},
 	})
 	for _, e := range s.Log() {
-		if e.Method == http.MethodPost {
+		if e.Method == http.MethodPost && !isAdminProbe(e) {
 			t.Errorf("%s %s without --sync-membership", e.Method, e.Path)
 		}
 	}
@@ -147,7 +147,7 @@ func TestDryRunPredictsTheMembershipSync(t *testing.T) {
 		{report.WouldJoin, "would-activate", -1, true},
 	})
 	for _, e := range s.Log() {
-		if e.Method != http.MethodGet {
+		if e.Method != http.MethodGet && !isAdminProbe(e) {
 			t.Errorf("dry run sent %s %s", e.Method, e.Path)
 		}
 	}

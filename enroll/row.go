@@ -282,7 +282,7 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 	if e.Policy.DryRun {
 		return e.predictJoin(ctx, rec, conn, userID, r)
 	}
-	if _, err := e.API.Activate(ctx, conn.ConnectionID); err != nil {
+	if _, err := e.API.Activate(ctx, e.Business.BusinessID, conn.ConnectionID); err != nil {
 		return err
 	}
 	r.Outcome = report.Joined

@@ -1,12 +1,10 @@
-// Package perkville is a client for the parts of the Perkville v2 API that
-// pvenroll relies on.
-//
 // This file holds every wire shape the tool depends on: paths, query
 // parameters, JSON objects, status values and error codes. Each is tagged as
-// in shared/perkville-api.md: [doc] from Perkville's public documentation,
+// in docs/perkville-api.md: [doc] from Perkville's public documentation,
 // [seen] from public client code, [assumed] unpublished. When Perkville
 // confirms or corrects an assumed shape, this is the one file to change; the
 // sandbox (internal/sandbox) uses the same definitions so the two cannot drift.
+
 package perkville
 
 import (
@@ -131,6 +129,15 @@ type NewExternalMember struct {
 	MembershipType   string `json:"membership_type,omitempty"`
 	FirstName        string `json:"first_name,omitempty"`
 	LastName         string `json:"last_name,omitempty"`
+}
+
+// AdminProbe is the body of the admin probe [assumed]: a POST to
+// PathExternalMembers naming only the business. It lacks the required
+// fields, so it cannot create anything: the API answers an admin staff
+// member of the business 400 (validation: a required field is missing) and
+// anyone else 403, the scope check coming before validation.
+type AdminProbe struct {
+	Business int64 `json:"business"`
 }
 
 // ExternalMember is the answer to the create: 201 created, 200 updated [doc].

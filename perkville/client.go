@@ -1,12 +1,9 @@
 package perkville
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"net"
 	"net/http"
@@ -29,18 +26,28 @@ type Options struct {
 	Timeout     time.Duration
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	ReadOnly    bool              // dry run: refuse every write before it is sent
-	UserAgent   string            // "pvenroll/<version>"
-	Wire        http.RoundTripper // the underlying transport; http.DefaultTransport if nil
+	// MaxWait is the longest Retry-After the client waits for; a longer one
+	// is a fatal *WaitError. DefaultMaxWait when 0.
+	MaxWait   time.Duration
+	ReadOnly  bool              // dry run: refuse every write before it is sent
+	UserAgent string            // "pvenroll/<version>"
+	Wire      http.RoundTripper // the underlying transport; a plain http.Transport if nil
+	Clock     Clock             // the pacer's time; the real clock if nil
 }
+
+// DefaultMaxWait is the longest Retry-After a client waits for by default.
+const DefaultMaxWait = 10 * time.Minute
 
 // Client calls the Perkville v2 API. It is safe for concurrent use; every
 // caller shares its rate limit.
 type Client struct {
-	base    *url.URL
-	http    *http.Client
-	limiter *Limiter
-	Stats   *Stats
+	base     *url.URL
+	http     *http.Client
+	pacer    *Pacer
+	headers  *headers // behind a pointer: a %v of the client prints no token
+	timeout  time.Duration
+	readOnly bool
+	Stats    *Stats
 }
 
 // New returns a client, or an error if the base URL is unusable.
@@ -49,14 +56,42 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	stats := &Stats{}
-	t := &Transport{
-		Base: o.Wire, Token: o.Token, UserAgent: o.UserAgent,
-		Limiter: NewLimiter(o.Rate), Retries: o.Retries, Timeout: o.Timeout,
-		BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax,
-		ReadOnly: o.ReadOnly, Stats: stats,
+	clock := o.Clock
+	if clock == nil {
+		clock = realClock{}
 	}
-	return &Client{base: base, http: &http.Client{Transport: t}, limiter: t.Limiter, Stats: stats}, nil
+	if o.MaxWait == 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	wire := o.Wire
+	if wire == nil {
+		wire = newWire()
+	}
+	stats := &Stats{}
+	return &Client{
+		base: base,
+		http: &http.Client{Transport: wire,
+			// The token goes to the API host only: a redirect is an
+			// unexpected answer, returned as it came, never followed.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		pacer: &Pacer{Limiter: newLimiter(o.Rate, clock), Clock: clock, Retries: o.Retries,
+			BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax, MaxWait: o.MaxWait, Stats: stats},
+		headers: newHeaders(o.Token, o.UserAgent), timeout: o.Timeout, readOnly: o.ReadOnly, Stats: stats,
+	}, nil
+}
+
+// headers are the values every request carries, built once.
+type headers struct {
+	auth, accept, userAgent, contentType []string
+}
+
+func newHeaders(token Secret, userAgent string) *headers {
+	h := &headers{auth: []string{"Bearer " + token.Reveal()}, accept: []string{"application/json"},
+		contentType: []string{"application/json"}}
+	if userAgent != "" {
+		h.userAgent = []string{userAgent}
+	}
+	return h
 }
 
 // Turn waits until the shared rate limit lets one request go, and returns
@@ -64,13 +99,16 @@ func New(o Options) (*Client, error) {
 // A caller that builds its request only once its turn has come, as a batch
 // that rows may join while it waits, uses it. Retries wait as usual.
 func (c *Client) Turn(ctx context.Context) (context.Context, error) {
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.pacer.Limiter.Wait(ctx); err != nil {
 		return ctx, err
 	}
 	taken := &atomic.Bool{}
 	taken.Store(true)
 	return context.WithValue(ctx, keyTurn, taken), nil
 }
+
+// BaseURL is the API base URL the client sends to.
+func (c *Client) BaseURL() string { return c.base.String() }
 
 // CheckBaseURL parses an API base URL: https, or http for a loopback host
 // only (a token must never cross a network in clear).
@@ -111,38 +149,67 @@ func IsLoopback(host string) bool {
 // Business fetches a business: the preflight of every run.
 func (c *Client) Business(ctx context.Context, id int64) (*Business, error) {
 	var b Business
-	if err := c.do(ctx, http.MethodGet, BusinessPath(id), nil, nil, &b); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: BusinessPath(id), out: &b}); err != nil {
 		return nil, err
 	}
 	return &b, nil
+}
+
+// ProveAdmin proves, without changing anything, that the token is an admin
+// staff member's of the business: it sends the admin probe (AdminProbe), a
+// create that names the business and nothing else, which the API refuses
+// as invalid (400) for an admin and as forbidden (403) for anyone else. A
+// read-only client sends it too. A token without the rights gets a
+// *NotAdminError, which is fatal.
+func (c *Client) ProveAdmin(ctx context.Context, business int64) error {
+	var status int
+	err := c.do(ctx, request{method: http.MethodPost, path: PathExternalMembers, in: AdminProbe{Business: business},
+		status: &status, probe: true})
+	var ae *Error
+	switch {
+	case err == nil:
+		return &UnexpectedAnswer{Method: http.MethodPost, Path: PathExternalMembers,
+			Expected: "400 (a create without its required fields)", Got: fmt.Sprintf("%d %s", status, http.StatusText(status)), fatal: true}
+	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
+		return nil
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		return &NotAdminError{Business: business, Err: ae}
+	}
+	return err
 }
 
 // ConnectionByEmail finds the business's connection of the customer with
 // this email (matched case-insensitively by the API). nil, nil: none.
 func (c *Client) ConnectionByEmail(ctx context.Context, business int64, email string) (*Connection, error) {
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryEmail: {email}}
-	return c.oneConnection(ctx, q)
+	return c.oneConnection(ctx, business, q)
 }
 
 // ConnectionByUserID finds the business's connection of a user. nil, nil: none.
 func (c *Client) ConnectionByUserID(ctx context.Context, business, userID int64) (*Connection, error) {
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryUserID: {itoa(userID)}}
-	return c.oneConnection(ctx, q)
+	return c.oneConnection(ctx, business, q)
 }
 
-func (c *Client) oneConnection(ctx context.Context, q url.Values) (*Connection, error) {
+func (c *Client) oneConnection(ctx context.Context, business int64, q url.Values) (*Connection, error) {
 	var page List[Connection]
-	if err := c.do(ctx, http.MethodGet, PathConnections, q, nil, &page); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page}); err != nil {
 		return nil, err
 	}
 	if len(page.Objects) == 0 {
 		return nil, nil
 	}
-	return &page.Objects[0], nil
+	conn := &page.Objects[0]
+	if err := checkConnection(http.MethodGet, PathConnections, business, 0, conn); err != nil {
+		return nil, err
+	}
+	return conn, nil
 }
 
 // Connections lists the business's connections with the status (all when
-// empty), following meta.next page by page.
+// empty), following meta.next page by page. A next that does not advance,
+// leaves the API host or the listing, or more pages than total_count
+// allows, abandons the listing with an error wrapping ErrListingAbandoned.
 func (c *Client) Connections(ctx context.Context, business int64, status string, limit int) iter.Seq2[Connection, error] {
 	return func(yield func(Connection, error) bool) {
 		if limit <= 0 || limit > MaxPageLimit {
@@ -152,39 +219,56 @@ func (c *Client) Connections(ctx context.Context, business int64, status string,
 		if status != "" {
 			q.Set(QueryStatus, status)
 		}
-		path := PathConnections
+		pg := pager{base: c.base}
 		for {
 			var page List[Connection]
-			if err := c.do(ctx, http.MethodGet, path, q, nil, &page); err != nil {
+			if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page, maxAnswer: MaxPageAnswer}); err != nil {
 				yield(Connection{}, err)
 				return
 			}
-			for _, conn := range page.Objects {
+			for i := range page.Objects {
+				conn := page.Objects[i]
+				if err := checkConnection(http.MethodGet, PathConnections, business, 0, &conn); err != nil {
+					yield(Connection{}, fmt.Errorf("%w: %w", ErrListingAbandoned, err))
+					return
+				}
 				if !yield(conn, nil) {
 					return
 				}
 			}
-			if page.Meta.Next == nil || *page.Meta.Next == "" {
-				return
-			}
-			// next is relative to the host, not to /v2/ [seen].
-			next, err := url.Parse(*page.Meta.Next)
+			next, err := pg.next(q, page.Meta)
 			if err != nil {
-				yield(Connection{}, fmt.Errorf("perkville: bad meta.next %q: %w", *page.Meta.Next, err))
+				yield(Connection{}, err)
 				return
 			}
-			path, q = next.Path, next.Query()
+			if next == nil {
+				return
+			}
+			q = next
 		}
 	}
 }
 
-// Activate joins the customer: PATCH status ACTIVE. A no-op on an ACTIVE
-// connection.
-func (c *Client) Activate(ctx context.Context, connectionID int64) (*Connection, error) {
+// Activate joins the customer: PATCH status ACTIVE, a no-op on an ACTIVE
+// connection. The join counts only when the answer is this connection, of
+// this business, ACTIVE; anything else is an *UnexpectedAnswer.
+func (c *Client) Activate(ctx context.Context, business, connectionID int64) (*Connection, error) {
+	path := ConnectionPath(connectionID)
+	if connectionID <= 0 {
+		return nil, &UnexpectedAnswer{Method: http.MethodPatch, Path: path, Expected: "a positive connection id",
+			Got: fmt.Sprintf("%d; nothing was sent", connectionID)}
+	}
 	var conn Connection
-	err := c.do(ctx, http.MethodPatch, ConnectionPath(connectionID), nil, ActivateRequest{Status: StatusActive}, &conn)
+	err := c.do(ctx, request{method: http.MethodPatch, path: path, in: ActivateRequest{Status: StatusActive}, out: &conn})
 	if err != nil {
 		return nil, err
+	}
+	if err := checkConnection(http.MethodPatch, path, business, connectionID, &conn); err != nil {
+		return nil, err
+	}
+	if conn.Status != StatusActive {
+		return nil, &UnexpectedAnswer{Method: http.MethodPatch, Path: path, Expected: "the connection ACTIVE",
+			Got: "status " + quoteOrNone(conn.Status) + ": the join was not applied"}
 	}
 	return &conn, nil
 }
@@ -194,7 +278,7 @@ func (c *Client) Activate(ctx context.Context, connectionID int64) (*Connection,
 // reset, 5xx) is returned as an error and never blindly re-sent: the write
 // may have been applied, so the caller must look before sending it again.
 func (c *Client) CreateExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
-	return c.postExternalMember(withNoBlindRetry(ctx), m)
+	return c.postExternalMember(ctx, m, true)
 }
 
 // UpdateExternalMember sends the same upsert for a customer whose
@@ -202,13 +286,13 @@ func (c *Client) CreateExternalMember(ctx context.Context, m NewExternalMember) 
 // retried like any other: an upsert keyed on the member id of an existing
 // customer cannot make a second record or a second user.
 func (c *Client) UpdateExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
-	return c.postExternalMember(ctx, m)
+	return c.postExternalMember(ctx, m, false)
 }
 
-func (c *Client) postExternalMember(ctx context.Context, m NewExternalMember) (*ExternalMember, bool, error) {
+func (c *Client) postExternalMember(ctx context.Context, m NewExternalMember, once bool) (*ExternalMember, bool, error) {
 	var out ExternalMember
 	var status int
-	err := c.doStatus(ctx, http.MethodPost, PathExternalMembers, nil, m, &out, &status)
+	err := c.do(ctx, request{method: http.MethodPost, path: PathExternalMembers, in: m, out: &out, status: &status, once: once})
 	if err != nil {
 		return nil, false, err
 	}
@@ -220,7 +304,7 @@ func (c *Client) postExternalMember(ctx context.Context, m NewExternalMember) (*
 func (c *Client) Agreements(ctx context.Context, business, userID int64) ([]Agreement, error) {
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryUserID: {itoa(userID)}, QueryApplyToJoinFlow: {"true"}}
 	var page List[Agreement]
-	if err := c.do(ctx, http.MethodGet, PathAgreementsView, q, nil, &page); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: PathAgreementsView, query: q, out: &page}); err != nil {
 		return nil, err
 	}
 	return page.Objects, nil
@@ -231,72 +315,12 @@ func (c *Client) Agreements(ctx context.Context, business, userID int64) ([]Agre
 // items with Status "error".
 func (c *Client) AcceptAgreements(ctx context.Context, items []AgreementAcceptance) ([]AcceptanceResult, error) {
 	var out AcceptanceBatch[AcceptanceResult]
-	err := c.do(ctx, http.MethodPost, PathAgreementAcceptances, nil, AcceptanceBatch[AgreementAcceptance]{Objects: items}, &out)
+	err := c.do(ctx, request{method: http.MethodPost, path: PathAgreementAcceptances,
+		in: AcceptanceBatch[AgreementAcceptance]{Objects: items}, out: &out})
 	if err != nil {
 		return nil, err
 	}
 	return out.Objects, nil
-}
-
-func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
-	return c.doStatus(ctx, method, path, q, in, out, nil)
-}
-
-func (c *Client) doStatus(ctx context.Context, method, path string, q url.Values, in, out any, status *int) error {
-	u := *c.base
-	u.Path = c.base.Path + path
-	u.RawQuery = q.Encode()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if errors.Is(err, ErrReadOnly) {
-			return ErrReadOnly
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// url.Error names the URL, whose query may hold an email: keep the
-		// path and the cause only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return &Error{Method: method, Path: path, Err: err}
-	}
-	defer resp.Body.Close()
-	if status != nil {
-		*status = resp.StatusCode
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return &Error{Method: method, Path: path, Status: 0, Err: fmt.Errorf("reading the answer to %d: %w", resp.StatusCode, err)}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(method, path, resp, data, time.Now())
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		e := newError(method, path, resp, data, time.Now())
-		e.Err = fmt.Errorf("unexpected answer (not the documented JSON): %w", err)
-		return e
-	}
-	return nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

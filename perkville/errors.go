@@ -2,14 +2,20 @@ package perkville
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -45,24 +51,35 @@ const maxBodyInError = 512
 // answer (Status 0, Err set). It never holds the bearer token: it is built
 // from the status, body and path only.
 type Error struct {
-	Method     string
-	Path       string // path without query (queries hold customer emails)
-	Status     int    // 0 when no answer came (timeout, reset)
-	Codes      []string
-	ErrorType  string
-	Message    string // the API's first message, for the operator
-	Body       string // truncated raw body
-	HTML       bool   // the body was an HTML page (a CDN error page)
-	RetryAfter time.Duration
-	Err        error // network error, when Status is 0
+	Method    string
+	Path      string // path without query (queries hold customer emails)
+	Status    int    // 0 when no answer came (timeout, reset)
+	Codes     []string
+	ErrorType string
+	Message   string // the API's first message, for the operator
+	Body      string // truncated raw body
+	HTML      bool   // the body was an HTML page (a CDN error page)
+	// RetryAfter is the wait the answer asked for (0: none), as read from
+	// RetryAfterHeader; the pacer honours it.
+	RetryAfter       time.Duration
+	RetryAfterHeader string
+	Location         string // the host a redirect (3xx) pointed to; never followed
+	API              string // the base URL, named when no answer came
+	Err              error  // network error, when Status is 0
+
+	timeout time.Duration // the per-attempt timeout, to name it
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	if e.Status == 0 && e.API != "" {
+		fmt.Fprintf(&b, "%s %s%s: ", e.Method, e.API, e.Path)
+	} else {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	}
 	switch {
 	case e.Status == 0 && e.Err != nil:
-		b.WriteString(e.Err.Error())
+		b.WriteString(netCause(e.Err, e.timeout) + ": " + e.Err.Error())
 	case e.Status == 0:
 		b.WriteString("no answer")
 	default:
@@ -85,6 +102,9 @@ func (e *Error) Error() string {
 	if e.Status != 0 && e.Err != nil {
 		b.WriteString(": " + e.Err.Error())
 	}
+	if e.Redirect() {
+		b.WriteString(": a redirect to host " + e.Location + ", not followed (the token goes to the API host only)")
+	}
 	if hint := e.hint(); hint != "" {
 		b.WriteString(": " + hint)
 	}
@@ -94,11 +114,44 @@ func (e *Error) Error() string {
 func (e *Error) hint() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
-		return "the token was refused; check PERKVILLE_TOKEN or --token-file"
+		return "the token was refused"
 	case http.StatusForbidden:
 		return "the token has no rights here; it must be an admin staff member's token for this business"
 	}
 	return ""
+}
+
+// Redirect reports whether the answer was a redirect (3xx).
+func (e *Error) Redirect() bool { return e.Status >= 300 && e.Status <= 399 }
+
+// Unreached reports whether no answer came at all: the name did not
+// resolve, the connection was refused or reset, TLS failed, or time ran out.
+func (e *Error) Unreached() bool { return e.Status == 0 && e.Err != nil }
+
+// netCause names, for a person, why a request got no answer.
+func netCause(err error, timeout time.Duration) string {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var rec tls.RecordHeaderError
+	var alert tls.AlertError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		return "cannot reach the API: its host name does not resolve"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "cannot reach the API: connection refused (nothing listens there)"
+	case errors.As(err, &cert), errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &invalid),
+		errors.As(err, &rec), errors.As(err, &alert):
+		return "cannot reach the API: TLS failed"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return timeoutText(timeout)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed before an answer"
+	}
+	return "no answer"
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -122,6 +175,9 @@ func (e *Error) Has(code string) bool { return slices.Contains(e.Codes, code) }
 // Class classifies the error.
 func (e *Error) Class() Class {
 	switch {
+	case e.Redirect():
+		// Not the API's answer: the row fails, naming where it pointed.
+		return ClassRow
 	case e.Status == 0:
 		return ClassRetryable
 	case e.Status == http.StatusTooManyRequests:
@@ -145,7 +201,7 @@ func (e *Error) Class() Class {
 // ClassOf classifies any error: a context error is final for the row (the
 // run is stopping), an unknown error is retryable.
 func ClassOf(err error) Class {
-	var e *Error
+	var e interface{ Class() Class }
 	if errors.As(err, &e) {
 		return e.Class()
 	}
@@ -211,8 +267,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 {
+		switch {
+		case s < 0 || s != s:
 			return 0
+		case s >= float64(math.MaxInt64)/float64(time.Second):
+			return math.MaxInt64 // ~292 years: past any limit
 		}
 		return time.Duration(s * float64(time.Second))
 	}
@@ -226,15 +285,25 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 
 func newError(method, path string, resp *http.Response, body []byte, now time.Time) *Error {
 	e := &Error{Method: method, Path: path, Status: resp.StatusCode}
-	ct := resp.Header.Get("Content-Type")
-	trimmed := strings.TrimSpace(string(body[:min(len(body), 64)]))
-	e.HTML = strings.Contains(ct, "text/html") || strings.HasPrefix(strings.ToLower(trimmed), "<!doctype html") || strings.HasPrefix(strings.ToLower(trimmed), "<html")
+	e.HTML = isHTML(resp.Header.Get("Content-Type"), body)
 	if !e.HTML {
 		e.ErrorType, e.Codes, e.Message = parseErrorBody(body)
 	}
+	e.RetryAfterHeader = truncate(resp.Header.Get("Retry-After"), 64)
 	e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Body = truncate(string(body), maxBodyInError)
 	return e
+}
+
+// isHTML reports whether an answer is an HTML page (a CDN or proxy error
+// page) rather than the API's JSON: by its Content-Type, or by its first
+// bytes when the type is missing or wrong. The one place HTML is detected.
+func isHTML(contentType string, body []byte) bool {
+	if strings.Contains(strings.ToLower(contentType), "text/html") {
+		return true
+	}
+	head := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 64)])))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
 }
 
 func truncate(s string, n int) string {

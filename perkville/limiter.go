@@ -20,16 +20,18 @@ type Limiter struct {
 	mu          sync.Mutex
 	pausedUntil time.Time
 	cutUntil    time.Time // the pause in which the rate was last cut
-	now         func() time.Time
+	clock       Clock     // the gate's time; the rate itself is x/time/rate's
 }
 
 // NewLimiter paces at perSecond requests a second; 0 or less means no limit.
-func NewLimiter(perSecond float64) *Limiter {
+func NewLimiter(perSecond float64) *Limiter { return newLimiter(perSecond, realClock{}) }
+
+func newLimiter(perSecond float64, clock Clock) *Limiter {
 	max := rate.Limit(perSecond)
 	if perSecond <= 0 {
 		max = rate.Inf
 	}
-	return &Limiter{lim: rate.NewLimiter(max, 1), max: max, now: time.Now}
+	return &Limiter{lim: rate.NewLimiter(max, 1), max: max, clock: clock}
 }
 
 // Wait blocks until a request may be sent, or ctx is done.
@@ -47,7 +49,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		// A pause may have begun while this request waited for its turn
 		// (SetLimit does not re-time waiters): check the gate again.
 		l.mu.Lock()
-		paused := l.now().Before(l.pausedUntil)
+		paused := l.clock.Now().Before(l.pausedUntil)
 		l.mu.Unlock()
 		if !paused {
 			return nil
@@ -58,17 +60,15 @@ func (l *Limiter) Wait(ctx context.Context) error {
 func (l *Limiter) waitGate(ctx context.Context) error {
 	for {
 		l.mu.Lock()
-		d := l.pausedUntil.Sub(l.now())
+		d := l.pausedUntil.Sub(l.clock.Now())
 		l.mu.Unlock()
 		if d <= 0 {
 			return nil
 		}
-		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return ctx.Err()
-		case <-t.C:
+		case <-l.clock.After(d):
 		}
 	}
 }
@@ -81,7 +81,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
+	now := l.clock.Now()
 	until := now.Add(retryAfter)
 	if until.After(l.pausedUntil) {
 		l.pausedUntil = until

@@ -15,43 +15,54 @@ type Check struct {
 	Name   string
 	OK     bool
 	Detail string
+	Err    error // why it failed
+	Fatal  bool  // it failed so that no run could go on
 }
 
-// Preflight checks, with reads only, that the token works for the business
-// and that the answers have the shapes this package assumes. The first
-// check is the token's.
+// Preflight checks, with requests that change nothing, that the API answers,
+// that the token works and is an admin staff member's of the business, and
+// that the answers have the shapes this package assumes. A line is OK only
+// once its request has succeeded; the checklist ends at the first fatal
+// failure.
 func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	var out []Check
 	add := func(name string, err error, detail string) bool {
-		ch := Check{Name: name, OK: err == nil, Detail: detail}
+		ch := Check{Name: name, OK: err == nil, Detail: detail, Err: err}
 		if err != nil {
-			ch.Detail = err.Error()
+			ch.Detail, ch.Fatal = err.Error(), IsFatal(err)
 		}
 		out = append(out, ch)
 		return err == nil
 	}
 
 	var raw map[string]json.RawMessage
-	err := c.do(ctx, http.MethodGet, BusinessPath(business), nil, nil, &raw)
+	err := c.do(ctx, request{method: http.MethodGet, path: BusinessPath(business), out: &raw})
 	var ae *Error
-	tokenErr := err
-	if errors.As(err, &ae) && ae.Status != http.StatusUnauthorized {
-		tokenErr = nil
-	}
-	if !add("token accepted", tokenErr, "") {
+	answered := errors.As(err, &ae) && !ae.Unreached() && !ae.Redirect() && !ae.HTML
+	if err != nil && !answered {
+		add("the API answers at "+c.BaseURL(), fatalErr{err}, "")
 		return out
 	}
-	if !add(fmt.Sprintf("business %d found", business), err, "") {
+	add("the API answers at "+c.BaseURL(), nil, "")
+	if ae != nil && ae.Status == http.StatusUnauthorized {
+		add("token accepted", err, "")
+		return out
+	}
+	add("token accepted", nil, "")
+	if !add(fmt.Sprintf("business %d found", business), fatalIf(err), "") {
 		return out
 	}
 	var b Business
 	_ = json.Unmarshal(mustJSON(raw), &b)
 	add("business has perkville_url (used in customer messages)", need(raw, "perkville_url", "name", "resource_uri"), b.Name+" "+b.PerkvilleURL)
 
+	if !add(fmt.Sprintf("admin rights: an admin staff member of business %d (a probe that changes nothing)", business), fatalIf(c.ProveAdmin(ctx, business)), "") {
+		return out
+	}
 	var page map[string]json.RawMessage
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryLimit: {"2"}, QueryOffset: {"0"}}
-	err = c.do(ctx, http.MethodGet, PathConnections, q, nil, &page)
-	if !add("admin rights: list the business's connections", err, "") {
+	err = c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page})
+	if !add("list the business's connections", err, "") {
 		return out
 	}
 	var meta map[string]json.RawMessage
@@ -67,7 +78,7 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 		add("connection fields", nil, "no connection to look at yet: skipped")
 		return out
 	}
-	err = need(objs[0], "connection_id", "status", "user", "resource_uri")
+	err = need(objs[0], "connection_id", "business", "status", "user", "resource_uri")
 	if err == nil {
 		var conn Connection
 		_ = json.Unmarshal(mustJSON(objs[0]), &conn)
@@ -75,10 +86,25 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 			err = e
 		} else if !knownStatus(conn.Status) {
 			err = fmt.Errorf("status %q is not one of ACTIVE, INACTIVE, PENDING, IMPORTED", conn.Status)
+		} else {
+			err = checkConnection(http.MethodGet, PathConnections, business, 0, &conn)
 		}
 	}
-	add("connection fields: connection_id, status, user URI, resource_uri", err, "")
+	add("connection fields: connection_id, business, status, user URI, resource_uri", err, "")
 	return out
+}
+
+// fatalErr makes a preflight failure fatal: nothing can run past it.
+type fatalErr struct{ error }
+
+func (f fatalErr) Unwrap() error { return f.error }
+func (fatalErr) Class() Class    { return ClassFatal }
+
+func fatalIf(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fatalErr{err}
 }
 
 func knownStatus(s string) bool {

@@ -222,23 +222,6 @@ func fromEnv(c *cobra.Command, flag, env string, value *string) {
 	}
 }
 
-// readToken reads the bearer token: --token-file beats PERKVILLE_TOKEN. It
-// is never a flag value, so it never shows in the process list.
-func readToken(tokenFile string) (string, error) {
-	if tokenFile != "" {
-		b, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return "", usagef("--token-file: %w", err)
-		}
-		t := strings.TrimSpace(string(b))
-		if t == "" || strings.ContainsAny(t, " \t\r\n") {
-			return "", usagef("--token-file %s: the file must hold the token alone, on one line", tokenFile)
-		}
-		return t, nil
-	}
-	return strings.TrimSpace(os.Getenv("PERKVILLE_TOKEN")), nil
-}
-
 // loadWorld reads a sandbox world, or the embedded sample.
 func loadWorld(path string) (*sandbox.World, error) {
 	if path == "" {

@@ -307,7 +307,7 @@ func newCheckCmd() *cobra.Command {
 }
 
 func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
-	ep, err := o.API.endpoint()
+	ep, err := o.API.endpoint(c)
 	if err != nil {
 		return err
 	}
@@ -318,12 +318,17 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		return err
 	}
 	results := pv.Preflight(ctx, client, ep.business)
-	failed := 0
+	failed, code := 0, ExitFailedRows
+	var hints []string
 	for _, r := range results {
 		mark := "ok  "
 		if !r.OK {
 			mark = "FAIL"
 			failed++
+			hints = append(hints, apiHints(r.Err, ep.given)...)
+			if r.Fatal {
+				code = ExitFatalAPI // no run could go on
+			}
 		}
 		fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, r.Name)
 		if r.Detail != "" {
@@ -332,11 +337,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		fmt.Fprintln(c.OutOrStdout())
 	}
 	if failed > 0 {
-		code := ExitFailedRows
-		if !results[0].OK {
-			code = ExitFatalAPI
-		}
-		return exitError{code: code, err: fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks"))}
+		return exitError{code: code, err: fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks")), hint: hintLines(hints)}
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ type enrollOptions struct {
 	Retries        int
 	Timeout        time.Duration
 	MaxDuration    time.Duration
+	MaxWait        time.Duration
 	Out            string
 	Reader         readerFlags
 	State          string
@@ -98,6 +99,7 @@ Flags may come before or after FILE.`,
 	f.IntVar(&o.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit of one request")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
+	f.DurationVar(&o.MaxWait, "max-wait", pv.DefaultMaxWait, "longest Retry-After to wait for; a longer one stops the run (exit 3)")
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
@@ -187,10 +189,13 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	if err := checkProgress(o.Progress); err != nil {
 		return err
 	}
-	if r.ep, err = o.API.endpoint(); err != nil {
+	if o.MaxWait <= 0 {
+		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.MaxWait)
+	}
+	if r.ep, err = o.API.endpoint(c); err != nil {
 		return err
 	}
-	r.api, err = r.mode.client(r.ep, pv.Options{Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout, BackoffBase: o.BackoffBase})
+	r.api, err = r.mode.client(r.ep, pv.Options{Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout, BackoffBase: o.BackoffBase, MaxWait: o.MaxWait})
 	if err != nil {
 		return err
 	}
@@ -247,16 +252,23 @@ func readHeader(ctx context.Context, in io.Reader, o export.ReaderOptions) (*exp
 }
 
 // preflight finds the business and proves the token's rights before any
-// row; a failure is the run's only output (exit 3), and the report
-// directory is removed, so the same command works once the cause is fixed.
+// row, with requests that change nothing (a dry run too); a failure is the
+// run's only output (exit 3), and the report directory is removed, so the
+// same command works once the cause is fixed.
 func (r *enrollRun) preflight(ctx context.Context) error {
-	biz, err := r.api.Business(ctx, r.ep.business)
-	if err != nil {
+	fail := func(err error) error {
 		if ctx.Err() != nil {
 			return exitError{code: ExitInterrupted, err: errors.New("interrupted during the preflight; nothing was written")}
 		}
-		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: business %d: %w", r.ep.business, err),
-			hint: "nothing was written; run the same command again once this is fixed"}
+		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: %w", err),
+			hint: hintLines(apiHints(err, r.ep.given), "nothing was written; run the same command again once this is fixed")}
+	}
+	biz, err := r.api.Business(ctx, r.ep.business)
+	if err != nil {
+		return fail(fmt.Errorf("business %d: %w", r.ep.business, err))
+	}
+	if err := r.api.ProveAdmin(ctx, r.ep.business); err != nil {
+		return fail(err)
 	}
 	r.biz = biz
 	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
@@ -404,7 +416,7 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 	case runErr != nil:
 		err = runErr
 	case info.Stop == enroll.StopFatal:
-		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), rest
+		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), hintLines(apiHints(info.StopErr, r.ep.given), rest)
 	case info.Stop == enroll.StopMaxDuration:
 		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.MaxDuration), rest
 	case info.Stop == enroll.StopInterrupted:

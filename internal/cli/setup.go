@@ -57,6 +57,12 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.Float64Var(&x.PDrop, prefix+"pdrop", 0, "sandbox: share whose connection is dropped with no answer")
 	f.Float64Var(&x.PDropApplied, prefix+"pdrop-applied", 0, "sandbox: share of writes applied, then the connection dropped")
 	f.Float64Var(&x.RateLimit, prefix+"rate-limit", 0, "sandbox: requests per second it accepts; more get 429")
+	f.StringVar(&x.RetryAfterHeader, prefix+"retry-after-header", "", "sandbox: the 429's Retry-After header, verbatim (e.g. 1000000000)")
+	f.StringVar(&x.Redirect, prefix+"redirect", "", "sandbox: answer every request 302 to this URL")
+	f.Int64Var(&x.HugeAnswer, prefix+"huge-answer", 0, "sandbox: pad every answer to this many bytes, streamed")
+	f.BoolVar(&x.NextLoop, prefix+"next-loop", false, "sandbox: the listing's meta.next never advances")
+	f.StringVar(&x.NextHost, prefix+"next-host", "", "sandbox: the listing's meta.next is a URL on this host")
+	f.BoolVar(&x.UnappliedJoins, prefix+"unapplied-joins", false, "sandbox: a join answers 200 with the connection unchanged")
 }
 
 // fromEnv fills what the flags left unset from the environment.
@@ -71,6 +77,9 @@ type endpoint struct {
 	token    pv.Secret
 	business int64
 	sandbox  *sandbox.Server // the in-process --sandbox; nil without
+	// given says whether --api, PERKVILLE_API or --sandbox chose the API;
+	// if not, the real one is tried, and a hint says how to try the sandbox.
+	given bool
 }
 
 // Close stops the in-process sandbox, if any.
@@ -82,15 +91,15 @@ func (e *endpoint) Close() {
 
 // endpoint checks the flags and starts the --sandbox. The sandbox takes its
 // world's admin token and business unless others are given.
-func (a *apiFlags) endpoint() (*endpoint, error) {
+func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	var token string
 	var err error
 	if a.TokenFile != "" || !a.Sandbox {
-		if token, err = readToken(a.TokenFile); err != nil {
+		if token, err = readToken(a.TokenFile, c.ErrOrStderr()); err != nil {
 			return nil, err
 		}
 	}
-	e := &endpoint{url: a.API}
+	e := &endpoint{url: a.API, given: a.Sandbox || c.Flags().Changed("api") || os.Getenv("PERKVILLE_API") != ""}
 	business := a.Business
 	if a.Sandbox {
 		world, err := loadWorld(a.SandboxWorld)

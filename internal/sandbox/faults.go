@@ -32,11 +32,14 @@ type Faults struct {
 
 	RateLimit float64 // requests per second the server accepts; more get 429 (0: none)
 	RateBurst int     // burst of the server-side limit; 1 when 0
-}
 
-// Enabled reports whether any fault is set.
-func (f Faults) Enabled() bool {
-	return f != (Faults{Seed: f.Seed, RetryAfterDate: f.RetryAfterDate, RateBurst: f.RateBurst})
+	// Hostile servers, each answering every request (or every listing) so.
+	RetryAfterHeader string // the 429's Retry-After, verbatim ("1000000000", an HTTP date…)
+	Redirect         string // answer 302 to this URL plus the request's path and query
+	HugeAnswer       int64  // every answer is padded to about this many bytes, streamed
+	NextLoop         bool   // the listing's meta.next never advances
+	NextHost         string // the listing's meta.next is an absolute URL on this host
+	UnappliedJoins   bool   // a join answers 200 with the connection as it was, unchanged
 }
 
 type faultInjector struct {
@@ -65,11 +68,13 @@ const (
 	faultDrop
 	fault5xxApplied
 	faultDropApplied
+	faultRedirect
 )
 
 var faultNames = map[faultKind]string{
 	fault429: "429", faultRateLimited: "rate-limit", fault5xx: "5xx", faultCDN: "cdn-502",
 	faultDrop: "drop", fault5xxApplied: "5xx-after-apply", faultDropApplied: "drop-after-apply",
+	faultRedirect: "redirect",
 }
 
 // faultPlan is what happens to one request.
@@ -78,6 +83,7 @@ type faultPlan struct {
 	delay      time.Duration
 	retryAfter time.Duration
 	date       bool
+	f          *Faults
 }
 
 func (p faultPlan) name() string { return faultNames[p.kind] }
@@ -87,12 +93,16 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 	fi.mu.Lock()
 	defer fi.mu.Unlock()
 	f := fi.f
-	p := faultPlan{delay: f.Latency, retryAfter: f.RetryAfter, date: f.RetryAfterDate}
+	p := faultPlan{delay: f.Latency, retryAfter: f.RetryAfter, date: f.RetryAfterDate, f: &fi.f}
 	if f.Jitter > 0 {
 		p.delay += time.Duration(fi.rnd.Int64N(int64(f.Jitter)))
 	}
 	if fi.lim != nil && !fi.lim.Allow() {
 		p.kind, p.retryAfter = faultRateLimited, time.Second
+		return p
+	}
+	if f.Redirect != "" {
+		p.kind = faultRedirect
 		return p
 	}
 	x := fi.rnd.Float64()
@@ -117,48 +127,60 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 }
 
 // before answers the request in place of the API, if the plan says so.
-func (p faultPlan) before(w http.ResponseWriter, r *http.Request) bool {
+func (p faultPlan) before(r *http.Request) (answer, bool) {
 	switch p.kind {
 	case fault429, faultRateLimited:
 		ra := max(p.retryAfter, time.Second)
-		if p.date {
-			w.Header().Set("Retry-After", time.Now().Add(ra+time.Second).UTC().Format(http.TimeFormat))
-		} else {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
-		}
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error_type": "throttled",
+		a := jsonAnswer(http.StatusTooManyRequests, map[string]any{"error_type": "throttled",
 			"errors": map[string]any{"__all__": []map[string]string{{"code": "throttled", "message": "Request was throttled."}}}})
-		return true
+		switch {
+		case p.f.RetryAfterHeader != "" && p.kind == fault429:
+			a.header.Set("Retry-After", p.f.RetryAfterHeader)
+		case p.date:
+			a.header.Set("Retry-After", time.Now().Add(ra+time.Second).UTC().Format(http.TimeFormat))
+		default:
+			a.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+		}
+		return a, true
 	case fault5xx:
-		serverError(w)
-		return true
+		return serverError(), true
 	case faultCDN:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = w.Write([]byte("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>The origin did not answer. cdn-ray 8f1c2d</p></body></html>\n"))
-		return true
+		return answer{status: http.StatusBadGateway, header: http.Header{"Content-Type": {"text/html; charset=utf-8"}},
+			body: []byte("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>The origin did not answer. cdn-ray 8f1c2d</p></body></html>\n")}, true
 	case faultDrop:
-		drop(w)
-		return true
+		return answer{drop: true}, true
+	case faultRedirect:
+		return answer{status: http.StatusFound, header: http.Header{"Location": {p.f.Redirect + r.URL.RequestURI()}},
+			body: []byte("moved\n")}, true
 	}
-	return false
+	return answer{}, false
 }
 
 // after replaces the answer to an applied write, if the plan says so.
-func (p faultPlan) after(w http.ResponseWriter) bool {
+func (p faultPlan) after() (answer, bool) {
 	switch p.kind {
 	case fault5xxApplied:
-		serverError(w)
-		return true
+		return serverError(), true
 	case faultDropApplied:
-		drop(w)
-		return true
+		return answer{drop: true}, true
 	}
-	return false
+	return answer{}, false
 }
 
-func serverError(w http.ResponseWriter) {
-	writeJSON(w, http.StatusInternalServerError, map[string]any{"error_type": "server_error",
+// huge replaces every answer by a 200 of HugeAnswer bytes, streamed without
+// a Content-Length from a small buffer: a 1 GB answer costs the sandbox
+// nothing, and only a client that reads it all pays.
+func (p faultPlan) huge() (answer, bool) {
+	if p.f.HugeAnswer <= 0 {
+		return answer{}, false
+	}
+	head := []byte(`{"meta": {"limit": 1, "offset": 0, "next": null, "total_count": 0}, "objects": [], "padding": "`)
+	return answer{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: head,
+		pad: p.f.HugeAnswer - int64(len(head))}, true
+}
+
+func serverError() answer {
+	return jsonAnswer(http.StatusInternalServerError, map[string]any{"error_type": "server_error",
 		"errors": map[string]any{"__all__": []map[string]string{{"code": "server_error", "message": "Internal error."}}}})
 }
 

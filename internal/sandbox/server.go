@@ -1,16 +1,14 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/mail"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -172,34 +170,18 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	entry := LogEntry{Start: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Endpoint: pv.Endpoint(r.Method, r.URL.Path)}
-	rec := &statusRecorder{ResponseWriter: w}
-	logged := false
-	logEntry := func() {
-		if logged {
-			return
-		}
-		logged = true
-		entry.End = s.now()
-		entry.Status = rec.status
-		s.mu.Lock()
-		entry.Seq = len(s.log) + 1
-		s.log = append(s.log, entry)
-		s.mu.Unlock()
-	}
-	defer logEntry()
 	plan := s.faults.plan(r.Method != http.MethodGet)
 	entry.Fault = plan.name()
 	if plan.delay > 0 {
 		select {
 		case <-time.After(plan.delay):
 		case <-r.Context().Done():
+			s.send(w, &entry, answer{drop: true})
 			return
 		}
 	}
-	if plan.kind == faultDrop {
-		logEntry() // before the client can see the drop and read the log
-	}
-	if plan.before(rec, r) {
+	if a, ok := plan.before(r); ok {
+		s.send(w, &entry, a)
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -214,486 +196,71 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	entry.Applied = res.applied
-	if res.applied && plan.kind == faultDropApplied {
-		logEntry()
+	if res.applied {
+		if a, ok := plan.after(); ok {
+			s.send(w, &entry, a)
+			return
+		}
 	}
-	if res.applied && plan.after(rec) {
+	if a, ok := plan.huge(); ok {
+		s.send(w, &entry, a)
 		return
 	}
-	writeJSON(rec, res.status, res.body)
+	s.send(w, &entry, jsonAnswer(res.status, res.body))
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
+// answer is what the sandbox sends back for one request.
+type answer struct {
 	status int
+	header http.Header
+	body   []byte
+	drop   bool  // close the connection with no answer
+	pad    int64 // stream this many more bytes after body (a huge answer)
 }
 
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
+func jsonAnswer(status int, v any) answer {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // an API answers "&" in meta.next, not "\u0026"
+	_ = enc.Encode(v)
+	return answer{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b.Bytes()}
 }
 
-// Unwrap lets http.ResponseController reach the connection (to drop it).
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func (s *Sandbox) token(r *http.Request) *Token {
-	h := r.Header.Get("Authorization")
-	t, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || t == "" {
-		return nil
+// send records the request in the log, then answers it. The entry is in the
+// log before any byte of the answer leaves (or the connection is closed),
+// so a client that has its answer finds its request in the log.
+func (s *Sandbox) send(w http.ResponseWriter, entry *LogEntry, a answer) {
+	entry.End = s.now()
+	entry.Status = a.status
+	if a.drop {
+		entry.Status = 0
 	}
-	for i := range s.world.Tokens {
-		if s.world.Tokens[i].Token == t {
-			return &s.world.Tokens[i]
+	s.mu.Lock()
+	entry.Seq = len(s.log) + 1
+	s.log = append(s.log, *entry)
+	s.mu.Unlock()
+	if a.drop {
+		drop(w)
+		return
+	}
+	for k, v := range a.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(a.status)
+	if _, err := w.Write(a.body); err != nil || a.pad <= 0 {
+		return
+	}
+	chunk := bytes.Repeat([]byte{' '}, 64<<10)
+	for n := a.pad; n > 0; n -= int64(len(chunk)) {
+		if _, err := w.Write(chunk[:min(n, int64(len(chunk)))]); err != nil {
+			return // the client stopped reading
 		}
 	}
-	return nil
-}
-
-// result is a handler's answer; applied says whether it changed the state.
-type result struct {
-	status  int
-	body    any
-	applied bool
-}
-
-func ok(status int, body any) result { return result{status: status, body: body} }
-
-func errorResult(status int, errorType, field, code, message string) result {
-	return result{status: status, body: pv.ErrorBody{ErrorType: errorType,
-		Errors: map[string][]pv.ErrorDetail{field: {{Code: code, Message: message}}}}}
-}
-
-func validation(field, code, message string) result {
-	return errorResult(http.StatusBadRequest, pv.ErrorTypeValidation, field, code, message)
-}
-
-func notFound() result {
-	return errorResult(http.StatusNotFound, "not_found", "__all__", "not_found", "Not found.")
-}
-
-func forbidden(why string) result {
-	return errorResult(http.StatusForbidden, "permission_denied", "__all__", "permission_denied", why)
-}
-
-func (s *Sandbox) route(tok *Token, r *http.Request, body []byte) result {
-	p := r.URL.Path
-	q := r.URL.Query()
-	switch {
-	case strings.HasPrefix(p, "/v2/businesses/"):
-		id, okID := tailID(p, "/v2/businesses/")
-		if r.Method != http.MethodGet || !okID {
-			return methodOrNotFound(r.Method, okID)
-		}
-		return s.getBusiness(id)
-	case p == pv.PathConnections:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed()
-		}
-		return s.listConnections(tok, q)
-	case strings.HasPrefix(p, pv.PathConnections):
-		id, okID := tailID(p, pv.PathConnections)
-		if !okID {
-			return notFound()
-		}
-		switch r.Method {
-		case http.MethodGet:
-			return s.getConnection(tok, id)
-		case http.MethodPatch, http.MethodPut:
-			return s.patchConnection(tok, id, body)
-		}
-		return methodNotAllowed()
-	case p == pv.PathExternalMembers:
-		if r.Method != http.MethodPost {
-			return methodNotAllowed()
-		}
-		return s.postExternalMember(tok, body)
-	case p == pv.PathAgreementsView:
-		if r.Method != http.MethodGet {
-			return methodNotAllowed()
-		}
-		return s.agreementsView(tok, q)
-	case p == pv.PathAgreementAcceptances:
-		if r.Method != http.MethodPost {
-			return methodNotAllowed()
-		}
-		return s.acceptAgreements(tok, body)
-	}
-	return notFound()
-}
-
-func methodNotAllowed() result {
-	return errorResult(http.StatusMethodNotAllowed, "method_not_allowed", "__all__", "method_not_allowed", "Method not allowed.")
-}
-
-func methodOrNotFound(method string, found bool) result {
-	if !found {
-		return notFound()
-	}
-	return methodNotAllowed()
-}
-
-func tailID(path, prefix string) (int64, bool) {
-	rest := strings.TrimPrefix(path, prefix)
-	rest, slash := strings.CutSuffix(rest, "/")
-	id, err := strconv.ParseInt(rest, 10, 64)
-	return id, slash && err == nil && id > 0
-}
-
-func (t *Token) has(scope string) bool { return slices.Contains(t.Scopes, scope) }
-
-// admin reports whether the token is an admin staff member of the business.
-func (t *Token) admin(business int64) bool {
-	return t.has(pv.ScopeAdminCustomerInfo) && slices.Contains(t.StaffOf, business)
-}
-
-func (s *Sandbox) business() pv.Business {
-	b := s.world.Business
-	return pv.Business{BusinessID: b.BusinessID, Name: b.Name, PerkvilleURL: b.PerkvilleURL,
-		ResourceURI: pv.BusinessPath(b.BusinessID)}
-}
-
-func (s *Sandbox) getBusiness(id int64) result {
-	if id != s.world.Business.BusinessID {
-		return notFound()
-	}
-	return ok(http.StatusOK, s.business())
-}
-
-func (s *Sandbox) connectionJSON(u *User) pv.Connection {
-	c := u.Connection
-	return pv.Connection{ConnectionID: c.ConnectionID, Business: pv.BusinessPath(s.world.Business.BusinessID),
-		User: pv.UserPath(u.UserID), Status: c.Status, ExternalMembershipStatus: c.ExternalMembershipStatus,
-		LastModDT: c.LastModDT, ResourceURI: pv.ConnectionPath(c.ConnectionID)}
-}
-
-// businessParam reads the required business filter.
-func (s *Sandbox) businessParam(q url.Values) (int64, *result) {
-	v := q.Get(pv.QueryBusiness)
-	if v == "" {
-		r := validation(pv.QueryBusiness, "required", "The business filter is required.")
-		return 0, &r
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		r := validation(pv.QueryBusiness, "invalid", "Enter a whole number.")
-		return 0, &r
-	}
-	return id, nil
-}
-
-func (s *Sandbox) listConnections(tok *Token, q url.Values) result {
-	business, bad := s.businessParam(q)
-	if bad != nil {
-		return *bad
-	}
-	admin := tok.admin(business)
-	if !admin && !tok.has(pv.ScopeUserCustomerInfo) {
-		return forbidden("You are not an admin staff member of this business.")
-	}
-	limit, offset := 20, 0
-	if v := q.Get(pv.QueryLimit); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > pv.MaxPageLimit {
-			return validation(pv.QueryLimit, "invalid", fmt.Sprintf("limit must be 1 to %d.", pv.MaxPageLimit))
-		}
-		limit = n
-	}
-	if v := q.Get(pv.QueryOffset); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return validation(pv.QueryOffset, "invalid", "offset must be 0 or more.")
-		}
-		offset = n
-	}
-	var matches []pv.Connection
-	if business == s.world.Business.BusinessID {
-		var candidates []*User
-		switch {
-		case q.Has(pv.QueryUserID):
-			id, _ := strconv.ParseInt(q.Get(pv.QueryUserID), 10, 64)
-			if u := s.users[id]; u != nil {
-				candidates = append(candidates, u)
-			}
-		case q.Has(pv.QueryEmail):
-			if id, found := s.byEmail[strings.ToLower(strings.TrimSpace(q.Get(pv.QueryEmail)))]; found {
-				candidates = append(candidates, s.users[id])
-			}
-		default:
-			for _, u := range s.users {
-				candidates = append(candidates, u)
-			}
-		}
-		status := q.Get(pv.QueryStatus)
-		for _, u := range candidates {
-			if u.Connection == nil || (status != "" && u.Connection.Status != status) {
-				continue
-			}
-			// A user token sees its own connection only [doc].
-			if !admin && u.UserID != tok.UserID {
-				continue
-			}
-			matches = append(matches, s.connectionJSON(u))
-		}
-		slices.SortFunc(matches, func(a, b pv.Connection) int { return int(a.ConnectionID - b.ConnectionID) })
-	}
-	total := len(matches)
-	page := matches[min(offset, total):min(offset+limit, total)]
-	meta := pv.ListMeta{Limit: limit, Offset: offset, TotalCount: total}
-	if offset+limit < total {
-		nq := cloneValues(q)
-		nq.Set(pv.QueryLimit, strconv.Itoa(limit))
-		nq.Set(pv.QueryOffset, strconv.Itoa(offset+limit))
-		next := pv.PathConnections + "?" + nq.Encode()
-		meta.Next = &next
-	}
-	if offset > 0 {
-		pq := cloneValues(q)
-		pq.Set(pv.QueryLimit, strconv.Itoa(limit))
-		pq.Set(pv.QueryOffset, strconv.Itoa(max(0, offset-limit)))
-		prev := pv.PathConnections + "?" + pq.Encode()
-		meta.Previous = &prev
-	}
-	if page == nil {
-		page = []pv.Connection{}
-	}
-	return ok(http.StatusOK, pv.List[pv.Connection]{Meta: meta, Objects: page})
-}
-
-func cloneValues(q url.Values) url.Values {
-	c := url.Values{}
-	for k, v := range q {
-		c[k] = slices.Clone(v)
-	}
-	return c
-}
-
-func (s *Sandbox) connectionFor(tok *Token, id int64) (*User, *result) {
-	uid, found := s.byConn[id]
-	if !found {
-		r := notFound()
-		return nil, &r
-	}
-	u := s.users[uid]
-	if !tok.admin(s.world.Business.BusinessID) && !(tok.has(pv.ScopeUserCustomerInfo) && tok.UserID == uid) {
-		r := forbidden("You may not read or change this connection.")
-		return nil, &r
-	}
-	return u, nil
-}
-
-func (s *Sandbox) getConnection(tok *Token, id int64) result {
-	u, bad := s.connectionFor(tok, id)
-	if bad != nil {
-		return *bad
-	}
-	return ok(http.StatusOK, s.connectionJSON(u))
-}
-
-func (s *Sandbox) patchConnection(tok *Token, id int64, body []byte) result {
-	u, bad := s.connectionFor(tok, id)
-	if bad != nil {
-		return *bad
-	}
-	var in struct {
-		Status *string `json:"status"`
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return validation("__all__", "parse_error", "The body is not JSON.")
-	}
-	if in.Status == nil {
-		return ok(http.StatusOK, s.connectionJSON(u))
-	}
-	c := u.Connection
-	if c.FailWrites {
-		return errorResult(http.StatusInternalServerError, "server_error", "__all__", "server_error", "Internal error.")
-	}
-	switch *in.Status {
-	case pv.StatusActive:
-		if c.Status == pv.StatusActive {
-			return ok(http.StatusOK, s.connectionJSON(u)) // no-op [doc]
-		}
-		if s.world.Business.RequiresActiveMembership && c.ExternalMembershipStatus != pv.StatusActive {
-			return validation("status", pv.CodeMembershipNotActive, "Membership is not active.")
-		}
-		if missing := s.unaccepted(u); len(missing) > 0 {
-			return validation("status", pv.CodeAgreementRequired, "Agreement terms must be accepted.")
-		}
-	case pv.StatusInactive:
-		if c.Status == pv.StatusInactive {
-			return ok(http.StatusOK, s.connectionJSON(u))
-		}
-	default:
-		return validation("status", "invalid_choice", "Only ACTIVE and INACTIVE may be written.")
-	}
-	c.Status = *in.Status
-	c.LastModDT = s.now().UTC().Format("2006-01-02T15:04:05")
-	return result{status: http.StatusOK, body: s.connectionJSON(u), applied: true}
-}
-
-// unaccepted lists the join-flow agreements the user has not accepted.
-func (s *Sandbox) unaccepted(u *User) []int64 {
-	var out []int64
-	for _, a := range s.world.Business.Agreements {
-		if a.ApplyToJoinFlow && !slices.ContainsFunc(u.AcceptedAgreements, func(x Accepted) bool { return x.AgreementID == a.AgreementID }) {
-			out = append(out, a.AgreementID)
-		}
-	}
-	return out
-}
-
-func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
-	var in pv.NewExternalMember
-	if err := json.Unmarshal(body, &in); err != nil {
-		return validation("__all__", "parse_error", "The body is not valid JSON for an external member.")
-	}
-	if in.Business == 0 {
-		return validation("business", "required", "This field is required.")
-	}
-	if in.Business != s.world.Business.BusinessID || !tok.admin(in.Business) {
-		return forbidden("Creating external members needs an admin staff member of the business.")
-	}
-	for field, v := range map[string]string{"external_system_id": in.ExternalSystemID,
-		"external_member_id": in.ExternalMemberID, "user_email": in.UserEmail} {
-		if strings.TrimSpace(v) == "" {
-			return validation(field, "required", "This field is required.")
-		}
-	}
-	addr, err := mail.ParseAddress(in.UserEmail)
-	if err != nil || addr.Address != strings.TrimSpace(in.UserEmail) {
-		return validation("user_email", "invalid", "Enter a valid email address.")
-	}
-	email := strings.ToLower(addr.Address)
-	if in.MembershipStatus != "" && in.MembershipStatus != pv.StatusActive && in.MembershipStatus != pv.StatusInactive {
-		return validation("membership_status", "invalid_choice", "ACTIVE or INACTIVE.")
-	}
-	key := memberKey(in.ExternalSystemID, in.ExternalMemberID)
-	m := s.members[key]
-	uid, emailKnown := s.byEmail[email]
-	status := http.StatusOK
-	if m != nil {
-		// Upsert of an existing record: the member id must still be this person.
-		if !emailKnown || uid != m.UserID {
-			return errorResult(http.StatusConflict, "conflict", "external_member_id", "pv_external_member_conflict",
-				"This member id belongs to another email.")
-		}
-		m.Updated++
-	} else {
-		if emailKnown {
-			for _, other := range s.members {
-				if other.ExternalSystemID == in.ExternalSystemID && other.UserID == uid {
-					return errorResult(http.StatusConflict, "conflict", "user_email", "pv_external_member_conflict",
-						"This email belongs to another member record.")
-				}
-			}
-		} else {
-			uid = s.nextUser
-			s.nextUser++
-			u := &User{UserID: uid, Emails: []string{email}, FirstName: in.FirstName, LastName: in.LastName}
-			s.users[uid] = u
-			s.byEmail[email] = uid
-		}
-		m = &ExternalMember{ID: s.nextMember, ExternalSystemID: in.ExternalSystemID,
-			ExternalMemberID: in.ExternalMemberID, UserID: uid, Created: 1}
-		s.nextMember++
-		s.members[key] = m
-		status = http.StatusCreated
-	}
-	u := s.users[uid]
-	if in.MembershipStatus != "" {
-		m.MembershipStatus = in.MembershipStatus
-	}
-	if in.MembershipType != "" {
-		m.MembershipType = in.MembershipType
-	}
-	if u.Connection == nil {
-		// A new connection starts IMPORTED: not joined [doc].
-		u.Connection = &Connection{ConnectionID: s.nextConn, Status: pv.StatusImported,
-			ExternalMembershipStatus: pv.StatusActive}
-		s.byConn[s.nextConn] = uid
-		s.nextConn++
-	}
-	if in.MembershipStatus != "" {
-		u.Connection.ExternalMembershipStatus = in.MembershipStatus
-	}
-	u.Connection.LastModDT = s.now().UTC().Format("2006-01-02T15:04:05")
-	return result{status: status, applied: true, body: pv.ExternalMember{
-		ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
-		User: pv.UserPath(uid), Connection: pv.ConnectionPath(u.Connection.ConnectionID),
-		ResourceURI: pv.ExternalMemberPath(m.ID)}}
-}
-
-func (s *Sandbox) agreementsView(tok *Token, q url.Values) result {
-	business, bad := s.businessParam(q)
-	if bad != nil {
-		return *bad
-	}
-	uid, err := strconv.ParseInt(q.Get(pv.QueryUserID), 10, 64)
-	if err != nil {
-		return validation(pv.QueryUserID, "required", "user_id is required.")
-	}
-	if !tok.admin(business) && !(tok.has(pv.ScopeUserCustomerInfo) && tok.UserID == uid) {
-		return forbidden("You may not read this user's agreements.")
-	}
-	u := s.users[uid]
-	if u == nil || business != s.world.Business.BusinessID {
-		return notFound()
-	}
-	joinOnly := q.Get(pv.QueryApplyToJoinFlow) == "true"
-	objs := []pv.Agreement{}
-	for _, a := range s.world.Business.Agreements {
-		if joinOnly && !a.ApplyToJoinFlow {
-			continue
-		}
-		accepted := slices.ContainsFunc(u.AcceptedAgreements, func(x Accepted) bool { return x.AgreementID == a.AgreementID })
-		objs = append(objs, pv.Agreement{AgreementID: a.AgreementID, Title: a.Title, Version: a.Version, Accepted: accepted, Text: a.Text})
-	}
-	return ok(http.StatusOK, pv.List[pv.Agreement]{Meta: pv.ListMeta{Limit: len(objs), TotalCount: len(objs)}, Objects: objs})
-}
-
-func (s *Sandbox) acceptAgreements(tok *Token, body []byte) result {
-	var in pv.AcceptanceBatch[pv.AgreementAcceptance]
-	if err := json.Unmarshal(body, &in); err != nil || in.Objects == nil {
-		return validation("objects", "required", "A list of objects is required.")
-	}
-	if len(in.Objects) > pv.MaxAcceptanceBatch {
-		return validation("objects", "max_length", fmt.Sprintf("At most %d objects.", pv.MaxAcceptanceBatch))
-	}
-	admin := tok.admin(s.world.Business.BusinessID)
-	out := pv.AcceptanceBatch[pv.AcceptanceResult]{Objects: []pv.AcceptanceResult{}}
-	applied := false
-	for _, item := range in.Objects {
-		r := pv.AcceptanceResult{AgreementID: item.AgreementID, UserID: item.UserID, Status: pv.AcceptanceError}
-		u := s.users[item.UserID]
-		known := slices.ContainsFunc(s.world.Business.Agreements, func(a AgreementSeed) bool { return a.AgreementID == item.AgreementID })
-		_, dtErr := time.Parse(time.RFC3339, item.AcceptedDT)
-		switch {
-		case !admin && !(tok.has(pv.ScopeUserCustomerInfo) && tok.UserID == item.UserID):
-			r.Code, r.Message = "permission_denied", "You may not accept for this user."
-		case u == nil:
-			r.Code, r.Message = "user_not_found", "No such user."
-		case !known:
-			r.Code, r.Message = "agreement_not_found", "No such agreement."
-		case dtErr != nil:
-			r.Code, r.Message = "invalid_accepted_dt", "accepted_dt must be an RFC 3339 time."
-		case u.RefuseAcceptances:
-			r.Code, r.Message = "acceptance_refused", "This user's acceptance was refused."
-		default:
-			r.Status, r.Code, r.Message = pv.AcceptanceAccepted, "", ""
-			if !slices.ContainsFunc(u.AcceptedAgreements, func(x Accepted) bool { return x.AgreementID == item.AgreementID }) {
-				u.AcceptedAgreements = append(u.AcceptedAgreements, Accepted{AgreementID: item.AgreementID, AcceptedDT: item.AcceptedDT})
-				applied = true
-			}
-		}
-		out.Objects = append(out.Objects, r)
-	}
-	return result{status: http.StatusOK, body: out, applied: applied}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	a := jsonAnswer(status, v)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // an API answers "&" in meta.next, not "\u0026"
-	_ = enc.Encode(v)
+	_, _ = w.Write(a.body)
 }

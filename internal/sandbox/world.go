@@ -1,7 +1,3 @@
-// Package sandbox is a sandbox Perkville v2 API: a real HTTP server on
-// loopback that follows shared/perkville-api.md, as net/http/httptest serves
-// net/http. It is what the demo runs against and what every test uses, so it
-// validates as the real API is documented to, not as would be convenient.
 package sandbox
 
 import (
@@ -76,6 +72,12 @@ type Connection struct {
 	// FailWrites is sandbox-only: every write to this connection answers
 	// 500, as a record stuck in a broken state on the server would.
 	FailWrites bool `json:"fail_writes,omitempty"`
+	// Sandbox-only, to play a server that answers what was not asked:
+	// Business is the business named in this connection's answers (another
+	// one than the world's, when not 0); AnswerID the connection_id
+	// answered (0 or -5, say) in place of the real one.
+	Business int64  `json:"business,omitempty"`
+	AnswerID *int64 `json:"answer_id,omitempty"`
 }
 
 // ExternalMember is a record created through POST /v2/external-members/.

@@ -1,0 +1,193 @@
+package perkville
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Size caps of an answer: a bad or hostile server must not make a worker
+// hold more than this. An object (or a lookup's one-row page) is a few
+// hundred bytes; a page of the connection listing at the largest limit
+// is about 300 KB.
+const (
+	MaxObjectAnswer = 1 << 20
+	MaxPageAnswer   = 16 << 20
+	maxErrorAnswer  = 64 << 10 // of an error body, only the start is kept
+)
+
+// request is one call to the API.
+type request struct {
+	method, path string
+	query        url.Values
+	in, out      any
+	maxAnswer    int64 // MaxObjectAnswer when 0
+	status       *int  // set to the answer's status, when not nil
+	// once marks a write whose lost answer (timeout, reset, 5xx) may mean
+	// it was applied: it is retried only after a 429, which the API
+	// answers before applying anything; the caller looks before re-sending.
+	once bool
+	// probe marks a write that cannot change anything: a read-only client
+	// sends it too.
+	probe bool
+}
+
+// do sends r through the pacer and decodes the answer into r.out.
+func (c *Client) do(ctx context.Context, r request) error {
+	if c.readOnly && r.method != http.MethodGet && !r.probe {
+		return ErrReadOnly
+	}
+	var body []byte
+	if r.in != nil {
+		b, err := json.Marshal(r.in)
+		if err != nil {
+			return err
+		}
+		body = b
+	}
+	u := *c.base
+	u.Path = c.base.Path + r.path
+	u.RawQuery = r.query.Encode()
+	target := u.String()
+	endpoint := Endpoint(r.method, r.path)
+	return c.pacer.Call(ctx, func() (bool, error) {
+		err := c.send(ctx, r, target, body, endpoint)
+		if err == nil {
+			return false, nil
+		}
+		if r.once {
+			var ae *Error
+			return errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests, err
+		}
+		return ClassOf(err) == ClassRetryable, err
+	})
+}
+
+// send makes one attempt: one request, its answer read within the size cap
+// and the per-attempt timeout.
+func (c *Client) send(ctx context.Context, r request, target string, body []byte, endpoint string) error {
+	actx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(c.countAttempts(actx, endpoint), r.method, target, rd)
+	if err != nil {
+		return err
+	}
+	// The token is set here, on a request to the base URL's host, and
+	// nowhere else: redirects are not followed and paging stays on it.
+	h := c.headers
+	req.Header["Authorization"], req.Header["Accept"] = h.auth, h.accept
+	if h.userAgent != nil {
+		req.Header["User-Agent"] = h.userAgent
+	}
+	if body != nil {
+		req.Header["Content-Type"] = h.contentType
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// url.Error names the URL, whose query may hold an email: keep the
+		// path and the cause only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
+	}
+	defer resp.Body.Close()
+	if r.status != nil {
+		*r.status = resp.StatusCode
+	}
+	switch code := resp.StatusCode; {
+	case code >= 300 && code <= 399:
+		return &Error{Method: r.method, Path: r.path, Status: code, Location: locationHost(req.URL, resp.Header.Get("Location"))}
+	case code < 200 || code > 299:
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return newError(r.method, r.path, resp, data, c.pacer.Clock.Now())
+	}
+	limit := r.maxAnswer
+	if limit == 0 {
+		limit = MaxObjectAnswer
+	}
+	data, err := readAnswer(resp, limit)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &Error{Method: r.method, Path: r.path, Status: resp.StatusCode, Err: err}
+	}
+	if r.out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, r.out); err != nil {
+		e := newError(r.method, r.path, resp, data, c.pacer.Clock.Now())
+		e.Err = fmt.Errorf("unexpected answer (not the documented JSON): %w", err)
+		return e
+	}
+	return nil
+}
+
+// errTooLarge is an answer past its size cap.
+type errTooLarge int64
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("answer larger than %d MiB: not read", int64(e)>>20)
+}
+
+// readAnswer reads a 2xx body of at most limit bytes.
+func readAnswer(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, errTooLarge(limit)
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if n > limit {
+		return nil, errTooLarge(limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// locationHost names the host a redirect pointed to (the request's own for
+// a relative Location).
+func locationHost(from *url.URL, location string) string {
+	if location == "" {
+		return "(no Location)"
+	}
+	u, err := from.Parse(location)
+	if err != nil || u.Host == "" {
+		return "(unreadable Location)"
+	}
+	return u.Host
+}
+
+// timeoutText names a per-attempt timeout in an error, when there is one.
+func timeoutText(d time.Duration) string {
+	if d <= 0 {
+		return "no answer in time"
+	}
+	return "no answer within " + d.String()
+}

@@ -1,0 +1,131 @@
+package perkville
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// UnexpectedAnswer is a 2xx answer that is not what was asked for: another
+// connection, another business, a join not applied, an id that cannot be.
+// The row fails with it; nothing is believed without being checked.
+type UnexpectedAnswer struct {
+	Method, Path string
+	Expected     string
+	Got          string
+	fatal        bool // the API differs from what the tool assumes everywhere
+}
+
+func (e *UnexpectedAnswer) Error() string {
+	return fmt.Sprintf("%s %s: unexpected answer: expected %s, got %s", e.Method, e.Path, e.Expected, e.Got)
+}
+
+// Class is ClassRow, or ClassFatal for an answer no later call would change.
+func (e *UnexpectedAnswer) Class() Class {
+	if e.fatal {
+		return ClassFatal
+	}
+	return ClassRow
+}
+
+// NotAdminError says the token may not write for the business.
+type NotAdminError struct {
+	Business int64
+	Err      *Error // the probe's answer
+}
+
+func (e *NotAdminError) Error() string {
+	return fmt.Sprintf("the token is not an admin staff member's of business %d (the admin probe %s %s got %d %s)",
+		e.Business, e.Err.Method, e.Err.Path, e.Err.Status, http.StatusText(e.Err.Status))
+}
+
+func (e *NotAdminError) Unwrap() error { return e.Err }
+
+// Class is ClassFatal: no write of the run could succeed.
+func (e *NotAdminError) Class() Class { return ClassFatal }
+
+// ErrListingAbandoned is wrapped by the error that ends a listing whose
+// paging cannot be trusted; the listing's rows are then looked up one by one.
+var ErrListingAbandoned = errors.New("perkville: listing abandoned")
+
+// checkConnection refuses a connection that cannot be the one asked for: a
+// non-positive id, another id than want (when want is not 0), or another
+// business than the one asked about.
+func checkConnection(method, path string, business, want int64, conn *Connection) error {
+	expected := fmt.Sprintf("a connection of business %d", business)
+	if want != 0 {
+		expected = fmt.Sprintf("connection %d of business %d", want, business)
+	}
+	got := func(why string) error {
+		return &UnexpectedAnswer{Method: method, Path: path, Expected: expected,
+			Got: fmt.Sprintf("connection %d of business %s (%s)", conn.ConnectionID, quoteOrNone(conn.Business), why)}
+	}
+	switch id, err := IDFromURI(conn.Business); {
+	case conn.ConnectionID <= 0:
+		return got("connection ids are positive")
+	case want != 0 && conn.ConnectionID != want:
+		return got("another connection")
+	case err != nil || id != business:
+		return got("another business")
+	}
+	return nil
+}
+
+func quoteOrNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
+}
+
+// pager checks each meta.next of a listing before it is followed.
+type pager struct {
+	base  *url.URL
+	pages int
+}
+
+// next returns the query of the next page, nil after the last, or an error
+// wrapping ErrListingAbandoned when next cannot be trusted: it must stay on
+// the API host and on the listing, keep its filters, advance the offset,
+// and not make more than ceil(total_count/limit)+1 pages.
+func (p *pager) next(cur url.Values, meta ListMeta) (url.Values, error) {
+	p.pages++
+	if meta.Next == nil || *meta.Next == "" {
+		return nil, nil
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("%w: meta.next %q %s", ErrListingAbandoned, truncate(*meta.Next, 200), why)
+	}
+	// next is relative to the host, not to /v2/ [seen]; an absolute one
+	// must name the API's own scheme and host.
+	u, err := p.base.Parse(*meta.Next)
+	if err != nil {
+		return nil, bad("is not a URL")
+	}
+	if u.Scheme != p.base.Scheme || !strings.EqualFold(u.Host, p.base.Host) {
+		return nil, bad("leaves the API host " + p.base.Host)
+	}
+	if u.Path != p.base.Path+PathConnections && u.Path != PathConnections {
+		return nil, bad("leaves the listing " + PathConnections)
+	}
+	q := u.Query()
+	if q.Get(QueryBusiness) != cur.Get(QueryBusiness) || q.Get(QueryStatus) != cur.Get(QueryStatus) {
+		return nil, bad("changes the listing's filters")
+	}
+	offset, err1 := strconv.Atoi(q.Get(QueryOffset))
+	was, _ := strconv.Atoi(cur.Get(QueryOffset))
+	if err1 != nil || offset <= was {
+		return nil, bad(fmt.Sprintf("does not advance the offset past %d", was))
+	}
+	limit := meta.Limit
+	if limit <= 0 {
+		limit, _ = strconv.Atoi(cur.Get(QueryLimit))
+	}
+	if limit > 0 && p.pages >= (meta.TotalCount+limit-1)/limit+1 {
+		return nil, bad(fmt.Sprintf("after %d pages: total_count %d at %d a page allows no more", p.pages, meta.TotalCount, limit))
+	}
+	return q, nil
+}
