@@ -37,7 +37,7 @@ func TestRunHistoryChartMatchesTheLedger(t *testing.T) {
 	const runs = 3
 	for i := 1; i <= runs; i++ {
 		args := []string{"enroll", "--api", srv.URL, "-q", "--rate", "0", "--create-missing", "--system-id", "RIVERSIDE_ABC",
-			"--consent-column", "Terms Accepted At", "--state", state, "--out", filepath.Join(dir, fmt.Sprint("run", i)), "samples/members.csv"}
+			"--consent-column", "Terms Accepted At", "--backoff", "1ms", "--state", state, "--out", filepath.Join(dir, fmt.Sprint("run", i)), "samples/members.csv"}
 		if i == runs {
 			args = append(args, "--rejoin-inactive")
 		}
