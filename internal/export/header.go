@@ -52,11 +52,18 @@ type HeaderError struct {
 	Name    string
 	Problem string
 	Found   []string
+	// Expected says what the header should hold, where that is not the
+	// email or user id column every file needs.
+	Expected string
 }
 
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("%s: line 1: %s\n  columns found: %s\n  expected: an email column (%s) or a user id column (%s); name others with --map FIELD=COLUMN or FIELD=#POSITION",
-		e.Name, e.Problem, quoteList(e.Found), strings.Join(aliases[FieldEmail][:5], ", "), strings.Join(aliases[FieldUserID], ", "))
+	expected := e.Expected
+	if expected == "" {
+		expected = fmt.Sprintf("an email column (%s) or a user id column (%s); name others with --map FIELD=COLUMN or FIELD=#POSITION",
+			strings.Join(aliases[FieldEmail][:5], ", "), strings.Join(aliases[FieldUserID], ", "))
+	}
+	return fmt.Sprintf("%s: line 1: %s\n  columns found: %s\n  expected: %s", e.Name, e.Problem, quoteList(e.Found), expected)
 }
 
 // Bounds of a header as messages show it: a header can be megabytes long.
@@ -166,7 +173,8 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 		}
 		idx, err := m.named(o.Map[f], byNorm)
 		if err != nil {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--map %s=%v", f, err), Found: header}
+			return nil, &HeaderError{Problem: fmt.Sprintf("--map %s=%v", f, err), Found: header,
+				Expected: "--map FIELD=COLUMN names a column of the header, as written there, or by position: FIELD=#POSITION"}
 		}
 		if err := m.claim(f, idx, "(from --map)"); err != nil {
 			return nil, err
@@ -175,7 +183,8 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 	if o.ConsentColumn != "" {
 		idx, err := m.named(o.ConsentColumn, byNorm)
 		if err != nil {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--consent-column %v", err), Found: header}
+			return nil, &HeaderError{Problem: fmt.Sprintf("--consent-column %v", err), Found: header,
+				Expected: "--consent-column names the column holding when each customer accepted the program terms, as written in the header (or #POSITION); leave it out if the export holds no consent"}
 		}
 		if err := m.claim(fieldConsent, idx, "(--consent-column)"); err != nil {
 			return nil, err

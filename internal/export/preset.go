@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -87,6 +88,15 @@ func LookupPreset(name string) (*Preset, error) {
 }
 
 // ruleColumns finds the columns a preset's membership rule reads.
+// ruleColumnNames names the columns the rule reads, by their first names.
+func (p *Preset) ruleColumnNames() string {
+	var names []string
+	for _, n := range p.RuleColumns {
+		names = append(names, strconv.Quote(n[0]))
+	}
+	return strings.Join(names, ", ")
+}
+
 func (p *Preset) ruleColumns(header []string) ([]int, *HeaderError) {
 	var idx []int
 	for _, names := range p.RuleColumns {
@@ -102,7 +112,8 @@ func (p *Preset) ruleColumns(header []string) ([]int, *HeaderError) {
 			}
 		}
 		if found < 0 {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--preset %s reads the membership status from column %q, which is missing", p.Name, names[0]), Found: header}
+			return nil, &HeaderError{Problem: fmt.Sprintf("--preset %s reads the membership status from column %q, which is missing", p.Name, names[0]), Found: header,
+				Expected: fmt.Sprintf("the columns --preset %s reads (%s); is it the right preset? --preset generic reads any export's own names", p.Name, p.ruleColumnNames())}
 		}
 		idx = append(idx, found)
 	}
