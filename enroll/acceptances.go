@@ -260,7 +260,7 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 	if b.open == bt {
 		b.open = nil
 	}
-	items := bt.items
+	items, rows := bt.items, bt.rows
 	b.mu.Unlock()
 	if err != nil {
 		bt.err = err
@@ -268,6 +268,10 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 	}
 	var calls atomic.Int64
 	res, err := b.api.AcceptAgreements(pv.WithAttemptCounter(ctx, &calls), items)
+	if err != nil && rows > 1 && pv.ClassOf(err) == pv.ClassRow {
+		// Refused whole: say so, since the API may take fewer at once.
+		err = fmt.Errorf("a batch of %d rows' acceptances was refused (sending fewer at once may help): %w", rows, err)
+	}
 	bt.calls, bt.err = calls.Load(), err
 	bt.results = make(map[acceptKey]pv.AcceptanceResult, len(res))
 	for _, it := range res {

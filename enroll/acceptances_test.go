@@ -200,6 +200,8 @@ func (b *batchFaults) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case b.mode == "503" && n%2 == 1:
 		return answer(http.StatusServiceUnavailable, http.Header{"Content-Type": {"application/json"}}), nil
+	case b.mode == "400":
+		return answer(http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}}), nil
 	case b.mode == "429" && n <= 2:
 		return answer(http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}}), nil
 	case b.mode == "lost" && n%2 == 1:
@@ -212,6 +214,43 @@ func (b *batchFaults) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	return http.DefaultTransport.RoundTrip(req)
+}
+
+// A batch refused whole fails the rows it carried, and says that fewer at
+// once may pass; no row joins without its acceptance.
+func TestBatchRefusedWhole(t *testing.T) {
+	w, data := consentWorld(20)
+	s := sandbox.NewServer(w, sandbox.Faults{})
+	defer s.Close()
+	got, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 20,
+		policy: enroll.Policy{AcceptBatch: 100}, api: pv.Options{Wire: &batchFaults{mode: "400"}}})
+	said := false
+	for i, r := range got {
+		user := i + 1
+		switch {
+		case user%10 == 5:
+			if r.Outcome != report.NeedsAgreement {
+				t.Errorf("user %d: %s, want needs-agreement", user, r.Outcome)
+			}
+		case user%10 == 0:
+			if r.Outcome != report.Joined {
+				t.Errorf("user %d: %s, want joined (accepted before)", user, r.Outcome)
+			}
+		default:
+			if r.Outcome != report.Failed || r.Code != "x" {
+				t.Errorf("user %d: %s %q (%s), want failed with the batch's code", user, r.Outcome, r.Code, r.Detail)
+			}
+			said = said || strings.Contains(r.Detail, "was refused (sending fewer at once may help)")
+		}
+	}
+	if !said {
+		t.Error("no row says the batch was refused whole")
+	}
+	for _, u := range s.State().Users {
+		if u.Connection.Status == pv.StatusActive && u.UserID%10 != 0 {
+			t.Errorf("user %d joined without an accepted agreement", u.UserID)
+		}
+	}
 }
 
 // cancelAfterBatch stops the run as soon as a batch of acceptances has
