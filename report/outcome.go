@@ -6,7 +6,7 @@ import (
 )
 
 // Outcome is what became of one data row. The names are frozen: scripts and
-// spreadsheets depend on them (shared/contract.md).
+// spreadsheets depend on them.
 type Outcome string
 
 const (

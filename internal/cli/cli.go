@@ -1,5 +1,3 @@
-// Package cli is pvenroll's command line: one options struct and one
-// run function per command; the exit code is decided in exitCode only.
 package cli
 
 import (
@@ -26,7 +24,7 @@ import (
 	"github.com/pvenroll/pvenroll/samples"
 )
 
-// Exit codes (shared/contract.md).
+// Exit codes: frozen, as scripts and cron wrappers depend on them.
 const (
 	ExitOK          = 0
 	ExitFailedRows  = 1
