@@ -1,9 +1,12 @@
 package enroll
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/pvenroll/pvenroll/internal/export"
+	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -39,4 +42,63 @@ func memo(r report.Result, rec *export.Record, start time.Time) Memo {
 		since = r.PriorSince
 	}
 	return Memo{ConnectionID: r.ConnectionID, Outcome: r.Outcome, Hash: rec.Hash(), Since: since, Updated: start}
+}
+
+// remembered settles a row from the ledger without a call to the API: the
+// final outcome of an interrupted run (resume), or an unchanged row of a
+// customer who was active and whom the ACTIVE listing shows still is.
+func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
+	if prior == nil || prior.Hash != rec.Hash() {
+		return false, nil
+	}
+	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
+		r.Outcome, r.ConnectionID, r.Resumed = prior.Outcome, prior.ConnectionID, true
+		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
+		e.restoreMessage(r)
+		return true, nil
+	}
+	if (prior.Outcome != report.Joined && prior.Outcome != report.AlreadyActive) || prior.ConnectionID == 0 {
+		return false, nil
+	}
+	e.activeOnce.Do(func() {
+		// Not charged to this row: the listing serves the whole run.
+		lctx := pv.WithAttemptCounter(ctx, nil)
+		e.active = map[int64]string{}
+		for conn, err := range e.API.Connections(lctx, e.Business.BusinessID, pv.StatusActive, pv.MaxPageLimit) {
+			if err != nil {
+				e.activeErr = err
+				return
+			}
+			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
+		}
+	})
+	if e.activeErr != nil {
+		if pv.IsFatal(e.activeErr) {
+			return false, e.activeErr
+		}
+		return false, nil // no listing: look the row up as usual
+	}
+	listed, ok := e.active[prior.ConnectionID]
+	if !ok {
+		return false, nil // no longer ACTIVE: look it up (opted out?)
+	}
+	if listedMembershipDiffers(rec, listed) {
+		if e.canSyncMembership(rec) {
+			return false, nil // look it up, and sync its membership
+		}
+		e.markMembershipDiffers(rowMembership(rec), listed, r)
+	}
+	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
+	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
+	return true, nil
+}
+
+// restoreMessage gives a resumed row its customer-safe copy again.
+func (e *Enroller) restoreMessage(r *report.Result) {
+	switch r.Outcome {
+	case report.NeedsAgreement:
+		r.Code, r.CustomerMessage = pv.CodeAgreementRequired, e.message(pv.MessageAgreementRequired)
+	case report.MembershipInactive:
+		r.Code, r.CustomerMessage = pv.CodeMembershipNotActive, e.message(pv.MessageMembershipNotActive)
+	}
 }

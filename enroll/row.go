@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,65 +158,6 @@ func newResult(rec *export.Record) report.Result {
 		ExportMembership: rowMembership(rec)}
 }
 
-// remembered settles a row from the ledger without a call to the API: the
-// final outcome of an interrupted run (resume), or an unchanged row of a
-// customer who was active and whom the ACTIVE listing shows still is.
-func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
-	if prior == nil || prior.Hash != rec.Hash() {
-		return false, nil
-	}
-	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
-		r.Outcome, r.ConnectionID, r.Resumed = prior.Outcome, prior.ConnectionID, true
-		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
-		e.restoreMessage(r)
-		return true, nil
-	}
-	if (prior.Outcome != report.Joined && prior.Outcome != report.AlreadyActive) || prior.ConnectionID == 0 {
-		return false, nil
-	}
-	e.activeOnce.Do(func() {
-		// Not charged to this row: the listing serves the whole run.
-		lctx := pv.WithAttemptCounter(ctx, nil)
-		e.active = map[int64]string{}
-		for conn, err := range e.API.Connections(lctx, e.Business.BusinessID, pv.StatusActive, pv.MaxPageLimit) {
-			if err != nil {
-				e.activeErr = err
-				return
-			}
-			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
-		}
-	})
-	if e.activeErr != nil {
-		if pv.IsFatal(e.activeErr) {
-			return false, e.activeErr
-		}
-		return false, nil // no listing: look the row up as usual
-	}
-	listed, ok := e.active[prior.ConnectionID]
-	if !ok {
-		return false, nil // no longer ACTIVE: look it up (opted out?)
-	}
-	if listedMembershipDiffers(rec, listed) {
-		if e.canSyncMembership(rec) {
-			return false, nil // look it up, and sync its membership
-		}
-		e.markMembershipDiffers(rowMembership(rec), listed, r)
-	}
-	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
-	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
-	return true, nil
-}
-
-// restoreMessage gives a resumed row its customer-safe copy again.
-func (e *Enroller) restoreMessage(r *report.Result) {
-	switch r.Outcome {
-	case report.NeedsAgreement:
-		r.Code, r.CustomerMessage = pv.CodeAgreementRequired, e.message(pv.MessageAgreementRequired)
-	case report.MembershipInactive:
-		r.Code, r.CustomerMessage = pv.CodeMembershipNotActive, e.message(pv.MessageMembershipNotActive)
-	}
-}
-
 // decide fills r, or returns the error that ended the row.
 func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) error {
 	conn, err := e.find(ctx, rec)
@@ -348,68 +288,6 @@ func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Res
 			return conn, nil
 		}
 	}
-}
-
-// predictNew is the dry run's answer for a customer it would create.
-func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
-	r.Actions = append(r.Actions, ActionWouldCreate)
-	e.agMu.Lock()
-	known, n := e.agKnown, len(e.agIDs)
-	e.agMu.Unlock()
-	switch {
-	case rec.Consent != "":
-		if !known || n > 0 {
-			r.Actions = append(r.Actions, ActionWouldAccept)
-		}
-	case known && n > 0:
-		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
-		return nil
-	case !known:
-		// The agreements are learnt from the first existing customer's
-		// view; until then a new member without consent may need terms.
-		r.Detail = "dry run: a new member may still need to accept the program terms"
-		r.Risk = report.RiskAgreementWithoutConsent
-	}
-	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
-		// Checked before terms by the join, as in setError.
-		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
-		r.Risk = report.RiskExportInactive
-	}
-	r.Outcome = report.WouldJoin
-	r.Actions = append(r.Actions, ActionWouldActivate)
-	return nil
-}
-
-// predictJoin is the dry run's answer for an existing connection: a read
-// tells about terms, but not whether the business requires an active
-// membership.
-func (e *Enroller) predictJoin(ctx context.Context, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
-	if rec.Consent == "" {
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
-		if err != nil {
-			return err
-		}
-		e.learn(list)
-		if slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted }) {
-			e.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
-			if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
-				r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+" too")
-			}
-			return nil
-		}
-	}
-	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
-		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
-		r.Risk = report.RiskMembershipNotActive
-	}
-	r.Outcome = report.WouldJoin
-	r.Actions = append(r.Actions, ActionWouldActivate)
-	return nil
-}
-
-func (e *Enroller) needsAgreement(r *report.Result, detail string) {
-	r.Outcome, r.Code, r.Detail = report.NeedsAgreement, pv.CodeAgreementRequired, detail
-	r.CustomerMessage = e.message(pv.MessageAgreementRequired)
 }
 
 func (e *Enroller) message(tmpl string) string {

@@ -6,6 +6,7 @@ package cli
 
 import (
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"time"
@@ -166,4 +167,19 @@ func (m runMode) ledger(path string) (*ledger.Ledger, error) { return ledger.Ope
 func (m runMode) policy(p enroll.Policy) enroll.Policy {
 	p.DryRun = m.dryRun
 	return p
+}
+
+// hashReader hashes and counts the input as it is read, for summary.json
+// and the ledger.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
 }

@@ -1,0 +1,75 @@
+package enroll
+
+// A dry run's predictions: what a real run would do with a row, from reads
+// only, and what a read cannot tell.
+
+import (
+	"context"
+	"slices"
+
+	"github.com/pvenroll/pvenroll/internal/export"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// predictNew is the dry run's answer for a customer it would create.
+func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
+	r.Actions = append(r.Actions, ActionWouldCreate)
+	e.agMu.Lock()
+	known, n := e.agKnown, len(e.agIDs)
+	e.agMu.Unlock()
+	switch {
+	case rec.Consent != "":
+		if !known || n > 0 {
+			r.Actions = append(r.Actions, ActionWouldAccept)
+		}
+	case known && n > 0:
+		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
+		return nil
+	case !known:
+		// The agreements are learnt from the first existing customer's
+		// view; until then a new member without consent may need terms.
+		r.Detail = "dry run: a new member may still need to accept the program terms"
+		r.Risk = report.RiskAgreementWithoutConsent
+	}
+	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
+		// Checked before terms by the join, as in setError.
+		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
+		r.Risk = report.RiskExportInactive
+	}
+	r.Outcome = report.WouldJoin
+	r.Actions = append(r.Actions, ActionWouldActivate)
+	return nil
+}
+
+// predictJoin is the dry run's answer for an existing connection: a read
+// tells about terms, but not whether the business requires an active
+// membership.
+func (e *Enroller) predictJoin(ctx context.Context, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
+	if rec.Consent == "" {
+		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		if err != nil {
+			return err
+		}
+		e.learn(list)
+		if slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted }) {
+			e.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
+			if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
+				r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+" too")
+			}
+			return nil
+		}
+	}
+	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
+		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
+		r.Risk = report.RiskMembershipNotActive
+	}
+	r.Outcome = report.WouldJoin
+	r.Actions = append(r.Actions, ActionWouldActivate)
+	return nil
+}
+
+func (e *Enroller) needsAgreement(r *report.Result, detail string) {
+	r.Outcome, r.Code, r.Detail = report.NeedsAgreement, pv.CodeAgreementRequired, detail
+	r.CustomerMessage = e.message(pv.MessageAgreementRequired)
+}

@@ -1,0 +1,208 @@
+package cli
+
+// An enroll run from its rows to its exit code: the run itself, the
+// report's and the ledger's end, and what to tell the operator.
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/progress"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// An enroll run from its rows to its exit code: the run itself, the
+// report's and the ledger's end, and what to tell the operator.
+
+// run sends the rows, then writes the report and finishes the ledger.
+func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
+	bar := newProgress(c.ErrOrStderr(), r.o, r.log, r.total(), r.report.Summary())
+	start := time.Now()
+	sink := &resultSink{report: r.report, start: start}
+	if r.ledger != nil {
+		if prev := r.ledger.Previous(); prev != nil {
+			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
+		}
+	}
+	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
+		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
+		AcceptBatch: r.o.AcceptBatch})}
+	if r.ledger != nil {
+		en.Memory = r.ledger
+	}
+	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.DryRun, "rate", r.o.Rate, "workers", r.workers)
+	info, runErr := enroll.Run(ctx, r.rows, en, sink, enroll.Options{Workers: r.workers, MaxDuration: r.o.MaxDuration, Grace: r.o.Grace})
+	bar.Done()
+	if info.Unread {
+		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)
+	}
+	sum := r.report.Summary()
+	code := enrollExitCode(info, sum, runErr)
+	if runErr != nil && sum.Rows == 0 {
+		r.discard()
+		return runErr
+	}
+	stats := r.api.Stats.Snapshot()
+	if err := r.finish(info, sum, sink.changes, code, stats, runErr); err != nil {
+		return err
+	}
+	printTable(c.OutOrStdout(), sum, r.o.DryRun)
+	fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", r.out)
+	r.log.Info("done", "rows", sum.Rows, "requests", stats.Requests, "retries", stats.Retries, "throttled_429", stats.Throttled,
+		"elapsed", info.End.Sub(info.Start).Round(time.Millisecond), "exit_code", code)
+	if code == ExitOK {
+		return nil
+	}
+	return r.stopError(info, sum, code, runErr)
+}
+
+// finish records the run's end in the ledger, then closes the report.
+func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *report.Changes, code int, stats pv.StatsSnapshot, runErr error) error {
+	sha := hex.EncodeToString(r.hashing.h.Sum(nil))
+	if r.ledger != nil {
+		status := ledger.RunFinished
+		if info.Stop != enroll.StopNone || runErr != nil {
+			status = ledger.RunStopped
+		}
+		var resumed, skipped int
+		if changes != nil {
+			resumed, skipped = changes.Resumed, changes.Skipped
+		}
+		if err := r.ledger.Finish(info.End, sha, status, sum.Counts, resumed, skipped); err != nil {
+			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
+		}
+	}
+	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
+		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha, Encoding: r.rows.Encoding()},
+		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.PerkvilleURL},
+		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled},
+		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
+		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.SyncMembership)}
+	if r.ledger != nil {
+		meta.History = runHistory(r.ledger) // this run included, as Finish recorded it
+	}
+	if info.Stop != enroll.StopNone {
+		meta.Stop = info.Stop.String()
+		if info.StopErr != nil {
+			meta.Stop += ": " + info.StopErr.Error()
+		}
+	}
+	if err := r.report.Close(meta); err != nil {
+		return exitError{code: ExitFailedRows, err: fmt.Errorf("writing the report in %s: %w", r.out, err)}
+	}
+	return nil
+}
+
+// stopError says why a finished run did not exit 0, and what to do.
+func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code int, runErr error) error {
+	rest := "run the same command again to resume (--state remembers what was done)"
+	if r.ledger == nil || r.o.DryRun {
+		rest = "rerun them with " + followup(r.out, report.NotAttempted)
+	}
+	var err error
+	hint := ""
+	switch {
+	case runErr != nil:
+		err = runErr
+	case info.Stop == enroll.StopFatal:
+		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), hintLines(apiHints(info.StopErr, r.ep.given), rest)
+	case info.Stop == enroll.StopMaxDuration:
+		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.MaxDuration), rest
+	case info.Stop == enroll.StopInterrupted:
+		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
+	default:
+		err = fmt.Errorf("%s failed", rowCount(sum.Counts[report.Failed]))
+		hint = "rerun them later with " + followup(r.out, report.Failed)
+	}
+	return exitError{code: code, err: err, hint: hint}
+}
+
+func followup(out string, o report.Outcome) string {
+	return out + string(os.PathSeparator) + "followup" + string(os.PathSeparator) + string(o) + ".csv"
+}
+
+// total is the rows expected, for the bar's and the log line's total;
+// -1 when unknown.
+func (r *enrollRun) total() int64 {
+	if r.file == "-" || r.o.Quiet || r.o.Progress == "never" {
+		return -1
+	}
+	return progress.CountRows(r.file)
+}
+
+// enrollExitCode maps a finished run to its exit code.
+func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int {
+	switch {
+	case info.Stop == enroll.StopFatal && runErr == nil:
+		return ExitFatalAPI
+	case info.Stop == enroll.StopInterrupted:
+		return ExitInterrupted
+	case info.Stop == enroll.StopMaxDuration:
+		return ExitMaxDuration
+	case runErr != nil, sum.Counts[report.Failed] > 0, sum.Counts[report.NotAttempted] > 0:
+		return ExitFailedRows
+	}
+	return ExitOK
+}
+
+// resultSink takes each row's result: the report, whose summary holds the
+// counts that the progress display and the ledger read, and the changes
+// since the previous run.
+type resultSink struct {
+	report  *report.Writer
+	changes *report.Changes // nil without a previous run in the ledger
+	start   time.Time
+}
+
+func (s *resultSink) Add(seq int, r report.Result) error {
+	if err := s.report.Add(seq, r); err != nil {
+		return err
+	}
+	if s.changes != nil {
+		s.changes.Count(r, s.start)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64, counts progress.Counts) progress.Progress {
+	switch {
+	case o.Quiet || o.Progress == "never":
+		return progress.NoProgress{}
+	case o.Progress == "always" || isTerminal(w):
+		return progress.NewBarProgress(w, total, counts)
+	}
+	return progress.NewLogProgress(log, 30*time.Second, total, counts)
+}
+
+// printTable prints the outcome counts on stdout.
+func printTable(w io.Writer, s *report.Summary, dryRun bool) {
+	if dryRun {
+		fmt.Fprintln(w, "dry run: nothing was written")
+	}
+	for _, o := range report.Outcomes {
+		if n := s.Counts[o]; n > 0 {
+			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, o.Description())
+		}
+		if o == report.WouldJoin && s.WouldTry() > 0 {
+			fmt.Fprintf(w, "  %-18s %7d  of them likely refused (see summary.md)\n", "would try", s.WouldTry())
+		}
+	}
+	fmt.Fprintf(w, "%-20s %7d\n", "total", s.Rows)
+}
