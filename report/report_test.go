@@ -351,6 +351,18 @@ func TestHistoryChartBarsMatchTheRuns(t *testing.T) {
 			}
 		}
 	}
+	// pvenroll report redraws the chart from summary.json.
+	dir := writeReportMeta(t, mix(20, Joined, Failed), meta)
+	page := readFile(t, dir, "report.html")
+	if err := os.Remove(filepath.Join(dir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rerender(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(page, readFile(t, dir, "report.html")) || len(chartBars(t, page)) != len(HistorySeries) {
+		t.Fatal("the re-rendered page lost the run history")
+	}
 	// No history, no chart.
 	buf.Reset()
 	if err := HTML(&buf, NewSummary(), fixedMeta()); err != nil {
