@@ -4,6 +4,7 @@ BIN     ?= bin/pvenroll
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/pvenroll/pvenroll/internal/cli.Version=$(VERSION)
 DEMO    ?= demo-report
+RATE    ?= 50
 FUZZTIME ?= 2m
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -21,11 +22,11 @@ build:
 demo: build
 	@rm -rf $(DEMO)-dry-run $(DEMO)
 	@echo "== dry run: reads only =="
-	$(BIN) enroll --sandbox --dry-run --rate 50 --create-missing --system-id RIVERSIDE_ABC \
+	$(BIN) enroll --sandbox --dry-run --rate $(RATE) --create-missing --system-id RIVERSIDE_ABC \
 		--consent-column "Terms Accepted At" --out $(DEMO)-dry-run samples/members.csv
 	@echo
 	@echo "== real run against the sandbox =="
-	@$(BIN) enroll --sandbox --rate 50 --create-missing --system-id RIVERSIDE_ABC \
+	@$(BIN) enroll --sandbox --rate $(RATE) --create-missing --system-id RIVERSIDE_ABC \
 		--consent-column "Terms Accepted At" --out $(DEMO) samples/members.csv; \
 	  code=$$?; echo "exit code $$code (1: some rows failed — the sample's broken record)"; \
 	  test $$code -le 1

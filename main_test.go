@@ -37,6 +37,7 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SAMPLES", samples)
+			env.Setenv("REPO", filepath.Dir(samples))
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				return err
@@ -52,6 +53,7 @@ func TestScripts(t *testing.T) {
 			"sandboxlog": cmdSandboxLog,
 			"encode":     cmdEncode,
 			"mkxlsx":     cmdMkXLSX,
+			"readme":     cmdReadme,
 		},
 	})
 }
