@@ -39,13 +39,22 @@ func main() {
 	nightlyRows := flag.Int("nightly-rows", 10_000, "rows of the nightly rerun")
 	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
 	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
-	skip := flag.String("skip", "", "comma-separated parts to skip: rss,rate,calls,migration,nightly,fast")
+	readRows := flag.Int("read-rows", 1_000_000, "rows of the read bench (each encoding, and .xlsx)")
+	skip := flag.String("skip", "", "comma-separated parts to skip: read,rss,rate,calls,migration,nightly,fast")
+	writeXLSX := flag.String("write-xlsx", "", "internal: write the read bench's workbook of -read-rows rows to this path, and exit")
 	flag.Parse()
+	if *writeXLSX != "" {
+		writeWorkbook(*writeXLSX, *readRows) // in a child: its memory must not count in the parent's peak
+		return
+	}
 	fmt.Printf("pvenroll bench — %s, %d cores, %s/%s, %s\n\n", cpuName(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Println("| measure | value | baseline (same run) | ratio | goal |")
 	fmt.Println("|---|---:|---:|---:|---|")
 	// Peak RSS first: a child's ru_maxrss starts at the parent's RSS when it
 	// forks, so the parent must still be small.
+	if !strings.Contains(*skip, "read") {
+		readThroughput(*readRows)
+	}
 	if !strings.Contains(*skip, "rss") {
 		peakRSS(*rssRows)
 	}

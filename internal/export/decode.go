@@ -58,9 +58,12 @@ func (e *FileError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Name, e.Problem)
 }
 
-// cp1252Undefined are the bytes Windows-1252 leaves undefined: a file that
-// holds one is not Windows-1252 text.
-var cp1252Undefined = [256]bool{0x81: true, 0x8D: true, 0x8F: true, 0x90: true, 0x9D: true}
+// Bytes that refuse an 8-bit file: NUL (no text export holds one), and
+// for Windows-1252 the five bytes it leaves undefined.
+var (
+	cp1252Bad = [256]bool{0x00: true, 0x81: true, 0x8D: true, 0x8F: true, 0x90: true, 0x9D: true}
+	latin1Bad = [256]bool{0x00: true}
+)
 
 // decoder turns the input's bytes into UTF-8 as they arrive, never reading
 // ahead of what the reader asks for. In auto mode the encoding stays open
@@ -249,8 +252,12 @@ func (d *decoder) decodeUTF8(chunk []byte, atEOF bool) int {
 }
 
 func (d *decoder) decode8bit(chunk []byte) int {
+	bad := &latin1Bad
+	if d.enc == EncodingWindows1252 {
+		bad = &cp1252Bad
+	}
 	for i, c := range chunk {
-		if c == 0 || (d.enc == EncodingWindows1252 && cp1252Undefined[c]) {
+		if bad[c] {
 			d.out = d.transform(chunk[:i])
 			if c == 0 {
 				d.fail(i, chunk, nulProblem)

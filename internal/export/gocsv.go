@@ -80,11 +80,11 @@ func (rd *Reader) startGocsv(m *headerMap) error {
 
 // unmarshal maps a row's cells to the fields, through gocsv.
 func (rd *Reader) unmarshal(cells []string) (csvRow, error) {
-	picked := make([]string, len(rd.feedCols))
-	for k, i := range rd.feedCols {
-		picked[k] = cells[i]
+	rd.picked = rd.picked[:0]
+	for _, i := range rd.feedCols {
+		rd.picked = append(rd.picked, cells[i])
 	}
-	rd.feed.put(picked)
+	rd.feed.put(rd.picked)
 	v, err := rd.um.Read()
 	if err != nil {
 		return csvRow{}, err

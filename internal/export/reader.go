@@ -91,7 +91,8 @@ type Reader struct {
 
 	feed     feed
 	um       *gocsv.Unmarshaller
-	feedCols []int // the columns handed to gocsv, in its header's order
+	feedCols []int    // the columns handed to gocsv, in its header's order
+	picked   []string // their cells, reused row after row
 	rule     func([]string) string
 	ruleIdx  []int
 
