@@ -271,7 +271,7 @@ func (rd *Reader) Next() (*Record, error) {
 	}
 	cells, ok := rd.fit(raw.fields)
 	if !ok {
-		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: ragged row: %d cells, the header has %d", raw.line, len(cells), rd.width)}, nil
+		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: ragged row: %s, the header has %d", raw.line, plural(len(cells), "cell"), rd.width)}, nil
 	}
 	row, err := rd.unmarshal(cells)
 	if err != nil {
@@ -364,4 +364,11 @@ func (rd *Reader) lostCharacters(rec *Record, col func(string) string) string {
 		}
 	}
 	return ""
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
