@@ -152,23 +152,27 @@ func (e errTooLarge) Error() string {
 	return fmt.Sprintf("answer larger than %d MiB: not read", int64(e)>>20)
 }
 
-// readAnswer reads a 2xx body of at most limit bytes.
+// readAnswer reads a 2xx body of at most limit bytes: in one buffer of its
+// Content-Length when the server gave one, else growing up to limit+1.
 func readAnswer(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return nil, errTooLarge(limit)
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+	if resp.ContentLength >= 0 {
+		data := make([]byte, resp.ContentLength)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, fmt.Errorf("reading the answer: %w", err)
+		}
+		return data, nil
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
-	if n > limit {
+	if int64(len(data)) > limit {
 		return nil, errTooLarge(limit)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // locationHost names the host a redirect pointed to (the request's own for

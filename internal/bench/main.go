@@ -255,17 +255,49 @@ func nightly(rows int) {
 		rows, second, first, second/first)
 }
 
-// unthrottled: rows/s and CPU per row with no rate limit, against the raw
-// requests/s of a bare HTTP loop on the same sandbox.
+// unthrottled: rows/s and CPU per request with no rate limit, against a
+// bare HTTP loop sending the same requests on the same kind of sandbox.
+// Each side runs three times, alternating, each on a fresh sandbox, and the
+// best run of each side counts: on a shared machine, noise only ever makes
+// a run slower, and alternating gives both sides the same conditions.
 func unthrottled(rows int) {
-	srv := sandbox.NewServer(world(rows), sandbox.Faults{})
-	defer srv.Close()
-	const workers = 32
-	r := enrollRun(srv, csvRows(rows), 0, workers, false, enroll.Policy{}, "")
-	// Baseline: the same requests (look up by email, PATCH) as bare HTTP
-	// calls with the same concurrency, on a fresh sandbox.
-	srv2 := sandbox.NewServer(world(rows), sandbox.Faults{})
-	defer srv2.Close()
+	const workers, rounds = 32, 3
+	per := max(rows/rounds, 1)
+	var tool, bare run
+	for i := 0; i < rounds; i++ {
+		srv := sandbox.NewServer(world(per), sandbox.Faults{})
+		t := enrollRun(srv, csvRows(per), 0, workers, false, enroll.Policy{}, "")
+		srv.Close()
+		srv = sandbox.NewServer(world(per), sandbox.Faults{})
+		b := bareRun(srv, per, workers)
+		srv.Close()
+		tool, bare = bestRun(tool, t), bestRun(bare, b)
+	}
+	reqRate, baseRate := tool.rate(), bare.rate()
+	fmt.Printf("| unthrottled, in-process sandbox, %d rows (%d requests), %d workers, best of %d: requests/s | %.0f | %.0f (bare HTTP, same requests) | %.2f | ≥ 0.8 |\n",
+		per, tool.requests, workers, rounds, reqRate, baseRate, reqRate/baseRate)
+	fmt.Printf("| unthrottled: rows/s | %.0f | — | — | — |\n", float64(tool.rows)/tool.elapsed.Seconds())
+	fmt.Printf("| CPU per request, tool + sandbox | %.1f µs | %.1f µs (bare HTTP + sandbox) | %.2f | ≤ 1.3 |\n",
+		tool.cpuPer(), bare.cpuPer(), tool.cpuPer()/bare.cpuPer())
+}
+
+func (r run) rate() float64   { return float64(r.requests) / r.elapsed.Seconds() }
+func (r run) cpuPer() float64 { return float64(r.cpu.Nanoseconds()) / 1e3 / float64(r.requests) }
+
+// bestRun keeps the faster of two runs (the zero run is no run).
+func bestRun(a, b run) run {
+	if a.requests == 0 || b.rate() > a.rate() {
+		a.rows, a.elapsed, a.requests = b.rows, b.elapsed, b.requests
+	}
+	if a.cpu == 0 || b.cpuPer() < a.cpuPer() {
+		a.cpu = time.Duration(b.cpuPer() * 1e3 * float64(a.requests))
+	}
+	return a
+}
+
+// bareRun sends each row's requests (look up by email, PATCH) as bare HTTP
+// calls with the given concurrency.
+func bareRun(srv *sandbox.Server, rows, workers int) run {
 	var next atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	do := func(method, url, body string) {
@@ -288,23 +320,13 @@ func unthrottled(rows int) {
 		go func() {
 			defer wg.Done()
 			for i := next.Add(1) - 1; i < int64(rows); i = next.Add(1) - 1 {
-				do("GET", fmt.Sprintf("%s/v2/connections/?business=25&user__emails__email=m%d@example.com", srv2.URL, i), "")
-				do("PATCH", fmt.Sprintf("%s/v2/connections/%d/", srv2.URL, 10_000+i), `{"status": "ACTIVE"}`)
+				do("GET", fmt.Sprintf("%s/v2/connections/?business=25&user__emails__email=m%d@example.com", srv.URL, i), "")
+				do("PATCH", fmt.Sprintf("%s/v2/connections/%d/", srv.URL, 10_000+i), `{"status": "ACTIVE"}`)
 			}
 		}()
 	}
 	wg.Wait()
-	n := 2 * rows
-	base := time.Since(start)
-	baseCPU := cpuTime() - cpu0
-	reqRate := float64(r.requests) / r.elapsed.Seconds()
-	baseRate := float64(n) / base.Seconds()
-	fmt.Printf("| unthrottled, in-process sandbox, %d rows (%d requests), %d workers: requests/s | %.0f | %.0f (bare HTTP, same requests) | %.2f | the API is the ceiling |\n",
-		rows, r.requests, workers, reqRate, baseRate, reqRate/baseRate)
-	fmt.Printf("| unthrottled: rows/s | %.0f | — | — | — |\n", float64(r.rows)/r.elapsed.Seconds())
-	fmt.Printf("| CPU per request, tool + sandbox | %.1f µs | %.1f µs (bare HTTP + sandbox) | %.2f | — |\n",
-		float64(r.cpu.Microseconds())/float64(r.requests), float64(baseCPU.Microseconds())/float64(n),
-		(float64(r.cpu)/float64(r.requests))/(float64(baseCPU)/float64(n)))
+	return run{rows: rows, elapsed: time.Since(start), requests: int64(2 * rows), cpu: cpuTime() - cpu0}
 }
 
 // peakRSS runs the built binary against a sandbox in another process and
@@ -324,20 +346,8 @@ func peakRSS(spec string) {
 	wf := filepath.Join(dir, "world.json")
 	must(os.WriteFile(wf, []byte(`{"business": {"business_id": 25, "name": "Bench"}, "tokens": [{"token": "`+token+`", "scopes": ["ADMIN_CUSTOMER_INFO"], "staff_of": [25]}]}`), 0o600))
 	addr := "127.0.0.1:18765"
-	sb := exec.Command(bin, "sandbox", "--listen", addr, "--world", wf)
-	sb.Stdout = io.Discard
-	must(sb.Start())
-	defer func() { _ = sb.Process.Signal(os.Interrupt); _ = sb.Wait() }()
-	for i := 0; ; i++ {
-		if resp, err := http.Get("http://" + addr + "/_sandbox/log"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 500 {
-			fail(fmt.Errorf("sandbox did not start"))
-		}
-		time.Sleep(20 * time.Millisecond) // polling for the listener, bounded
-	}
+	stop := startSandboxProcess(bin, addr, "--world", wf)
+	defer stop()
 	var first float64
 	for _, s := range strings.Split(spec, ",") {
 		var n int
@@ -368,6 +378,56 @@ func peakRSS(spec string) {
 			n, took.Round(time.Second), float64(n)/took.Seconds(), selfRSS(), rss, vrss, rss/vrss, rss/first)
 		os.Remove(file)
 	}
+	hugeAnswers(bin, dir, wf, addr)
+}
+
+// startSandboxProcess runs `pvenroll sandbox` on addr and waits for it to
+// listen; stop ends it.
+func startSandboxProcess(bin, addr string, args ...string) (stop func()) {
+	sb := exec.Command(bin, append([]string{"sandbox", "--listen", addr}, args...)...)
+	sb.Stdout = io.Discard
+	must(sb.Start())
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + addr + "/_sandbox/log"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 500 {
+			fail(fmt.Errorf("sandbox did not start"))
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the listener, bounded
+	}
+	return func() { _ = sb.Process.Signal(os.Interrupt); _ = sb.Wait() }
+}
+
+// hugeAnswers: the peak RSS of enroll --workers 64 when every answer a row
+// reads is 1 GB (read up to its 1 MiB cap, then the row fails), against the
+// same run answered normally (small, not-found answers).
+func hugeAnswers(bin, dir, wf, normal string) {
+	const rows, workers = 1000, 64
+	addr := "127.0.0.1:18766"
+	stop := startSandboxProcess(bin, addr, "--world", wf, "--huge-answer", "1000000000")
+	defer stop()
+	file := filepath.Join(dir, "huge.csv")
+	writeRows(file, rows)
+	peak := func(api string, wantCode int) (float64, time.Duration) {
+		en := exec.Command(bin, "enroll", "--api", "http://"+api, "--business", "25", "--rate", "0",
+			"--workers", fmt.Sprint(workers), "-q", "--out", filepath.Join(dir, "out-"+strings.ReplaceAll(api, ":", "-")), file)
+		en.Env = append(os.Environ(), "PERKVILLE_TOKEN="+token)
+		var stderr bytes.Buffer
+		en.Stderr = &stderr
+		start := time.Now()
+		// Against huge answers every row fails ("answer larger than 1
+		// MiB"): exit 1; against small ones every row is not-found: exit 0.
+		if err := en.Run(); en.ProcessState == nil || en.ProcessState.ExitCode() != wantCode {
+			fail(fmt.Errorf("enroll against %s: %v\n%s", api, err, stderr.String()))
+		}
+		return maxRSS(en), time.Since(start)
+	}
+	huge, took := peak(addr, 1)
+	small, _ := peak(normal, 0)
+	fmt.Printf("| peak RSS of enroll --workers %d, %d rows, every answer 1 GB, cut at 1 MiB (%s) | %.1f MB | %.1f MB (same rows, small answers) | %.2f | < 200 MB |\n",
+		workers, rows, took.Round(time.Second), huge, small, huge/small)
 }
 
 func writeRows(path string, n int) {

@@ -60,7 +60,7 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.Float64Var(&x.RateLimit, prefix+"rate-limit", 0, "sandbox: requests per second it accepts; more get 429")
 	f.StringVar(&x.RetryAfterHeader, prefix+"retry-after-header", "", "sandbox: the 429's Retry-After header, verbatim (e.g. 1000000000)")
 	f.StringVar(&x.Redirect, prefix+"redirect", "", "sandbox: answer every request 302 to this URL")
-	f.Int64Var(&x.HugeAnswer, prefix+"huge-answer", 0, "sandbox: pad every answer to this many bytes, streamed")
+	f.Int64Var(&x.HugeAnswer, prefix+"huge-answer", 0, "sandbox: pad every answer of /v2/connections/ to this many bytes, streamed")
 	f.BoolVar(&x.NextLoop, prefix+"next-loop", false, "sandbox: the listing's meta.next never advances")
 	f.StringVar(&x.NextHost, prefix+"next-host", "", "sandbox: the listing's meta.next is a URL on this host")
 	f.BoolVar(&x.UnappliedJoins, prefix+"unapplied-joins", false, "sandbox: a join answers 200 with the connection unchanged")

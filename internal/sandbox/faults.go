@@ -5,10 +5,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
 // Faults makes the sandbox misbehave as the real API and its CDN may. Each
@@ -36,7 +39,7 @@ type Faults struct {
 	// Hostile servers, each answering every request (or every listing) so.
 	RetryAfterHeader string // the 429's Retry-After, verbatim ("1000000000", an HTTP date…)
 	Redirect         string // answer 302 to this URL plus the request's path and query
-	HugeAnswer       int64  // every answer is padded to about this many bytes, streamed
+	HugeAnswer       int64  // every answer of /v2/connections/ is padded to about this many bytes, streamed
 	NextLoop         bool   // the listing's meta.next never advances
 	NextHost         string // the listing's meta.next is an absolute URL on this host
 	UnappliedJoins   bool   // a join answers 200 with the connection as it was, unchanged
@@ -167,11 +170,13 @@ func (p faultPlan) after() (answer, bool) {
 	return answer{}, false
 }
 
-// huge replaces every answer by a 200 of HugeAnswer bytes, streamed without
-// a Content-Length from a small buffer: a 1 GB answer costs the sandbox
-// nothing, and only a client that reads it all pays.
-func (p faultPlan) huge() (answer, bool) {
-	if p.f.HugeAnswer <= 0 {
+// huge replaces every answer of the connection endpoints (lookups, the
+// listing, joins: what each row reads) by a 200 of HugeAnswer bytes,
+// streamed without a Content-Length from a small buffer: a 1 GB answer
+// costs the sandbox nothing, and only a client that reads it all pays. The
+// preflight's business and admin probe are answered as usual.
+func (p faultPlan) huge(r *http.Request) (answer, bool) {
+	if p.f.HugeAnswer <= 0 || !strings.HasPrefix(r.URL.Path, pv.PathConnections) {
 		return answer{}, false
 	}
 	head := []byte(`{"meta": {"limit": 1, "offset": 0, "next": null, "total_count": 0}, "objects": [], "padding": "`)

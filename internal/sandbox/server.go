@@ -202,7 +202,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if a, ok := plan.huge(); ok {
+	if a, ok := plan.huge(r); ok {
 		s.send(w, &entry, a)
 		return
 	}
