@@ -5,6 +5,7 @@ package enroll
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/pvenroll/pvenroll/internal/export"
@@ -25,6 +26,7 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 		}
 	case known && n > 0:
 		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
+		e.noteCreatedMembership(rec, r)
 		return nil
 	case !known:
 		// The agreements are learnt from the first existing customer's
@@ -32,6 +34,7 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 		r.Detail = "dry run: a new member may still need to accept the program terms"
 		r.Risk = report.RiskAgreementWithoutConsent
 	}
+	e.noteCreatedMembership(rec, r)
 	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
 		// Checked before terms by the join, as in setError.
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
@@ -40,6 +43,15 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 	r.Outcome = report.WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)
 	return nil
+}
+
+// noteCreatedMembership says the membership status a create would send,
+// and where it comes from: the one place a preset's rule acts without
+// --sync-membership.
+func (e *Enroller) noteCreatedMembership(rec *export.Record, r *report.Result) {
+	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok && e.Policy.MembershipFrom != "" {
+		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the new member's membership: %s (%s)", s, e.Policy.MembershipFrom))
+	}
 }
 
 // predictJoin is the dry run's answer for an existing connection: a read

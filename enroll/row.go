@@ -53,6 +53,9 @@ type Policy struct {
 	// AcceptBatch is how many rows' acceptances share one request; 0 or 1
 	// sends each row's alone.
 	AcceptBatch int
+	// MembershipFrom names where a row's membership status comes from
+	// ("the abc-ignite rule"), for the dry run's detail of a create.
+	MembershipFrom string
 }
 
 // Enroller decides rows' fates against one business.

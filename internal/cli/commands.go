@@ -254,9 +254,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	}
 	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
-	if active+inactive > 0 {
-		fmt.Fprintf(out, "membership: %d active, %d inactive\n", active, inactive)
-	}
+	printMembership(out, membershipFrom(preset, rd), active, inactive)
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "first problems:")
 		fmt.Fprintln(out, strings.Join(problems, "\n"))

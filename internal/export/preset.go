@@ -18,7 +18,9 @@ type Preset struct {
 	// Rule derives ACTIVE or INACTIVE from the named columns, when the
 	// export has no single membership status column.
 	RuleColumns [][]string // each needed column, by its possible names
-	Rule        func(cells []string) string
+	// RuleText says the rule in words, for validate, the dry run and the README.
+	RuleText string
+	Rule     func(cells []string) string
 }
 
 // Presets are the known export shapes.
@@ -36,6 +38,7 @@ var Presets = map[string]*Preset{
 			FieldMembershipType:   {"agreement.membershipType", "membershipType"},
 		},
 		RuleColumns: [][]string{{"personal.isActive", "isActive"}, {"personal.joinStatus", "joinStatus"}},
+		RuleText:    "ACTIVE if isActive is true and joinStatus is Member, else INACTIVE",
 		Rule: func(c []string) string {
 			if strings.EqualFold(strings.TrimSpace(c[0]), "true") && strings.TrimSpace(c[1]) == "Member" {
 				return "ACTIVE"
@@ -55,6 +58,7 @@ var Presets = map[string]*Preset{
 			FieldMembershipType:   {"MembershipType"},
 		},
 		RuleColumns: [][]string{{"AccountType"}, {"Status"}},
+		RuleText:    "ACTIVE if AccountType is MEMBER and Status is A or F, else INACTIVE",
 		Rule: func(c []string) string {
 			status := strings.TrimSpace(c[1])
 			if strings.TrimSpace(c[0]) == "MEMBER" && (status == "A" || status == "F") {
