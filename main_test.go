@@ -28,14 +28,27 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs testdata/script/*.txtar: the built command, as a user
 // runs it.
+//
+// Under -race the scripts run a plain build of pvenroll: a race-built
+// process takes about a second to start on a loaded machine, and the
+// scripts start hundreds. The concurrent code is raced by the package
+// tests; PVENROLL_RACE_SCRIPTS=1 runs the scripts on the race build too
+// (CI does).
 func TestScripts(t *testing.T) {
 	samples, err := filepath.Abs("samples")
 	if err != nil {
 		t.Fatal(err)
 	}
+	plainBin := ""
+	if raceEnabled && os.Getenv("PVENROLL_RACE_SCRIPTS") == "" {
+		plainBin = filepath.Dir(binary(t))
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
+			if plainBin != "" {
+				env.Setenv("PATH", plainBin+string(os.PathListSeparator)+env.Getenv("PATH"))
+			}
 			env.Setenv("SAMPLES", samples)
 			env.Setenv("REPO", filepath.Dir(samples))
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
