@@ -150,4 +150,3 @@ func maxRSS(c *exec.Cmd) float64 {
 	}
 	return float64(ru.Maxrss) / 1024 // KiB on Linux
 }
-
