@@ -98,8 +98,10 @@ func riskSplit(s *Summary) map[string]any {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"name": func(r Result) string { return strings.TrimSpace(r.FirstName + " " + r.LastName) },
-	"utc":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"count":   count[int],
+	"count64": count[int64],
+	"name":    func(r Result) string { return strings.TrimSpace(r.FirstName + " " + r.LastName) },
+	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -116,7 +118,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 </head>
 <body>
 <h1>pvenroll reconciliation{{if .Meta.DryRun}} — dry run: nothing was written{{end}}</h1>
-<p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{.Rows}} rows{{if not .Meta.Start.IsZero}} · Run {{.Start}}, {{.Duration}}, exit code {{.Meta.ExitCode}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}} · API requests: {{.Meta.API.Requests}} ({{.Meta.API.Retries}} retries, {{.Meta.API.Throttled}} rate-limited)</p>
+<p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{count .Rows "row" "rows"}}{{if not .Meta.Start.IsZero}} · Run {{.Start}}, {{.Duration}}, exit code {{.Meta.ExitCode}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}} · API requests: {{.Meta.API.Requests}} ({{count64 .Meta.API.Retries "retry" "retries"}}, {{.Meta.API.Throttled}} rate-limited)</p>
 <svg role="img" aria-label="rows per outcome" width="760" height="{{.ChartHeight}}" viewBox="0 0 760 {{.ChartHeight}}">
 {{- range .Bars}}
 <g class="bar" data-outcome="{{.Outcome}}"><text x="0" y="{{.TextY}}">{{.Outcome}}</text><rect x="170" y="{{.Y}}" width="{{.Width}}" height="22" fill="{{.Color}}"><title>{{.Outcome}}: {{.Count}}</title></rect><text x="{{.Width}}" dx="178" y="{{.TextY}}">{{.Count}}</text></g>
@@ -191,7 +193,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 <ul>
 <li>newly joined: {{.NewlyJoined}}</li>
 <li>newly opted out: {{.NewlyOptedOut}}</li>
-<li>still waiting on agreements: {{.StillWaiting}} (the longest for {{.LongestWaitDays}} days)</li>
+<li>still waiting on agreements: {{.StillWaiting}} (the longest for {{count .LongestWaitDays "day" "days"}})</li>
 <li>resumed from an unfinished run: {{.Resumed}}</li>
 <li>unchanged and still active (no call): {{.Skipped}}</li>
 </ul>

@@ -22,7 +22,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	if meta.Input.Encoding != "" {
 		enc = ", encoding " + meta.Input.Encoding
 	}
-	fmt.Fprintf(&b, "Input: `%s`, %d rows%s, sha256 `%s`  \n", mdCell(meta.Input.Path), s.Rows, enc, short(meta.Input.SHA256))
+	fmt.Fprintf(&b, "Input: `%s`, %s%s, sha256 `%s`  \n", mdCell(meta.Input.Path), count(s.Rows, "row", "rows"), enc, short(meta.Input.SHA256))
 	if !meta.Start.IsZero() {
 		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
 			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
@@ -31,7 +31,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		}
 		b.WriteString("  \n")
 	}
-	fmt.Fprintf(&b, "API requests: %d (%d retries, %d rate-limited)\n\n", meta.API.Requests, meta.API.Retries, meta.API.Throttled)
+	fmt.Fprintf(&b, "API requests: %d (%s, %d rate-limited)\n\n", meta.API.Requests, count(meta.API.Retries, "retry", "retries"), meta.API.Throttled)
 	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
 	for _, o := range Outcomes {
 		if n := s.Counts[o]; n > 0 {
@@ -40,7 +40,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	}
 	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
 	if s.MembershipDiffers > 0 {
-		fmt.Fprintf(&b, "\n%d rows hold a membership status that differs from Perkville's and was not updated (see their detail).\n", s.MembershipDiffers)
+		fmt.Fprintf(&b, "\n%s a membership status that differs from Perkville's and was not updated (see the detail).\n", count(s.MembershipDiffers, "row holds", "rows hold"))
 	}
 	if line := membershipNote(s, meta); line != "" {
 		fmt.Fprintf(&b, "\n%s\n", mdCell(line))
@@ -50,7 +50,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	}
 	if c := meta.Changes; c != nil {
 		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
-		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %d days)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, c.LongestWaitDays)
+		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %s)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, count(c.LongestWaitDays, "day", "days"))
 		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
 	}
 	for _, o := range FollowUp {
