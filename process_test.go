@@ -41,7 +41,9 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "pvenroll")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		ctx, cancel := context.WithTimeout(context.Background(), processDeadline)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
