@@ -100,6 +100,19 @@ func (e *Enroller) learn(list []pv.Agreement) {
 	}
 }
 
+// DefaultBatchWorkers is DefaultWorkers for a run that batches
+// acceptances. Rows waiting for their batch hold their worker, and a batch
+// gathers the rows that reach it while it waits its turn behind the other
+// workers' requests: three times the workers keep the rate busy and make
+// the batches long enough. Measured by make bench at --rate 10 (scaled),
+// calls a consenting join: 10 workers 2.28, 20 2.14, 40 2.07.
+func DefaultBatchWorkers(rate float64) int {
+	if rate <= 0 {
+		return DefaultWorkers(rate)
+	}
+	return min(512, 3*DefaultWorkers(rate))
+}
+
 // DefaultBatchWait is how long an open batch waits for more rows.
 const DefaultBatchWait = 75 * time.Millisecond
 
