@@ -208,6 +208,9 @@ func (rd *Reader) readHeader(o ReaderOptions) error {
 		return herr
 	}
 	rd.Columns = m.cols
+	if rr, ok := rd.src.(*recordReader); ok {
+		rr.width, rr.isRow = rd.width, rd.isRow
+	}
 	if p := o.Preset; p != nil && p.Rule != nil {
 		idx, herr := p.ruleColumns(rd.Header)
 		if herr != nil {
@@ -296,6 +299,19 @@ func (rd *Reader) Next() (*Record, error) {
 	}
 	rd.check(rec)
 	return rec, nil
+}
+
+// isRow says whether cells are a data row with a customer key: the test
+// for a line swallowed by a quoted cell.
+func (rd *Reader) isRow(cells []string) bool {
+	if len(cells) != rd.width {
+		return false
+	}
+	if i, ok := rd.Columns[FieldEmail]; ok && ValidEmail(strings.ToLower(strings.TrimSpace(cells[i]))) {
+		return true
+	}
+	i, ok := rd.Columns[FieldUserID]
+	return ok && validID(strings.TrimSpace(cells[i]))
 }
 
 // fit checks a row's width. A workbook omits a row's empty cells at its

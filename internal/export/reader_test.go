@@ -172,6 +172,9 @@ func FuzzReader(f *testing.F) {
 	f.Add("email,name\na@x.co,Ren\xe9e\nb@x.co,5'10\"\n", uint8(3))
 	f.Add("\xFF\xFEe\x00m\x00a\x00i\x00l\x00\n\x00a\x00@\x00x\x00.\x00c\x00o\x00", uint8(2))
 	f.Add("email\na@x.co\nZo\xc3\xab@x.co\n\x81\n", uint8(1))
+	f.Add("email,club,notes\nu1@x.co,North,\"said hi\nu2@x.co,East,ok\nu3@x.co,East,\"closing\"\n", uint8(0))
+	f.Add("email,club,notes\nu1@x.co,North,\"said hi\nu2@x.co,\"Riverside, East\",ok\n", uint8(0))
+	f.Add("email,notes\r\na@x.co,\"two\r\nlines\"\r\nb@x.co,\"x\nc@x.co,y\"\n", uint8(0))
 	encodings := []string{EncodingAuto, EncodingUTF8, EncodingUTF16, EncodingWindows1252, EncodingLatin1}
 	f.Fuzz(func(t *testing.T, data string, enc uint8) {
 		o := ReaderOptions{Encoding: encodings[int(enc)%len(encodings)]}

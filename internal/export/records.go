@@ -50,6 +50,16 @@ type recordReader struct {
 	field []byte     // the cells of the current record, end to end
 	ends  []int      // where each cell ends in field
 	err   error      // the input's error, after the lines before it
+
+	// isRow says whether cells, read from one line alone, are a data row
+	// of the header's shape (nil: no check, while reading the header).
+	isRow func(cells []string) bool
+	width int        // cells of the header (0: not known yet)
+	kept  []physLine // lines of the current record after its first
+	// Where the current record's first quoted cell that spans lines
+	// opened (line 0: none), and whether stray text followed its close.
+	spanLine, spanCol int
+	stray             bool
 }
 
 func newRecordReader(r io.Reader) *recordReader {
@@ -152,7 +162,8 @@ func lineEnd(b []byte) int {
 
 // parse reads the record that starts with line l.
 func (rr *recordReader) parse(start int, l []byte, limit int) (rawRecord, error) {
-	rr.field, rr.ends = rr.field[:0], rr.ends[:0]
+	rr.field, rr.ends, rr.kept = rr.field[:0], rr.ends[:0], rr.kept[:0]
+	rr.spanLine, rr.stray = 0, false
 	pos := 0
 	for {
 		if pos < len(l)-lineEnd(l) && l[pos] == '"' {
@@ -164,7 +175,7 @@ func (rr *recordReader) parse(start int, l []byte, limit int) (rawRecord, error)
 				return rawRecord{line: start, invalid: invalid}, err
 			}
 			if done {
-				return rr.record(start), nil
+				return rr.checked(start), nil
 			}
 			continue
 		}
@@ -178,12 +189,12 @@ func (rr *recordReader) parse(start int, l []byte, limit int) (rawRecord, error)
 		rr.field = append(rr.field, l[pos:i]...)
 		rr.ends = append(rr.ends, len(rr.field))
 		if i >= end {
-			return rr.record(start), nil
+			return rr.checked(start), nil
 		}
 		pos = i + 1
 		if pos == end { // a delimiter last: one more, empty, cell
 			rr.ends = append(rr.ends, len(rr.field))
-			return rr.record(start), nil
+			return rr.checked(start), nil
 		}
 	}
 }
@@ -192,8 +203,7 @@ func (rr *recordReader) parse(start int, l []byte, limit int) (rawRecord, error)
 // line and position after the field, and whether the record ended.
 func (rr *recordReader) quoted(start int, l []byte, pos, limit int) ([]byte, int, bool, string, error) {
 	quoteLine, quoteCol := rr.line-1, utf8.RuneCount(l[:pos])
-	var kept []physLine // lines after the quote's, to read again on a resync
-	size := 0
+	size, spanned := 0, false
 	for {
 		i := len(l)
 		if k := bytes.IndexByte(l[pos:], '"'); k >= 0 {
@@ -207,12 +217,16 @@ func (rr *recordReader) quoted(start int, l []byte, pos, limit int) ([]byte, int
 				pos = i + 2
 				continue
 			}
+			if spanned && i+1 < len(l)-lineEnd(l) && l[i+1] != rr.comma {
+				rr.stray = true
+			}
 			return rr.afterQuote(l, i+1)
 		}
 		// The line ended inside the quotes: the field goes on, with the
 		// line break as written.
-		if len(rr.field) > limit || size > MaxQuotedBytes || len(kept)+1 >= MaxQuotedLines || lineEnd(l) == 0 {
-			return rr.unclosed(start, quoteLine, quoteCol, kept)
+		lines := rr.line - quoteLine // lines of the field so far
+		if len(rr.field) > limit || size > MaxQuotedBytes || lines >= MaxQuotedLines || lineEnd(l) == 0 {
+			return rr.unclosed(start, quoteLine, quoteCol)
 		}
 		next, err := rr.readLine(limit, true)
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -220,13 +234,17 @@ func (rr *recordReader) quoted(start int, l []byte, pos, limit int) ([]byte, int
 		}
 		if err != nil || next.tooLong {
 			if err == nil {
-				kept = append(kept, physLine{data: []byte{}, tooLong: true})
+				rr.kept = append(rr.kept, physLine{data: []byte{}, tooLong: true})
 			}
-			return rr.unclosed(start, quoteLine, quoteCol, kept)
+			return rr.unclosed(start, quoteLine, quoteCol)
 		}
 		rr.line++
 		next.data = append([]byte(nil), next.data...)
-		kept = append(kept, next)
+		rr.kept = append(rr.kept, next)
+		if !spanned && rr.spanLine == 0 {
+			rr.spanLine, rr.spanCol = quoteLine, quoteCol
+		}
+		spanned = true
 		l, pos = next.data, 0
 	}
 }
@@ -255,10 +273,54 @@ func (rr *recordReader) afterQuote(l []byte, pos int) ([]byte, int, bool, string
 
 // unclosed gives up on a runaway quote: the record is invalid, and the
 // lines read after the quote's are read again as records of their own.
-func (rr *recordReader) unclosed(start, quoteLine, quoteCol int, kept []physLine) ([]byte, int, bool, string, error) {
-	rr.back = append(kept, rr.back...)
+func (rr *recordReader) unclosed(start, quoteLine, quoteCol int) ([]byte, int, bool, string, error) {
+	rr.back = append(append([]physLine(nil), rr.kept[quoteLine-start:]...), rr.back...)
 	rr.line = quoteLine + 1
 	return nil, 0, false, fmt.Sprintf("line %d: unclosed quote starting at line %d, column %d (a '\"' that opens a cell and is never closed; the next lines are read on their own)", start, quoteLine, quoteCol), nil
+}
+
+// checked returns the record read, unless a quoted cell of it spans lines
+// and the record does not look like one row: stray text after the quote
+// that closed it, a cell count other than the header's, or a swallowed
+// line that reads alone as a data row. Then the quote is a runaway that a
+// later stray quote happened to close: the record is invalid and the lines
+// it swallowed are read again as records of their own. When in doubt this
+// costs one row marked invalid, never rows silently swallowed.
+func (rr *recordReader) checked(start int) rawRecord {
+	if rr.spanLine == 0 || rr.width == 0 {
+		return rr.record(start)
+	}
+	why := ""
+	switch {
+	case rr.stray:
+		why = "text follows the quote that closes it"
+	case len(rr.ends) != rr.width:
+		why = fmt.Sprintf("closing it gives %s, the header has %d", plural(len(rr.ends), "cell"), rr.width)
+	default:
+		for i, l := range rr.kept {
+			if rr.readsAsRow(l.data) {
+				why = fmt.Sprintf("line %d inside it reads as a row of its own", start+1+i)
+				break
+			}
+		}
+	}
+	if why == "" {
+		return rr.record(start)
+	}
+	rr.back = append(append([]physLine(nil), rr.kept[rr.spanLine-start:]...), rr.back...)
+	rr.line = rr.spanLine + 1
+	return rawRecord{line: start, invalid: fmt.Sprintf("line %d: unclosed quote starting at line %d, column %d (a '\"' that opens a cell runs over %s and %s: taken for a stray quote; the next lines are read on their own)", start, rr.spanLine, rr.spanCol, plural(len(rr.kept)+1, "line"), why)}
+}
+
+// readsAsRow says whether line, read alone, is a data row.
+func (rr *recordReader) readsAsRow(line []byte) bool {
+	if rr.isRow == nil {
+		return false
+	}
+	alone := newRecordReader(bytes.NewReader(line))
+	alone.comma = rr.comma
+	rec, err := alone.next(len(line) + 1)
+	return err == nil && rec.invalid == "" && rr.isRow(rec.fields)
 }
 
 // record turns the cells read into a rawRecord, with one string for all
