@@ -70,24 +70,29 @@ func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *re
 	for i, id := range pending {
 		items[i] = pv.AgreementAcceptance{AgreementID: id, UserID: userID, AcceptedDT: at.UTC().Format(time.RFC3339)}
 	}
-	var res []pv.AcceptanceResult
-	var err error
-	if b := e.batcher(); b != nil {
-		res, err = b.accept(ctx, items, r)
-	} else {
-		res, err = e.API.AcceptAgreements(ctx, items)
-	}
+	// Every batch size, 1 included, takes the batcher's one path: an
+	// answer is believed only item by item, for each item sent.
+	res, err := e.batcher().accept(ctx, items, r)
 	if err != nil {
 		return err
 	}
 	for _, it := range res {
-		if it.Status != pv.AcceptanceAccepted {
+		switch {
+		case it.Status == pv.AcceptanceAccepted:
+		case it.Status == pv.AcceptanceError && it.Code != "":
 			return &rowError{code: it.Code, detail: fmt.Sprintf("accepting agreement %d was refused: %s %s", it.AgreementID, it.Code, it.Message)}
+		default:
+			return &rowError{code: codeUnexpectedAnswer, detail: fmt.Sprintf("unexpected answer to accepting agreement %d of user %d: status %q (%s %s)",
+				it.AgreementID, it.UserID, it.Status, it.Code, it.Message)}
 		}
 	}
 	r.Actions = append(r.Actions, ActionAccepted)
 	return nil
 }
+
+// codeUnexpectedAnswer is a row's code when the acceptance answer does
+// not say, for an item sent, that it was accepted or refused.
+const codeUnexpectedAnswer = "unexpected_answer"
 
 func (e *Enroller) learn(list []pv.Agreement) {
 	e.agMu.Lock()
@@ -152,9 +157,10 @@ type acceptBatcher struct {
 	mayJoin int // consenting rows in flight that have not reached accept
 }
 
-// batcher returns the run's batcher, or nil when acceptances are not batched.
+// batcher returns the run's batcher, also for batches of one row (sent at
+// once), or nil in a dry run, which sends no acceptance.
 func (e *Enroller) batcher() *acceptBatcher {
-	if e.Policy.AcceptBatch <= 1 || e.Policy.DryRun {
+	if e.Policy.DryRun {
 		return nil
 	}
 	e.batchOnce.Do(func() {
@@ -165,7 +171,7 @@ func (e *Enroller) batcher() *acceptBatcher {
 		if wait <= 0 {
 			wait = DefaultBatchWait
 		}
-		e.batch = &acceptBatcher{api: e.API, maxRows: e.Policy.AcceptBatch, wait: wait, clock: clock}
+		e.batch = &acceptBatcher{api: e.API, maxRows: max(1, e.Policy.AcceptBatch), wait: wait, clock: clock}
 	})
 	return e.batch
 }
@@ -247,7 +253,7 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	for _, it := range items {
 		res, ok := bt.results[acceptKey{it.AgreementID, it.UserID}]
 		if !ok {
-			return nil, &rowError{code: "unexpected_answer", detail: fmt.Sprintf("the batch answer has no item for agreement %d of user %d", it.AgreementID, it.UserID)}
+			return nil, &rowError{code: codeUnexpectedAnswer, detail: fmt.Sprintf("unexpected answer: the acceptance answer has no item for agreement %d of user %d", it.AgreementID, it.UserID)}
 		}
 		out = append(out, res)
 	}
@@ -288,6 +294,10 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 	bt.calls, bt.err = calls.Load(), err
 	bt.results = make(map[acceptKey]pv.AcceptanceResult, len(res))
 	for _, it := range res {
-		bt.results[acceptKey{it.AgreementID, it.UserID}] = it
+		k := acceptKey{it.AgreementID, it.UserID}
+		if prev, twice := bt.results[k]; twice && prev.Status != pv.AcceptanceAccepted {
+			continue // an item answered twice counts as accepted only if both say so
+		}
+		bt.results[k] = it
 	}
 }

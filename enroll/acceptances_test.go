@@ -1,11 +1,14 @@
 package enroll_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,4 +323,87 @@ func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 		}
 	}
 	checkNoAcceptanceWithoutConsent(t, s)
+}
+
+// forgedAcceptances lets the batch request reach the sandbox (the writes
+// are applied) and replaces its answer: "empty" answers no item, "null"
+// an empty object, "other" one accepted item for user 999 (not in any
+// batch), "drop" every item but those of user 1 and 2.
+type forgedAcceptances struct{ mode string }
+
+func (f *forgedAcceptances) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.URL.Path != pv.PathAgreementAcceptances {
+		return resp, err
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	switch f.mode {
+	case "empty":
+		data = []byte(`{"objects":[]}`)
+	case "null":
+		data = []byte(`{}`)
+	case "other":
+		data = []byte(`{"objects":[{"agreement_id":7,"user_id":999,"status":"accepted"}]}`)
+	case "drop":
+		var b pv.AcceptanceBatch[pv.AcceptanceResult]
+		if err := json.Unmarshal(data, &b); err != nil {
+			return nil, err
+		}
+		b.Objects = slices.DeleteFunc(b.Objects, func(it pv.AcceptanceResult) bool { return it.UserID > 2 })
+		if data, err = json.Marshal(b); err != nil {
+			return nil, err
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// An acceptance answer is believed only for the items it holds, for the
+// same user and agreement, accepted: whatever the batch size, a row whose
+// item is missing or names someone else fails and is not joined.
+func TestAcceptanceAnswerWithoutTheRowsItemFailsIt(t *testing.T) {
+	for _, size := range []int{1, 100} {
+		for _, mode := range []string{"empty", "null", "other", "drop"} {
+			t.Run(fmt.Sprintf("%s/batch%d", mode, size), func(t *testing.T) {
+				w, data := consentWorld(10)
+				s := sandbox.NewServer(w, sandbox.Faults{})
+				defer s.Close()
+				got, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 10,
+					policy: enroll.Policy{AcceptBatch: size}, api: pv.Options{Wire: &forgedAcceptances{mode: mode}}})
+				for i, r := range got {
+					user := int64(i + 1)
+					switch {
+					case user == 5:
+						if r.Outcome != report.NeedsAgreement {
+							t.Errorf("user 5 (no consent): %s, want needs-agreement", r.Outcome)
+						}
+					case user == 10:
+						if r.Outcome != report.Joined {
+							t.Errorf("user 10 (accepted before, no consent): %s, want joined", r.Outcome)
+						}
+					case mode == "drop" && user <= 2:
+						if r.Outcome != report.Joined {
+							t.Errorf("user %d, whose item is in the answer: %s (%s), want joined", user, r.Outcome, r.Detail)
+						}
+					default:
+						if r.Outcome != report.Failed || r.Code != "unexpected_answer" || !strings.Contains(r.Detail, "unexpected answer") {
+							t.Errorf("user %d: %s %q (%s), want failed: unexpected answer", user, r.Outcome, r.Code, r.Detail)
+						}
+					}
+				}
+				for _, u := range s.State().Users {
+					joined := u.Connection.Status == pv.StatusActive
+					if want := u.UserID == 10 || mode == "drop" && u.UserID <= 2; joined != want {
+						t.Errorf("user %d: joined %v, want %v", u.UserID, joined, want)
+					}
+				}
+			})
+		}
+	}
 }
