@@ -225,8 +225,11 @@ func IDFromURI(uri string) (int64, error) {
 		return 0, fmt.Errorf("perkville: empty resource URI")
 	}
 	p := uri
-	if u, err := url.Parse(uri); err == nil {
-		p = u.Path
+	// A bare path, as the API answers them, needs no URL parser.
+	if !strings.HasPrefix(uri, "/") || strings.ContainsAny(uri, "?#%") {
+		if u, err := url.Parse(uri); err == nil {
+			p = u.Path
+		}
 	}
 	p = strings.TrimSuffix(p, "/")
 	i := strings.LastIndexByte(p, '/')

@@ -80,6 +80,8 @@ func TestIDFromURI(t *testing.T) {
 		"/v2/users/":                                  0,
 		"":                                            0,
 		"/v2/users/x/":                                0,
+		"/v2/users/-5/":                               0,
+		"/v2/users/12/?x=1":                           12,
 	} {
 		got, err := IDFromURI(uri)
 		if got != want || (err == nil) != (want > 0) {

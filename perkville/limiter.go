@@ -36,6 +36,9 @@ func newLimiter(perSecond float64, clock Clock) *Limiter {
 
 // Wait blocks until a request may be sent, or ctx is done.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if l.max == rate.Inf {
+		return l.waitGate(ctx) // no pacing, only the pause of a 429
+	}
 	for {
 		if err := l.waitGate(ctx); err != nil {
 			return err
