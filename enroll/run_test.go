@@ -3,6 +3,7 @@ package enroll_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -467,4 +468,56 @@ func TestTwoCustomersOnOneConnection(t *testing.T) {
 // create an admin gets back as invalid (400), which cannot change anything.
 func isAdminProbe(e sandbox.LogEntry) bool {
 	return e.Method == http.MethodPost && e.Path == pv.PathExternalMembers && e.Status == http.StatusBadRequest && !e.Applied
+}
+
+// stallingRows yields its records, then blocks as a silent stream does.
+type stallingRows struct {
+	recs    []*export.Record
+	stalled chan struct{} // closed once the rows are all given
+	release chan struct{} // the test's end: the read returns
+}
+
+func (s *stallingRows) Next() (*export.Record, error) {
+	if len(s.recs) > 0 {
+		r := s.recs[0]
+		s.recs = s.recs[1:]
+		return r, nil
+	}
+	close(s.stalled)
+	<-s.release
+	return nil, io.EOF
+}
+
+// An interrupt ends a run whose input has gone silent: the rows read are
+// reported, and the run says the rest went unread.
+func TestStopDoesNotWaitForASilentInput(t *testing.T) {
+	rows := &stallingRows{recs: []*export.Record{{Line: 2, Invalid: "bad"}, {Line: 3, Invalid: "bad"}},
+		stalled: make(chan struct{}), release: make(chan struct{})}
+	defer close(rows.release)
+	ctx, cancel := context.WithCancel(context.Background())
+	sink := &memSink{rows: map[int]report.Result{}}
+	type ended struct {
+		info *enroll.RunInfo
+		err  error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		info, err := enroll.Run(ctx, rows, &enroll.Enroller{}, sink, enroll.Options{Workers: 1})
+		done <- ended{info, err}
+	}()
+	select {
+	case <-rows.stalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not read its rows within 10 s")
+	}
+	cancel()
+	var e ended
+	select {
+	case e = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run waited for a silent input after its stop")
+	}
+	if e.err != nil || e.info.Stop != enroll.StopInterrupted || !e.info.Unread || len(sink.ordered(t)) != 2 {
+		t.Fatalf("err %v, stop %v, unread %v, %d rows", e.err, e.info.Stop, e.info.Unread, len(sink.rows))
+	}
 }
