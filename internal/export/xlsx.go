@@ -48,7 +48,10 @@ func openXLSX(r io.Reader, name, sheet string) (*xlsxSource, error) {
 	if ok, problem := zipKind(zr); !ok {
 		return nil, &FileError{Name: name, Problem: problem}
 	}
-	f, err := excelize.OpenFile(tmp.Name(), excelize.Options{UnzipSizeLimit: 16 << 30})
+	if err := checkWorkbook(zr, name); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(tmp.Name(), excelize.Options{UnzipSizeLimit: MaxWorkbookUnzipBytes, UnzipXMLSizeLimit: maxWorkbookXMLInMem})
 	if err != nil {
 		return nil, &FileError{Name: name, Problem: "the workbook cannot be read: " + err.Error() + "; " + saveAsCSV}
 	}

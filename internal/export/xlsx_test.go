@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -132,5 +133,81 @@ func TestMapResolvesAmbiguity(t *testing.T) {
 		if _, _, err := readAll(t, data, ReaderOptions{Map: map[string]string{"email": m}}); err == nil || !strings.Contains(err.Error(), "a position is #1 to #3") {
 			t.Errorf("--map email=%s: %v", m, err)
 		}
+	}
+}
+
+// withSheet returns a workbook whose first sheet's XML (and, if sst is not
+// empty, shared strings) are replaced.
+func withSheet(t *testing.T, sheetXML, sst string) []byte {
+	t.Helper()
+	data := workbook(t, []string{"S"}, map[string][][]any{"S": {{"email"}}})
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		parts[f.Name] = string(b)
+	}
+	parts["xl/worksheets/sheet1.xml"] = sheetXML
+	if sst != "" {
+		parts["xl/sharedStrings.xml"] = sst
+	}
+	return []byte(zipOf(t, parts))
+}
+
+const sheetHead = `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`
+
+// A small workbook that unpacks to gigabytes, or holds a giant cell, is
+// refused before excelize builds it, naming the file and the limit.
+func TestXLSXBombsRefused(t *testing.T) {
+	var lying bytes.Buffer
+	zw := zip.NewWriter(&lying)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Store, CompressedSize64: 1, UncompressedSize64: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("<"))
+	for _, p := range []string{"xl/workbook.xml", "[Content_Types].xml"} {
+		w, _ := zw.Create(p)
+		_, _ = w.Write([]byte("<x/>"))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bigCell := sheetHead + `<row r="2"><c r="A2" t="inlineStr"><is><t>` + strings.Repeat("a", maxXMLTextRun+1) + `</t></is></c></row></sheetData></worksheet>`
+	var row strings.Builder
+	row.WriteString(sheetHead + `<row r="2">`)
+	for range maxXLSXRowBytes>>20 + 1 {
+		row.WriteString(`<c t="s"><v>0</v></c>`)
+	}
+	row.WriteString(`</row></sheetData></worksheet>`)
+	sst := `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>` + strings.Repeat("b", 1<<20) + `</t></si></sst>`
+	for name, c := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"declared 1 GiB": {lying.Bytes(), "unpacks to more than 256 MiB"},
+		"9 MiB cell":     {withSheet(t, bigCell, ""), "a text of more than 8 MiB"},
+		"17 MiB row":     {withSheet(t, row.String(), sst), "row 2 is 17 MiB, more than 16 MiB"},
+	} {
+		_, _, err := readAllFrom(t, bytes.NewReader(c.data), ReaderOptions{Name: "bomb.xlsx"})
+		var fe *FileError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), "bomb.xlsx") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a refusal saying %q", name, err, c.want)
+		}
+	}
+	// Within the limits a big row is an invalid row of its own.
+	row.Reset()
+	row.WriteString(sheetHead + `<row r="2"><c t="inlineStr"><is><t>a@x.co</t></is></c>`)
+	for range 3 {
+		row.WriteString(`<c t="s"><v>0</v></c>`)
+	}
+	row.WriteString(`</row></sheetData></worksheet>`)
+	recs, _, err := readAllFrom(t, bytes.NewReader(withSheet(t, row.String(), sst)), ReaderOptions{Name: "ok.xlsx"})
+	if err != nil || len(recs) != 1 || recs[0].Line != 2 || !strings.Contains(recs[0].Invalid, "longer than 1024 KiB") {
+		t.Fatalf("a workbook within the limits: %d records, %v", len(recs), err)
 	}
 }
