@@ -127,7 +127,7 @@ func NewReader(r io.Reader, o ReaderOptions) (*Reader, error) {
 		rd.src, rd.xlsx, rd.Sheet = x, x, x.sheet
 	} else {
 		rd.dec = newDecoder(br, enc)
-		rd.src = newRecordReader(rd.dec)
+		rd.src = newRecordReader(newCRLines(rd.dec))
 	}
 	if err := rd.readHeader(o); err != nil {
 		_ = rd.Close()

@@ -174,6 +174,7 @@ func FuzzReader(f *testing.F) {
 	f.Add("email\na@x.co\nZo\xc3\xab@x.co\n\x81\n", uint8(1))
 	f.Add("email,club,notes\nu1@x.co,North,\"said hi\nu2@x.co,East,ok\nu3@x.co,East,\"closing\"\n", uint8(0))
 	f.Add("email,club,notes\nu1@x.co,North,\"said hi\nu2@x.co,\"Riverside, East\",ok\n", uint8(0))
+	f.Add("email,name\ra@x.co,A\rb@x.co,\"two\rlines\"\r", uint8(0))
 	f.Add("email,notes\r\na@x.co,\"two\r\nlines\"\r\nb@x.co,\"x\nc@x.co,y\"\n", uint8(0))
 	encodings := []string{EncodingAuto, EncodingUTF8, EncodingUTF16, EncodingWindows1252, EncodingLatin1}
 	f.Fuzz(func(t *testing.T, data string, enc uint8) {
@@ -209,7 +210,7 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("a usable record with U+FFFD at line %d", r.Line)
 			}
 		}
-		if physical := strings.Count(data, "\n") + 1; len(recs) > physical {
+		if physical := strings.Count(data, "\n") + strings.Count(data, "\r") + 1; len(recs) > physical {
 			t.Fatalf("%d records from %d lines", len(recs), physical)
 		}
 		if err == nil && o.Encoding != EncodingUTF16 && !strings.Contains(data, `"`) && !strings.HasPrefix(data, "\xFF\xFE") && !strings.HasPrefix(data, "\xFE\xFF") {
@@ -222,6 +223,15 @@ func FuzzReader(f *testing.F) {
 
 // dataLines counts the non-blank lines after the first non-blank one.
 func dataLines(data string) int {
+	if i := strings.IndexAny(data, "\r\n"); i >= 0 && data[i] == '\r' && !strings.HasPrefix(data[i:], "\r\n") {
+		b := []byte(data) // an old Mac file: a lone CR ends a line
+		for i := range b {
+			if b[i] == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+				b[i] = '\n'
+			}
+		}
+		data = string(b)
+	}
 	lines := strings.Split(data, "\n")
 	n := 0
 	for i, l := range lines {
