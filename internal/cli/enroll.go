@@ -201,6 +201,13 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	}
 	r.input = in
 	r.read.Name = name
+	if f, ok := in.(*os.File); ok {
+		// A regular file's bytes are checked whole before any request: a
+		// bad byte on its last line must not come after writes were sent.
+		if err := export.PrescanFile(f, r.read); err != nil {
+			return err
+		}
+	}
 	r.hashing = &hashReader{r: in, h: sha256.New()}
 	if r.file == "-" {
 		// A stream may be slow to start: say what the run waits for.

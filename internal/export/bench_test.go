@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,6 +42,55 @@ func BenchmarkReader(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkPrescan reads a 1,000,000-row file with and without the
+// pre-scan that checks its bytes first; compare the two (go test -run '^$'
+// -bench Prescan -benchtime 3x ./internal/export).
+func BenchmarkPrescan(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "big.csv")
+	if err := os.WriteFile(path, []byte(benchRows(1_000_000)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("prescan-only", func(b *testing.B) {
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := PrescanFile(f, ReaderOptions{Name: "big.csv"}); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+	})
+	for _, scan := range []bool{false, true} {
+		b.Run(fmt.Sprintf("prescan=%v", scan), func(b *testing.B) {
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if scan {
+					if err := PrescanFile(f, ReaderOptions{Name: "big.csv"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rd, err := NewReader(f, ReaderOptions{Name: "big.csv"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					if _, err := rd.Next(); errors.Is(err, io.EOF) {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+				}
+				f.Close()
 			}
 		})
 	}
