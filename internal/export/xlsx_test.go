@@ -165,7 +165,7 @@ const sheetHead = `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxml
 func TestXLSXBombsRefused(t *testing.T) {
 	var lying bytes.Buffer
 	zw := zip.NewWriter(&lying)
-	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Store, CompressedSize64: 1, UncompressedSize64: 1 << 30})
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Store, CompressedSize64: 1, UncompressedSize64: 1<<30 + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestXLSXBombsRefused(t *testing.T) {
 		data []byte
 		want string
 	}{
-		"declared 1 GiB": {lying.Bytes(), "unpacks to more than 256 MiB"},
+		"declared 1 GiB": {lying.Bytes(), "unpacks to more than 1024 MiB"},
 		"9 MiB cell":     {withSheet(t, bigCell, ""), "a text of more than 8 MiB"},
 		"17 MiB row":     {withSheet(t, row.String(), sst), "row 2 is 17 MiB, more than 16 MiB"},
 	} {

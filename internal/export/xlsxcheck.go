@@ -15,10 +15,10 @@ import (
 // shared strings, in memory; these keep that bounded for any crafted file
 // (a 1 MB workbook can unpack to gigabytes).
 const (
-	MaxWorkbookUnzipBytes = 256 << 20 // all parts unpacked
-	maxWorkbookXMLInMem   = 16 << 20  // a bigger sheet or string table goes to a temporary file
-	maxXMLTextRun         = 8 << 20   // XML bytes between two '<': one cell's text, escaped
-	maxXLSXRowBytes       = 16 << 20  // a row's XML plus the shared strings it uses
+	MaxWorkbookUnzipBytes = 1 << 30  // all parts unpacked: a 1,000,000-row sheet is about 270 MiB
+	maxWorkbookXMLInMem   = 16 << 20 // a bigger sheet or string table goes to a temporary file
+	maxXMLTextRun         = 8 << 20  // XML bytes between two '<': one cell's text, escaped
+	maxXLSXRowBytes       = 16 << 20 // a row's XML plus the shared strings it uses
 )
 
 var errXMLTextRun = fmt.Errorf("a text of more than %d MiB (no real export holds a cell that big)", maxXMLTextRun>>20)
@@ -68,7 +68,7 @@ func sharedStringSizes(f *zip.File) ([]int32, error) {
 	var sizes []int32
 	depth := 0
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			return sizes, nil
 		}
@@ -102,7 +102,7 @@ func checkSheet(f *zip.File, strs []int32) error {
 	var rowStart, rowStrs int64
 	row, inShared, inV := 0, false, false
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
