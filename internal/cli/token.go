@@ -12,7 +12,8 @@ import (
 // is never a flag value, so it never shows in the process list. A token
 // holding anything but printable ASCII (whitespace inside, a control
 // character, a letter outside ASCII) is refused before any request, naming
-// where it came from and never what it holds. A token file that group or
+// where it came from and never what it holds; a token file's leading UTF-8
+// byte order mark is dropped. A token file that group or
 // others may read gets a warning on warn, as ssh warns of a key file.
 func readToken(tokenFile string, warn io.Writer) (string, error) {
 	if tokenFile == "" {
@@ -32,7 +33,9 @@ func readToken(tokenFile string, warn io.Writer) (string, error) {
 	if err != nil {
 		return "", usagef("--token-file %s: %w", tokenFile, err)
 	}
-	t := strings.TrimSpace(string(b))
+	// Notepad saves UTF-8 with a byte order mark first: it is not part of
+	// the token.
+	t := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
 	if t == "" {
 		return "", usagef("--token-file %s: the file is empty; it must hold the token alone, on one line", tokenFile)
 	}
