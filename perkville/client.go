@@ -45,6 +45,7 @@ type Client struct {
 	http     *http.Client
 	pacer    *Pacer
 	headers  *headers // behind a pointer: a %v of the client prints no token
+	scrub    scrubber // takes the token out of whatever the server sends
 	timeout  time.Duration
 	readOnly bool
 	Stats    *Stats
@@ -76,7 +77,7 @@ func New(o Options) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		pacer: &Pacer{Limiter: newLimiter(o.Rate, clock), Clock: clock, Retries: o.Retries,
 			BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax, MaxWait: o.MaxWait, Stats: stats},
-		headers: newHeaders(o.Token, o.UserAgent), timeout: o.Timeout, readOnly: o.ReadOnly, Stats: stats,
+		headers: newHeaders(o.Token, o.UserAgent), scrub: newScrubber(o.Token), timeout: o.Timeout, readOnly: o.ReadOnly, Stats: stats,
 	}, nil
 }
 

@@ -115,13 +115,14 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 	}
 	switch code := resp.StatusCode; {
 	case code >= 300 && code <= 399:
-		return &Error{Method: r.method, Path: r.path, Status: code, Location: locationHost(req.URL, resp.Header.Get("Location"))}
+		return &Error{Method: r.method, Path: r.path, Status: code,
+			Location: c.scrub.text(locationHost(req.URL, resp.Header.Get("Location")))}
 	case code < 200 || code > 299:
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
 		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return newError(r.method, r.path, resp, data, c.pacer.Clock.Now())
+		return c.answerError(r, resp, data)
 	}
 	limit := r.maxAnswer
 	if limit == 0 {
@@ -137,12 +138,29 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 	if r.out == nil {
 		return nil
 	}
+	// What the answer says may reach a row's detail (a status, an
+	// acceptance's message): it is decoded without the token.
+	data = c.scrub.bytes(data)
 	if err := json.Unmarshal(data, r.out); err != nil {
-		e := newError(r.method, r.path, resp, data, c.pacer.Clock.Now())
+		e := c.answerError(r, resp, data)
 		e.Err = fmt.Errorf("unexpected answer (not the documented JSON): %w", err)
 		return e
 	}
 	return nil
+}
+
+// answerError turns an answer into an *Error: the one place where text the
+// server chose (its body, message, codes, Retry-After) enters an error, so
+// the token is scrubbed from all of it here, also from a message whose JSON
+// escapes spelled the token differently in the raw body.
+func (c *Client) answerError(r request, resp *http.Response, body []byte) *Error {
+	e := newError(r.method, r.path, resp, c.scrub.bytes(body), c.pacer.Clock.Now())
+	e.ErrorType, e.Message = c.scrub.text(e.ErrorType), c.scrub.text(e.Message)
+	for i, code := range e.Codes {
+		e.Codes[i] = c.scrub.text(code)
+	}
+	e.RetryAfterHeader = c.scrub.text(e.RetryAfterHeader)
+	return e
 }
 
 // errTooLarge is an answer past its size cap.

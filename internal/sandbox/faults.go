@@ -43,6 +43,9 @@ type Faults struct {
 	NextLoop         bool   // the listing's meta.next never advances
 	NextHost         string // the listing's meta.next is an absolute URL on this host
 	UnappliedJoins   bool   // a join answers 200 with the connection as it was, unchanged
+	// EchoToken: a lookup by email answers 400 whose message quotes the
+	// request's Authorization header, as a careless server's may.
+	EchoToken bool
 }
 
 type faultInjector struct {
@@ -131,6 +134,11 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 
 // before answers the request in place of the API, if the plan says so.
 func (p faultPlan) before(r *http.Request) (answer, bool) {
+	if p.f.EchoToken && r.Method == http.MethodGet && r.URL.Path == pv.PathConnections && r.URL.Query().Has(pv.QueryEmail) {
+		return jsonAnswer(http.StatusBadRequest, map[string]any{"error_type": "validation_error",
+			"errors": map[string]any{"email": []map[string]string{{"code": "pv_echo",
+				"message": "you sent " + r.Header.Get("Authorization")}}}}), true
+	}
 	switch p.kind {
 	case fault429, faultRateLimited:
 		ra := max(p.retryAfter, time.Second)
