@@ -64,7 +64,7 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.BoolVar(&x.NextLoop, prefix+"next-loop", false, "sandbox: the listing's meta.next never advances")
 	f.StringVar(&x.NextHost, prefix+"next-host", "", "sandbox: the listing's meta.next is a URL on this host")
 	f.BoolVar(&x.UnappliedJoins, prefix+"unapplied-joins", false, "sandbox: a join answers 200 with the connection unchanged")
-	f.BoolVar(&x.EchoToken, prefix+"echo-token", false, "sandbox: a lookup by email answers 400 quoting the Authorization header")
+	f.BoolVar(&x.EchoToken, prefix+"token-echo", false, "sandbox: a lookup by email answers 400 quoting the Authorization header")
 }
 
 // fromEnv fills what the flags left unset from the environment.
