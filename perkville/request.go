@@ -133,7 +133,14 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &Error{Method: r.method, Path: r.path, Status: resp.StatusCode, Err: err}
+		var big errTooLarge
+		if errors.As(err, &big) {
+			return &Error{Method: r.method, Path: r.path, Status: resp.StatusCode, Err: err}
+		}
+		// Cut off while its body was read (time ran out, the connection
+		// was reset): the answer is lost as surely as one that never came,
+		// so it is retried, or for a write looked for, the same way.
+		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
 	}
 	if r.out == nil {
 		return nil
