@@ -81,7 +81,9 @@ type decoder struct {
 	out     []byte // decoded bytes not yet handed out
 	tr      transform.Transformer
 	off     int64 // raw offset of buf[0] in the input
-	line    int   // 1 + the newlines handed out so far
+	line    int   // 1 + the line ends handed out so far
+	ends    int   // lineEndsLF, lineEndsCR or undecided, as crLines reads them
+	cr      bool  // the text handed out so far ends with '\r'
 	err     error
 }
 
@@ -149,7 +151,7 @@ func (d *decoder) fill() {
 	if d.err == nil && atEOF && used < len(chunk) {
 		d.fail(used, chunk, fmt.Sprintf("the file ends inside a %s character", d.Encoding()))
 	}
-	d.line += bytes.Count(d.out, []byte{'\n'})
+	d.line += d.lineEnds(d.out, true)
 	if d.err == nil && atEOF {
 		d.err = io.EOF
 	}
@@ -329,6 +331,37 @@ func (d *decoder) fail(i int, chunk []byte, problem string) {
 	if d.err != nil && !errors.Is(d.err, io.EOF) {
 		return
 	}
-	line := d.line + bytes.Count(d.out, []byte{'\n'})
+	line := d.line + d.lineEnds(d.out, false)
 	d.err = &FileError{Line: line, Offset: d.off + int64(i), Problem: problem}
+}
+
+// lineEnds counts the line ends in b, decoded text after what was counted
+// so far: each "\n", and each lone "\r" in a file whose first line end is
+// one (as crLines reads it). With commit, the count moves past b.
+func (d *decoder) lineEnds(b []byte, commit bool) int {
+	if d.ends == lineEndsLF && !d.cr {
+		return bytes.Count(b, []byte{'\n'})
+	}
+	mode, cr, n := d.ends, d.cr, 0
+	for _, c := range b {
+		switch {
+		case c == '\n':
+			if mode == lineEndsUndecided {
+				mode = lineEndsLF
+			}
+			n++
+		case cr: // the '\r' before c was alone
+			if mode == lineEndsUndecided {
+				mode = lineEndsCR
+			}
+			if mode == lineEndsCR {
+				n++
+			}
+		}
+		cr = c == '\r'
+	}
+	if commit {
+		d.ends, d.cr = mode, cr
+	}
+	return n
 }

@@ -23,6 +23,7 @@ func TestPrescanFile(t *testing.T) {
 		"utf8 then 1252": {good.String() + "b@x.co,Ren\xe9e\n", "", "line 2002, byte offset 24021: byte 0xE9 is not valid UTF-8"},
 		"nul":            {good.String() + "b@x.co,\x00\n", "", "line 2002, byte offset 24018: byte 0x00 (NUL)"},
 		"1252 undefined": {"email\na@x.co\n\x81\n", "windows-1252", "line 3, byte offset 13"},
+		"old mac":        {"email\ra@x.co\rb@x.co,\x00\r", "", "line 3, byte offset 20: byte 0x00 (NUL)"},
 		"good":           {good.String(), "", ""},
 		"workbook":       {"PK\x03\x04 not checked here", "", ""},
 	} {
