@@ -192,15 +192,20 @@ func (c *Client) ConnectionByUserID(ctx context.Context, business, userID int64)
 	return c.oneConnection(ctx, business, q)
 }
 
+// lookupLimit is the most connections a lookup asks for: one customer has
+// one, and asking for two lets a second show without reading thousands.
+const lookupLimit = 2
+
 func (c *Client) oneConnection(ctx context.Context, business int64, q url.Values) (*Connection, error) {
-	var page List[Connection]
-	if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page}); err != nil {
-		return nil, err
+	q.Set(QueryLimit, strconv.Itoa(lookupLimit))
+	page := newCappedPage[Connection](lookupLimit)
+	if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: page}); err != nil {
+		return nil, tooMany(err, PathConnections, "connections for one customer")
 	}
-	if len(page.Objects) == 0 {
+	if len(page.Objects.items) == 0 {
 		return nil, nil
 	}
-	conn := &page.Objects[0]
+	conn := &page.Objects.items[0]
 	if err := checkConnection(http.MethodGet, PathConnections, business, 0, conn); err != nil {
 		return nil, err
 	}
@@ -222,13 +227,16 @@ func (c *Client) Connections(ctx context.Context, business int64, status string,
 		}
 		pg := pager{base: c.base}
 		for {
-			var page List[Connection]
-			if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page, maxAnswer: MaxPageAnswer}); err != nil {
+			page := newCappedPage[Connection](limit)
+			if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: page, maxAnswer: MaxPageAnswer}); err != nil {
+				if refused := tooMany(err, PathConnections, "connections in a page of the listing"); refused != err {
+					err = fmt.Errorf("%w: %w", ErrListingAbandoned, refused)
+				}
 				yield(Connection{}, err)
 				return
 			}
-			for i := range page.Objects {
-				conn := page.Objects[i]
+			for i := range page.Objects.items {
+				conn := page.Objects.items[i]
 				if err := checkConnection(http.MethodGet, PathConnections, business, 0, &conn); err != nil {
 					yield(Connection{}, fmt.Errorf("%w: %w", ErrListingAbandoned, err))
 					return
