@@ -184,12 +184,6 @@ func (w *Writer) Close(meta Meta) error {
 		w.Abort()
 		return fmt.Errorf("report: %d rows never arrived before row %d", len(w.pending), w.next)
 	}
-	if w.csv != nil {
-		if err := w.csv.Commit(); err != nil {
-			w.Abort()
-			return err
-		}
-	}
 	if w.rerender {
 		// Mail-merge files of outcomes no longer in report.csv are stale.
 		for _, o := range FollowUp {
@@ -208,7 +202,19 @@ func (w *Writer) Close(meta Meta) error {
 		}
 	}
 	meta.Input.Delimiter = string(w.opts.Delimiter)
-	return WriteSummaries(w.dir, w.sum, meta)
+	if err := WriteSummaries(w.dir, w.sum, meta); err != nil {
+		w.Abort()
+		return err
+	}
+	// report.csv is committed last, so that its presence means the whole
+	// report is there: a run killed a moment earlier leaves no report.csv.
+	if w.csv != nil {
+		if err := w.csv.Commit(); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return nil
 }
 
 // Abort removes the unfinished files.
