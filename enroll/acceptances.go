@@ -140,6 +140,8 @@ type acceptBatch struct {
 	due     bool
 	stop    func() bool
 	done    chan struct{}
+	watches []*writeWatch                     // the rows', marked when the batch is sent
+	sent    bool                              // under the batcher's mu: no row may withdraw
 	results map[acceptKey]pv.AcceptanceResult // after done
 	calls   int64                             // requests the batch took, retries included
 	err     error                             // the whole batch's error
@@ -231,6 +233,9 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	}
 	bt.items = append(bt.items, items...)
 	bt.rows++
+	if w := watchOf(ctx); w != nil {
+		bt.watches = append(bt.watches, w)
+	}
 	if bt.rows >= b.maxRows {
 		b.open = nil // full: nobody else joins
 		b.dueLocked(bt)
@@ -243,7 +248,10 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	select {
 	case <-bt.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		if b.withdraw(bt, items, watchOf(ctx)) {
+			return nil, ctx.Err()
+		}
+		<-bt.done // sent: its answer says what became of the row's items
 	}
 	r.Attempts += int(bt.calls)
 	if bt.err != nil {
@@ -279,14 +287,19 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 	if b.open == bt {
 		b.open = nil
 	}
-	items, rows := bt.items, bt.rows
+	items, rows, watches := bt.items, bt.rows, bt.watches
+	bt.sent = true
 	b.mu.Unlock()
 	if err != nil {
 		bt.err = err
 		return
 	}
 	var calls atomic.Int64
-	res, err := b.api.AcceptAgreements(pv.WithAttemptCounter(ctx, &calls), items)
+	if len(items) == 0 {
+		bt.err = context.Canceled // every row withdrew
+		return
+	}
+	res, err := b.api.AcceptAgreements(writing(pv.WithAttemptCounter(ctx, &calls), watches...), items)
 	if err != nil && rows > 1 && pv.ClassOf(err) == pv.ClassRow {
 		// Refused whole: say so, since the API may take fewer at once.
 		err = fmt.Errorf("a batch of %d rows' acceptances was refused (sending fewer at once may help): %w", rows, err)
@@ -300,4 +313,24 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 		}
 		bt.results[k] = it
 	}
+}
+
+// withdraw takes a stopped row's items out of its batch, unless the batch
+// is already being sent; it reports whether it did.
+func (b *acceptBatcher) withdraw(bt *acceptBatch, items []pv.AgreementAcceptance, w *writeWatch) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bt.sent {
+		return false
+	}
+	for _, it := range items {
+		if i := slices.Index(bt.items, it); i >= 0 {
+			bt.items = slices.Delete(bt.items, i, i+1)
+		}
+	}
+	if i := slices.Index(bt.watches, w); w != nil && i >= 0 {
+		bt.watches = slices.Delete(bt.watches, i, i+1)
+	}
+	bt.rows--
+	return true
 }

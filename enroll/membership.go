@@ -53,7 +53,7 @@ func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn 
 	}
 	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
 		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, MembershipStatus: want, MembershipType: rec.MembershipType}
-	if _, _, err := e.API.UpdateExternalMember(ctx, in); err != nil {
+	if _, _, err := e.API.UpdateExternalMember(writing(ctx), in); err != nil {
 		return fmt.Errorf("updating the membership to %s: %w", want, err)
 	}
 	r.Actions = append(r.Actions, ActionSyncedMembership)

@@ -108,6 +108,7 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 	r = newResult(rec)
 	var attempts atomic.Int64
 	ctx = pv.WithAttemptCounter(ctx, &attempts)
+	ctx, writes := watchWrites(ctx)
 	if b := e.batcher(); b != nil && rec.Consent != "" {
 		// A batch waits for this row while it may still join.
 		var leave func()
@@ -138,6 +139,9 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 	}
 	if pv.IsFatal(err) {
 		r.Outcome, r.Detail = report.NotAttempted, "the run stopped: "+err.Error()
+		if writes.sent.Load() {
+			r.Outcome, r.Detail = report.Failed, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
+		}
 		return r, fatalError{err}
 	}
 	e.setError(ctx, &r, err)
@@ -225,7 +229,7 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 	if e.Policy.DryRun {
 		return e.predictJoin(ctx, rec, conn, userID, r)
 	}
-	if _, err := e.API.Activate(ctx, e.Business.BusinessID, conn.ConnectionID); err != nil {
+	if _, err := e.API.Activate(writing(ctx), e.Business.BusinessID, conn.ConnectionID); err != nil {
 		return err
 	}
 	r.Outcome = report.Joined
@@ -268,7 +272,7 @@ func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Res
 	}
 	in.MembershipType = rec.MembershipType
 	for try := 0; ; try++ {
-		m, created, err := e.API.CreateExternalMember(ctx, in)
+		m, created, err := e.API.CreateExternalMember(writing(ctx), in)
 		if err == nil {
 			id, err := pv.IDFromURI(m.Connection)
 			if err != nil {
@@ -297,6 +301,14 @@ func (e *Enroller) message(tmpl string) string {
 	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.Business.PerkvilleURL)
 }
 
+// afterActions names what the row did before it ended, for its detail.
+func afterActions(r *report.Result) string {
+	if len(r.Actions) == 0 {
+		return ""
+	}
+	return " (after: " + strings.Join(r.Actions, ";") + ")"
+}
+
 func joinDetail(a, b string) string {
 	if a == "" {
 		return b
@@ -319,9 +331,9 @@ func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
 	var ae *pv.Error
 	if !errors.As(err, &ae) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail
-			if len(r.Actions) > 0 {
-				r.Detail += " (after: " + strings.Join(r.Actions, ";") + ")"
+			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail+afterActions(r)
+			if wroteOn(ctx) {
+				r.Outcome, r.Detail = report.Failed, writeSentDetail+afterActions(r)
 			}
 			return
 		}

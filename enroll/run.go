@@ -129,7 +129,9 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 				c.add(n, notAttempted(rec, st), nil)
 				return nil
 			}
-			r, fatal := en.Process(st.reqCtx, rec)
+			f := st.begin()
+			defer st.end(f)
+			r, fatal := en.Process(withWriteNotify(f.ctx, func() { st.wrote(f) }), rec)
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}
