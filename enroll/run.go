@@ -94,7 +94,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 	g.SetLimit(o.Workers)
 	in := feed(rows)
 	defer in.close()
-	seq := 0
+	seq, lastLine := 0, 0
 	var readErr error
 	for {
 		it, ok := in.next(st)
@@ -106,11 +106,12 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 			break
 		}
 		if it.err != nil {
-			readErr = it.err
-			st.stop(StopFatal, it.err)
+			// Rows in flight finish as usual; no row after is read.
+			readErr = &ReadError{Err: it.err, LastLine: lastLine}
 			break
 		}
 		rec := it.rec
+		lastLine = rec.Line
 		n := seq
 		seq++
 		if oc, detail, done := Precheck(rec); done {
@@ -148,6 +149,22 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 	}
 	return info, readErr
 }
+
+// ReadError is an input that turned unreadable during the run: rows up to
+// LastLine (0: none) were read and decided; none after it was read.
+type ReadError struct {
+	Err      error
+	LastLine int
+}
+
+func (e *ReadError) Error() string {
+	if e.LastLine == 0 {
+		return fmt.Sprintf("the input could not be read: %v; no row was read", e.Err)
+	}
+	return fmt.Sprintf("the input could not be read after line %d: %v; rows after line %d were not read, and nothing after it was attempted", e.LastLine, e.Err, e.LastLine)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
 
 // collector hands results to the sink and to memory from one goroutine.
 type collector struct {

@@ -114,6 +114,8 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 	var err error
 	hint := ""
 	switch {
+	case errors.As(runErr, new(*enroll.ReadError)):
+		err, hint = fmt.Errorf("%s: %w", r.read.Name, runErr), "fix the input and run again; the report holds every row read"
 	case runErr != nil:
 		err = runErr
 	case info.Stop == enroll.StopFatal:
@@ -144,7 +146,10 @@ func (r *enrollRun) total() int64 {
 
 // enrollExitCode maps a finished run to its exit code.
 func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int {
+	var readErr *enroll.ReadError
 	switch {
+	case errors.As(runErr, &readErr):
+		return ExitUsage // the nightly wrapper alerts on it: fix the export
 	case info.Stop == enroll.StopFatal && runErr == nil:
 		return ExitFatalAPI
 	case info.Stop == enroll.StopInterrupted:
