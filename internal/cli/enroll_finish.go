@@ -109,7 +109,11 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code int, runErr error) error {
 	rest := "run the same command again to resume (--state remembers what was done)"
 	if r.ledger == nil || r.o.DryRun {
-		rest = "rerun them with " + followup(r.out, report.NotAttempted)
+		rest = rerunWith(r.out, report.NotAttempted, "rerun them with ")
+	}
+	if info.Unread {
+		// Only advise files that exist: rows the input never sent are in none.
+		rest = hintLines([]string{rest}, "rows the input had not sent by the stop are in no file: run again with the rows after the last line of report.csv")
 	}
 	var err error
 	hint := ""
@@ -126,9 +130,18 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
 	default:
 		err = fmt.Errorf("%s failed", rowCount(sum.Counts[report.Failed]))
-		hint = "rerun them later with " + followup(r.out, report.Failed)
+		hint = rerunWith(r.out, report.Failed, "rerun them later with ")
 	}
 	return exitError{code: code, err: err, hint: hint}
+}
+
+// rerunWith advises the follow-up file of outcome o, if the run wrote one.
+func rerunWith(out string, o report.Outcome, advice string) string {
+	path := followup(out, o)
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return advice + path
 }
 
 func followup(out string, o report.Outcome) string {
