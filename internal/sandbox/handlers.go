@@ -175,51 +175,13 @@ func (s *Sandbox) listConnections(tok *Token, q url.Values) result {
 	if !admin && !tok.has(pv.ScopeUserCustomerInfo) {
 		return forbidden("You are not an admin staff member of this business.")
 	}
-	limit, offset := 20, 0
-	if v := q.Get(pv.QueryLimit); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > pv.MaxPageLimit {
-			return validation(pv.QueryLimit, "invalid", fmt.Sprintf("limit must be 1 to %d.", pv.MaxPageLimit))
-		}
-		limit = n
-	}
-	if v := q.Get(pv.QueryOffset); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return validation(pv.QueryOffset, "invalid", "offset must be 0 or more.")
-		}
-		offset = n
+	limit, offset, bad := pageParams(q)
+	if bad != nil {
+		return *bad
 	}
 	var matches []pv.Connection
 	if business == s.world.Business.BusinessID {
-		var candidates []*User
-		switch {
-		case q.Has(pv.QueryUserID):
-			id, _ := strconv.ParseInt(q.Get(pv.QueryUserID), 10, 64)
-			if u := s.users[id]; u != nil {
-				candidates = append(candidates, u)
-			}
-		case q.Has(pv.QueryEmail):
-			if id, found := s.byEmail[strings.ToLower(strings.TrimSpace(q.Get(pv.QueryEmail)))]; found {
-				candidates = append(candidates, s.users[id])
-			}
-		default:
-			for _, u := range s.users {
-				candidates = append(candidates, u)
-			}
-		}
-		status := q.Get(pv.QueryStatus)
-		for _, u := range candidates {
-			if u.Connection == nil || (status != "" && u.Connection.Status != status) {
-				continue
-			}
-			// A user token sees its own connection only [doc].
-			if !admin && u.UserID != tok.UserID {
-				continue
-			}
-			matches = append(matches, s.connectionJSON(u))
-		}
-		slices.SortFunc(matches, func(a, b pv.Connection) int { return int(a.ConnectionID - b.ConnectionID) })
+		matches = s.matchConnections(tok, admin, q)
 	}
 	total := len(matches)
 	page := matches[min(offset, total):min(offset+limit, total)]
@@ -248,6 +210,63 @@ func (s *Sandbox) listConnections(tok *Token, q url.Values) result {
 		page = []pv.Connection{}
 	}
 	return ok(http.StatusOK, pv.List[pv.Connection]{Meta: meta, Objects: page})
+}
+
+// pageParams reads limit and offset as the API validates them.
+func pageParams(q url.Values) (limit, offset int, bad *result) {
+	limit, offset = 20, 0
+	if v := q.Get(pv.QueryLimit); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > pv.MaxPageLimit {
+			r := validation(pv.QueryLimit, "invalid", fmt.Sprintf("limit must be 1 to %d.", pv.MaxPageLimit))
+			return 0, 0, &r
+		}
+		limit = n
+	}
+	if v := q.Get(pv.QueryOffset); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			r := validation(pv.QueryOffset, "invalid", "offset must be 0 or more.")
+			return 0, 0, &r
+		}
+		offset = n
+	}
+	return limit, offset, nil
+}
+
+// matchConnections finds the business's connections a listing asks for, in
+// connection id order.
+func (s *Sandbox) matchConnections(tok *Token, admin bool, q url.Values) []pv.Connection {
+	var matches []pv.Connection
+	var candidates []*User
+	switch {
+	case q.Has(pv.QueryUserID):
+		id, _ := strconv.ParseInt(q.Get(pv.QueryUserID), 10, 64)
+		if u := s.users[id]; u != nil {
+			candidates = append(candidates, u)
+		}
+	case q.Has(pv.QueryEmail):
+		if id, found := s.byEmail[strings.ToLower(strings.TrimSpace(q.Get(pv.QueryEmail)))]; found {
+			candidates = append(candidates, s.users[id])
+		}
+	default:
+		for _, u := range s.users {
+			candidates = append(candidates, u)
+		}
+	}
+	status := q.Get(pv.QueryStatus)
+	for _, u := range candidates {
+		if u.Connection == nil || (status != "" && u.Connection.Status != status) {
+			continue
+		}
+		// A user token sees its own connection only [doc].
+		if !admin && u.UserID != tok.UserID {
+			continue
+		}
+		matches = append(matches, s.connectionJSON(u))
+	}
+	slices.SortFunc(matches, func(a, b pv.Connection) int { return int(a.ConnectionID - b.ConnectionID) })
+	return matches
 }
 
 func cloneValues(q url.Values) url.Values {
