@@ -78,23 +78,9 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		actx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(c.countAttempts(actx, endpoint), r.method, target, rd)
+	req, err := c.newRequest(c.countAttempts(actx, endpoint), r.method, target, body)
 	if err != nil {
 		return err
-	}
-	// The token is set here, on a request to the base URL's host, and
-	// nowhere else: redirects are not followed and paging stays on it.
-	h := c.headers
-	req.Header["Authorization"], req.Header["Accept"] = h.auth, h.accept
-	if h.userAgent != nil {
-		req.Header["User-Agent"] = h.userAgent
-	}
-	if body != nil {
-		req.Header["Content-Type"] = h.contentType
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -154,6 +140,29 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		return e
 	}
 	return nil
+}
+
+// newRequest builds one attempt with its headers.
+func (c *Client) newRequest(ctx context.Context, method, target string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, err
+	}
+	// The token is set here, on a request to the base URL's host, and
+	// nowhere else: redirects are not followed and paging stays on it.
+	h := c.headers
+	req.Header["Authorization"], req.Header["Accept"] = h.auth, h.accept
+	if h.userAgent != nil {
+		req.Header["User-Agent"] = h.userAgent
+	}
+	if body != nil {
+		req.Header["Content-Type"] = h.contentType
+	}
+	return req, nil
 }
 
 // answerError turns an answer into an *Error: the one place where text the
