@@ -282,7 +282,8 @@ func (b *acceptBatcher) dueLocked(bt *acceptBatch) {
 // posts it. Accepting is idempotent, so the transport retries a lost answer.
 func (b *acceptBatcher) send(bt *acceptBatch) {
 	defer close(bt.done)
-	ctx, err := b.api.Turn(bt.ctx)
+	ctx := bt.ctx
+	turn, err := b.api.Turn(ctx)
 	b.mu.Lock()
 	if b.open == bt {
 		b.open = nil
@@ -299,7 +300,7 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 		bt.err = context.Canceled // every row withdrew
 		return
 	}
-	res, err := b.api.AcceptAgreements(writing(pv.WithAttemptCounter(ctx, &calls), watches...), items)
+	res, err := b.api.AcceptAgreementsOnTurn(writing(pv.WithAttemptCounter(ctx, &calls), watches...), turn, items)
 	if err != nil && rows > 1 && pv.ClassOf(err) == pv.ClassRow {
 		// Refused whole: say so, since the API may take fewer at once.
 		err = fmt.Errorf("a batch of %d rows' acceptances was refused (sending fewer at once may help): %w", rows, err)

@@ -95,17 +95,21 @@ func newHeaders(token Secret, userAgent string) *headers {
 	return h
 }
 
-// Turn waits until the shared rate limit lets one request go, and returns
-// a context whose next request spends that turn instead of waiting again.
-// A caller that builds its request only once its turn has come, as a batch
-// that rows may join while it waits, uses it. Retries wait as usual.
-func (c *Client) Turn(ctx context.Context) (context.Context, error) {
+// Turn is one request's turn at the shared rate limit, taken before the
+// request is built: a batch that rows may join while it waits for its turn
+// takes one, then sends on it. A turn is spent by the first attempt that
+// uses it; retries wait as usual.
+type Turn struct{ spent atomic.Bool }
+
+// take reports, once, whether t is a turn not yet spent.
+func (t *Turn) take() bool { return t != nil && t.spent.CompareAndSwap(false, true) }
+
+// Turn waits until the shared rate limit lets one request go.
+func (c *Client) Turn(ctx context.Context) (*Turn, error) {
 	if err := c.pacer.Limiter.Wait(ctx); err != nil {
-		return ctx, err
+		return nil, err
 	}
-	taken := &atomic.Bool{}
-	taken.Store(true)
-	return context.WithValue(ctx, keyTurn, taken), nil
+	return &Turn{}, nil
 }
 
 // BaseURL is the API base URL the client sends to.
@@ -323,9 +327,15 @@ func (c *Client) Agreements(ctx context.Context, business, userID int64) ([]Agre
 // is idempotent, so a lost answer is retried. Per-item failures come back as
 // items with Status "error".
 func (c *Client) AcceptAgreements(ctx context.Context, items []AgreementAcceptance) ([]AcceptanceResult, error) {
+	return c.AcceptAgreementsOnTurn(ctx, nil, items)
+}
+
+// AcceptAgreementsOnTurn is AcceptAgreements whose first attempt spends a
+// turn the caller took with Turn (nil: it waits for one, as usual).
+func (c *Client) AcceptAgreementsOnTurn(ctx context.Context, turn *Turn, items []AgreementAcceptance) ([]AcceptanceResult, error) {
 	var out AcceptanceBatch[AcceptanceResult]
 	err := c.do(ctx, request{method: http.MethodPost, path: PathAgreementAcceptances,
-		in: AcceptanceBatch[AgreementAcceptance]{Objects: items}, out: &out})
+		in: AcceptanceBatch[AgreementAcceptance]{Objects: items}, out: &out, turn: turn})
 	if err != nil {
 		return nil, err
 	}

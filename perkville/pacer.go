@@ -43,11 +43,17 @@ type Pacer struct {
 // spent, and returns fn's last error. fn reports retry=true only for an
 // answer that left nothing applied or that is safe to repeat.
 func (p *Pacer) Call(ctx context.Context, fn func() (retry bool, err error)) error {
+	return p.CallOnTurn(ctx, nil, fn)
+}
+
+// CallOnTurn is Call whose first attempt spends turn, a turn at the
+// Limiter the caller already took (nil: it waits for one).
+func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry bool, err error)) error {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			p.Stats.retry()
 		}
-		if attempt > 0 || !turnTaken(ctx) {
+		if attempt > 0 || !turn.take() {
 			if err := p.Limiter.Wait(ctx); err != nil {
 				return err
 			}

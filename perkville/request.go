@@ -36,6 +36,8 @@ type request struct {
 	// probe marks a write that cannot change anything: a read-only client
 	// sends it too.
 	probe bool
+	// turn, when not nil, is the rate-limit turn the first attempt spends.
+	turn *Turn
 }
 
 // do sends r through the pacer and decodes the answer into r.out.
@@ -56,7 +58,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 	u.RawQuery = r.query.Encode()
 	target := u.String()
 	endpoint := Endpoint(r.method, r.path)
-	return c.pacer.Call(ctx, func() (bool, error) {
+	return c.pacer.CallOnTurn(ctx, r.turn, func() (bool, error) {
 		err := c.send(ctx, r, target, body, endpoint)
 		if err == nil {
 			return false, nil

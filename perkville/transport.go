@@ -49,17 +49,7 @@ func (c *Client) countAttempts(ctx context.Context, endpoint string) context.Con
 
 type ctxKey int
 
-const (
-	keyAttempts ctxKey = iota
-	keyTurn
-)
-
-// turnTaken reports, once, whether ctx holds a turn of the Limiter taken
-// by Client.Turn for the request about to be sent.
-func turnTaken(ctx context.Context) bool {
-	t, _ := ctx.Value(keyTurn).(*atomic.Bool)
-	return t != nil && t.Swap(false)
-}
+const keyAttempts ctxKey = iota
 
 // WithAttemptCounter makes every request sent under ctx add one to *n, so a
 // row can say how many requests it cost; a nil n counts nothing. It only

@@ -9,7 +9,7 @@ import (
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
-// A turn taken with Turn is spent by the next request, which does not wait
+// A turn taken with Turn is spent by the request sent on it, which does not wait
 // for another. At one request per 100 s, a second wait could not end
 // before the deadline, and rate.Limiter says so at once instead of sleeping.
 func TestTurnIsSpentByTheNextRequest(t *testing.T) {
@@ -21,10 +21,11 @@ func TestTurnIsSpentByTheNextRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Business(turn, business); err != nil {
+	items := []pv.AgreementAcceptance{{AgreementID: 7, UserID: 101, AcceptedDT: "2026-11-20T10:04:00Z"}}
+	if _, err := c.AcceptAgreementsOnTurn(ctx, turn, items); err != nil {
 		t.Fatalf("the request with a turn waited again: %v", err)
 	}
-	if _, err := c.Business(turn, business); err == nil {
+	if _, err := c.AcceptAgreementsOnTurn(ctx, turn, items); err == nil {
 		t.Fatal("a turn was spent twice")
 	}
 	if n := len(s.Log()); n != 1 {
