@@ -115,6 +115,10 @@ func (c *Client) Turn(ctx context.Context) (*Turn, error) {
 // BaseURL is the API base URL the client sends to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
+// ErrURLCredentials refuses an API URL holding user info: a token there
+// would end up in logs and reports; it is given apart from the URL.
+var ErrURLCredentials = errors.New("API URL must not hold credentials; give the token apart from the URL")
+
 // CheckBaseURL parses an API base URL: https, or http for a loopback host
 // only (a token must never cross a network in clear).
 func CheckBaseURL(raw string) (*url.URL, error) {
@@ -126,7 +130,7 @@ func CheckBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("API URL %q is not an absolute URL like %s", raw, DefaultBaseURL)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("API URL must not hold credentials; use PERKVILLE_TOKEN or --token-file")
+		return nil, ErrURLCredentials
 	}
 	switch u.Scheme {
 	case "https":

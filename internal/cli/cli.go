@@ -130,6 +130,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var he *export.HeaderError
 	var fe *export.FileError
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &fe) {
+		if he != nil {
+			if h := headerHint(he); h != "" {
+				fmt.Fprintln(stderr, "hint:", h)
+			}
+		}
 		if fe != nil && fe.Line > 0 {
 			fmt.Fprintln(stderr, "hint: if the file is in another encoding, name it with --encoding utf-8, utf-16, windows-1252 or latin1, or save it as CSV UTF-8")
 		}
@@ -294,7 +299,7 @@ func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
 	}
 	p, err := export.LookupPreset(r.Preset)
 	if err != nil {
-		return o, usageError{err}
+		return o, usageError{withHint(err, "name one with --preset NAME; 'pvenroll enroll --help' says what each reads")}
 	}
 	o.Preset = p
 	return o, nil

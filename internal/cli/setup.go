@@ -5,6 +5,7 @@ package cli
 // between a real run and a dry run.
 
 import (
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -131,6 +132,9 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	}
 	if _, err := pv.CheckBaseURL(e.url); err != nil {
 		e.Close()
+		if errors.Is(err, pv.ErrURLCredentials) {
+			err = withHint(err, "set PERKVILLE_TOKEN or use --token-file PATH")
+		}
 		return nil, usageError{fmt.Errorf("--api: %w", err)}
 	}
 	e.token = pv.Secret(token)

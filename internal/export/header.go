@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Fields the tool reads from a row, named as in --map.
+// Fields the tool reads from a row, named as in the field map.
 const (
 	FieldEmail            = "email"
 	FieldExternalMemberID = "external_member_id"
@@ -18,10 +18,10 @@ const (
 	FieldLastName         = "last_name"
 	FieldMembershipStatus = "membership_status"
 	FieldMembershipType   = "membership_type"
-	fieldConsent          = "consent" // the --consent-column, by whatever name
+	fieldConsent          = "consent" // the consent column, by whatever name
 )
 
-// MappableFields are the fields --map may name.
+// MappableFields are the fields the field map may name.
 var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus, FieldMembershipType}
 
 // aliases are the header names each field is known by, normalised.
@@ -47,7 +47,30 @@ func normHeader(s string) string {
 	return b.String()
 }
 
-// HeaderError refuses a file before any API call.
+// Setting names which of the reader's settings a HeaderError is about, so a
+// front end can say how its user changes that setting (a flag, a field).
+type Setting int
+
+// The settings a HeaderError can be about.
+const (
+	SettingNone          Setting = iota
+	SettingFieldMap              // ReaderOptions.Map
+	SettingConsentColumn         // ReaderOptions.ConsentColumn
+	SettingSheet                 // ReaderOptions.Sheet
+	SettingPreset                // ReaderOptions.Preset
+)
+
+// Remedy is one setting that would resolve an ambiguous column: the field
+// (FieldEmail, ...; for SettingConsentColumn, the consent column itself)
+// held by the column at Position, counted from 1.
+type Remedy struct {
+	Field    string
+	Position int
+}
+
+// HeaderError refuses a file before any API call. Its message names things
+// in the operator's words; Setting and Fix carry what a front end needs to
+// say which of its options would resolve it.
 type HeaderError struct {
 	Name    string
 	Problem string
@@ -55,12 +78,18 @@ type HeaderError struct {
 	// Expected says what the header should hold, where that is not the
 	// email or user id column every file needs.
 	Expected string
+	// Setting is the setting at fault, or the one that would resolve the
+	// refusal (SettingFieldMap for a file without an email column).
+	Setting Setting
+	// Fix lists the positional settings, any one of which would resolve an
+	// ambiguous column.
+	Fix []Remedy
 }
 
 func (e *HeaderError) Error() string {
 	expected := e.Expected
 	if expected == "" {
-		expected = fmt.Sprintf("an email column (%s) or a user id column (%s); name others with --map FIELD=COLUMN or FIELD=#POSITION",
+		expected = fmt.Sprintf("an email column (%s) or a user id column (%s); others can be named in the field map, by name or by position",
 			strings.Join(aliases[FieldEmail][:5], ", "), strings.Join(aliases[FieldUserID], ", "))
 	}
 	return fmt.Sprintf("%s: line 1: %s\n  columns found: %s\n  expected: %s", e.Name, e.Problem, quoteList(e.Found), expected)
@@ -110,15 +139,16 @@ func (m *headerMap) claim(field string, idx []int, how string) *HeaderError {
 	h := m.header
 	if len(idx) > 1 {
 		named := make([]string, 0, len(idx))
-		forms := make([]string, 0, len(idx))
+		fix := make([]Remedy, 0, len(idx))
 		for _, i := range idx[:min(len(idx), 5)] {
 			named = append(named, fmt.Sprintf("%d %q", i+1, cut(h[i], shownColumnRune)))
-			forms = append(forms, fmt.Sprintf("--map %s=#%d", field, i+1))
+			fix = append(fix, Remedy{Field: field, Position: i + 1})
 		}
-		return &HeaderError{Problem: fmt.Sprintf("%d columns go by the same name (columns %s); the tool cannot tell which holds the %s: name it by position, %s", len(idx), strings.Join(named, ", "), field, strings.Join(forms, " or ")), Found: h}
+		return &HeaderError{Problem: fmt.Sprintf("%d columns go by the same name (columns %s); the tool cannot tell which holds the %s: name it by position", len(idx), strings.Join(named, ", "), fieldWords(field)), Found: h,
+			Setting: settingOf(field), Fix: fix}
 	}
 	if prev, taken := m.cols[field]; taken && prev != idx[0] {
-		return &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one with --map %s=#%d", cut(h[prev], shownColumnRune), cut(h[idx[0]], shownColumnRune), field, field, prev+1), Found: h}
+		return ambiguous(h, field, prev, idx[0])
 	}
 	if c := m.canon[idx[0]]; c != "" && c != field {
 		return &HeaderError{Problem: fmt.Sprintf("column %d %q %s cannot hold both %s and %s", idx[0]+1, cut(h[idx[0]], shownColumnRune), how, c, field), Found: h}
@@ -128,7 +158,29 @@ func (m *headerMap) claim(field string, idx []int, how string) *HeaderError {
 	return nil
 }
 
-// named finds the columns a --map or --consent-column value names: #N is
+// ambiguous refuses two columns a, b that could both hold field.
+func ambiguous(h []string, field string, a, b int) *HeaderError {
+	return &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one by position", cut(h[a], shownColumnRune), cut(h[b], shownColumnRune), fieldWords(field)), Found: h,
+		Setting: settingOf(field), Fix: []Remedy{{Field: field, Position: a + 1}, {Field: field, Position: b + 1}}}
+}
+
+// settingOf is the setting that names the column of field.
+func settingOf(field string) Setting {
+	if field == fieldConsent {
+		return SettingConsentColumn
+	}
+	return SettingFieldMap
+}
+
+// fieldWords names a field in a message.
+func fieldWords(field string) string {
+	if field == fieldConsent {
+		return "consent"
+	}
+	return field
+}
+
+// named finds the columns a field map or consent column value names: #N is
 // the N-th column; else an exact name beats a name that normalises alike.
 func (m *headerMap) named(name string, byNorm map[string][]int) ([]int, error) {
 	if pos, ok := strings.CutPrefix(name, "#"); ok {
@@ -161,7 +213,7 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 	for i, h := range header {
 		byNorm[normHeader(h)] = append(byNorm[normHeader(h)], i)
 	}
-	// Explicit names first: --map, then the consent column.
+	// Explicit names first: the field map, then the consent column.
 	fields := make([]string, 0, len(o.Map))
 	for f := range o.Map {
 		fields = append(fields, f)
@@ -169,24 +221,26 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 	slices.Sort(fields)
 	for _, f := range fields {
 		if !slices.Contains(MappableFields, f) {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--map names an unknown field %q (fields: %s)", f, strings.Join(MappableFields, ", ")), Found: header}
+			return nil, &HeaderError{Problem: fmt.Sprintf("the field map names an unknown field %q (fields: %s)", f, strings.Join(MappableFields, ", ")), Found: header,
+				Setting: SettingFieldMap}
 		}
 		idx, err := m.named(o.Map[f], byNorm)
 		if err != nil {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--map %s=%v", f, err), Found: header,
-				Expected: "--map FIELD=COLUMN names a column of the header, as written there, or by position: FIELD=#POSITION"}
+			return nil, &HeaderError{Problem: fmt.Sprintf("the field map's %s column %v", f, err), Found: header,
+				Expected: "the field map names a column of the header as written there, or by position (#POSITION)", Setting: SettingFieldMap}
 		}
-		if err := m.claim(f, idx, "(from --map)"); err != nil {
+		if err := m.claim(f, idx, "(from the field map)"); err != nil {
 			return nil, err
 		}
 	}
 	if o.ConsentColumn != "" {
 		idx, err := m.named(o.ConsentColumn, byNorm)
 		if err != nil {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--consent-column %v", err), Found: header,
-				Expected: "--consent-column names the column holding when each customer accepted the program terms, as written in the header (or #POSITION); leave it out if the export holds no consent"}
+			return nil, &HeaderError{Problem: fmt.Sprintf("the consent column %v", err), Found: header,
+				Expected: "the consent column is the one holding when each customer accepted the program terms, named as written in the header (or #POSITION); leave it unset if the export holds no consent",
+				Setting:  SettingConsentColumn}
 		}
-		if err := m.claim(fieldConsent, idx, "(--consent-column)"); err != nil {
+		if err := m.claim(fieldConsent, idx, "(the consent column)"); err != nil {
 			return nil, err
 		}
 	}
@@ -198,7 +252,7 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 	_, hasEmail := m.cols[FieldEmail]
 	_, hasUser := m.cols[FieldUserID]
 	if !hasEmail && !hasUser {
-		return nil, &HeaderError{Problem: "no email or user id column", Found: header}
+		return nil, &HeaderError{Problem: "no email or user id column", Found: header, Setting: SettingFieldMap}
 	}
 	return m, nil
 }
@@ -231,8 +285,7 @@ func (m *headerMap) byAlias(f string, byNorm map[string][]int, p *Preset) *Heade
 		}
 	}
 	if len(found) > 1 {
-		h := m.header
-		return &HeaderError{Problem: fmt.Sprintf("both %q and %q could hold the %s; name one with --map %s=#%d", cut(h[found[0]], shownColumnRune), cut(h[found[1]], shownColumnRune), f, f, found[0]+1), Found: h}
+		return ambiguous(m.header, f, found[0], found[1])
 	}
 	if len(found) == 1 {
 		return m.claim(f, found, "")

@@ -86,7 +86,7 @@ func LookupPreset(name string) (*Preset, error) {
 	}
 	p, ok := Presets[name]
 	if !ok {
-		return nil, fmt.Errorf("--preset %q: one of %s", name, strings.Join(PresetNames(), ", "))
+		return nil, fmt.Errorf("unknown preset %q: one of %s", name, strings.Join(PresetNames(), ", "))
 	}
 	return p, nil
 }
@@ -116,8 +116,9 @@ func (p *Preset) ruleColumns(header []string) ([]int, *HeaderError) {
 			}
 		}
 		if found < 0 {
-			return nil, &HeaderError{Problem: fmt.Sprintf("--preset %s reads the membership status from column %q, which is missing", p.Name, names[0]), Found: header,
-				Expected: fmt.Sprintf("the columns --preset %s reads (%s); is it the right preset? --preset generic reads any export's own names", p.Name, p.ruleColumnNames())}
+			return nil, &HeaderError{Problem: fmt.Sprintf("preset %s reads the membership status from column %q, which is missing", p.Name, names[0]), Found: header,
+				Expected: fmt.Sprintf("the columns preset %s reads (%s); is it the right preset? preset generic reads any export's own names", p.Name, p.ruleColumnNames()),
+				Setting:  SettingPreset}
 		}
 		idx = append(idx, found)
 	}

@@ -190,7 +190,7 @@ func (rd *Reader) readHeader(o ReaderOptions) error {
 	hr, err := rd.src.next(MaxHeaderBytes)
 	switch {
 	case errors.Is(err, io.EOF) && rd.xlsx != nil:
-		return &HeaderError{Name: rd.name, Problem: fmt.Sprintf("sheet %q is empty; the workbook's sheets: %s (name one with --sheet)", rd.Sheet, quoteSheets(rd.xlsx.sheets))}
+		return &HeaderError{Name: rd.name, Problem: fmt.Sprintf("sheet %q is empty; the workbook's sheets: %s (name the one to read)", rd.Sheet, quoteSheets(rd.xlsx.sheets)), Setting: SettingSheet}
 	case errors.Is(err, io.EOF):
 		return &HeaderError{Name: rd.name, Problem: "the file is empty: no header line"}
 	case err != nil:

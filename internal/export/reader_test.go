@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -107,15 +108,18 @@ func TestReaderHeaderRefusals(t *testing.T) {
 		name, data string
 		o          ReaderOptions
 		want       string
+		setting    Setting
+		fix        []Remedy
 	}{
-		{"empty", "", ReaderOptions{}, "empty"},
-		{"no email column", "Name,Phone\nA,1\n", ReaderOptions{}, `no email or user id column`},
-		{"duplicated email column", "Email,Name,E-mail\na@x.co,A,b@x.co\n", ReaderOptions{}, "--map email=#1 or --map email=#3"},
-		{"two aliases of one field", "Email,Name,Primary Email\na@x.co,A,b@x.co\n", ReaderOptions{}, "could hold the email"},
-		{"same header twice", "email,email\na@x.co,b@x.co\n", ReaderOptions{}, "2 columns go by the same name"},
-		{"map to a missing column", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"first_name": "Vorname"}}, "no such column"},
-		{"map of an unknown field", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"phone": "Email"}}, "unknown field"},
-		{"missing consent column", "Email\na@x.co\n", ReaderOptions{ConsentColumn: "Terms"}, "--consent-column"},
+		{"empty", "", ReaderOptions{}, "empty", SettingNone, nil},
+		{"no email column", "Name,Phone\nA,1\n", ReaderOptions{}, `no email or user id column`, SettingFieldMap, nil},
+		{"duplicated email column", "Email,Name,E-mail\na@x.co,A,b@x.co\n", ReaderOptions{}, "cannot tell which holds the email: name it by position", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 3}}},
+		{"two aliases of one field", "Email,Name,Primary Email\na@x.co,A,b@x.co\n", ReaderOptions{}, "could hold the email", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 3}}},
+		{"same header twice", "email,email\na@x.co,b@x.co\n", ReaderOptions{}, "2 columns go by the same name", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 2}}},
+		{"map to a missing column", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"first_name": "Vorname"}}, "no such column", SettingFieldMap, nil},
+		{"map of an unknown field", "Email\na@x.co\n", ReaderOptions{Map: map[string]string{"phone": "Email"}}, "unknown field", SettingFieldMap, nil},
+		{"missing consent column", "Email\na@x.co\n", ReaderOptions{ConsentColumn: "Terms"}, `the consent column "Terms": no such column`, SettingConsentColumn, nil},
+		{"consent column twice", "Email,Terms,terms\na@x.co,1,2\n", ReaderOptions{ConsentColumn: "TERMS"}, "holds the consent", SettingConsentColumn, []Remedy{{fieldConsent, 2}, {fieldConsent, 3}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := readAll(t, tt.data, tt.o)
@@ -125,6 +129,13 @@ func TestReaderHeaderRefusals(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "members.csv: line 1") {
 				t.Fatalf("error does not name the file and line: %v", err)
+			}
+			// The library speaks of settings, not of a front end's flags.
+			if strings.Contains(err.Error(), "--") {
+				t.Errorf("error names a command-line flag: %v", err)
+			}
+			if he.Setting != tt.setting || !slices.Equal(he.Fix, tt.fix) {
+				t.Errorf("setting %v, fix %v; want %v, %v", he.Setting, he.Fix, tt.setting, tt.fix)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,8 +121,9 @@ func TestXLSXHeaderRefusal(t *testing.T) {
 func TestMapResolvesAmbiguity(t *testing.T) {
 	data := "Email,Name,E-Mail\na@x.co,A,b@x.co\n"
 	_, _, err := readAll(t, data, ReaderOptions{})
-	if err == nil || !strings.Contains(err.Error(), "--map email=#1") {
-		t.Fatalf("refusal %v does not show the form that works", err)
+	var he *HeaderError
+	if !errors.As(err, &he) || !slices.Equal(he.Fix, []Remedy{{FieldEmail, 1}, {FieldEmail, 3}}) {
+		t.Fatalf("refusal %v does not carry the positions that work", err)
 	}
 	for m, want := range map[string]string{"#3": "b@x.co", "#1": "a@x.co", "E-Mail": "b@x.co", "Email": "a@x.co"} {
 		recs, _, err := readAll(t, data, ReaderOptions{Map: map[string]string{"email": m}})
