@@ -53,7 +53,7 @@ flaky:
 
 # CI runs each fuzz target briefly; `make fuzz FUZZTIME=10m` runs longer.
 fuzz:
-	$(GO) test ./internal/export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzParseErrorBody$$' -fuzztime $(FUZZTIME)
 
 fuzz-ci:

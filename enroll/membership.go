@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"

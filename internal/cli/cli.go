@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/samples"

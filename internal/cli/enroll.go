@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvenroll/pvenroll/enroll"
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 	"github.com/pvenroll/pvenroll/report"

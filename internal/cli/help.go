@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 )
 
 // fixedValues are the values of the flags that take one of a fixed set,

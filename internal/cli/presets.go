@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pvenroll/pvenroll/internal/export"
+	"github.com/pvenroll/pvenroll/export"
 )
 
 // membershipFrom names where the rows' membership status comes from: the

@@ -6,4 +6,8 @@
 // resyncs after a runaway quote), workbooks in xlsx.go, files that are
 // neither are named in sniff.go, columns become fields in header.go (and
 // preset.go), and reader.go ties them together and checks each row.
+//
+// It is a public package on purpose: enroll's API (Rows, Enroller.Process)
+// takes its Records, so a program outside this module can read an export
+// and enroll it with the same rules as the command.
 package export

@@ -21,7 +21,7 @@ func benchRows(n int) string {
 }
 
 // BenchmarkReader reads the same rows in each encoding; compare each with
-// utf-8 (go test -bench Reader ./internal/export).
+// utf-8 (go test -bench Reader ./export).
 func BenchmarkReader(b *testing.B) {
 	text := benchRows(20000)
 	for _, enc := range []string{EncodingUTF8, EncodingWindows1252, EncodingUTF16LE} {
@@ -49,7 +49,7 @@ func BenchmarkReader(b *testing.B) {
 
 // BenchmarkPrescan reads a 1,000,000-row file with and without the
 // pre-scan that checks its bytes first; compare the two (go test -run '^$'
-// -bench Prescan -benchtime 3x ./internal/export).
+// -bench Prescan -benchtime 3x ./export).
 func BenchmarkPrescan(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "big.csv")
 	if err := os.WriteFile(path, []byte(benchRows(1_000_000)), 0o644); err != nil {
