@@ -159,7 +159,10 @@ Try it, from any folder, against the built-in sandbox API:
   pvenroll enroll --sandbox --dry-run --rate 0 samples/members.csv`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          unknownCommand,
+		RunE:          func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
+	root.SuggestionsMinimumDistance = 2
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -178,6 +181,7 @@ Try it, from any folder, against the built-in sandbox API:
 			fmt.Fprintln(c.OutOrStdout(), versionLine())
 		},
 	})
+	strictCompletion(root)
 	decorate(root)
 	return root
 }

@@ -5,6 +5,7 @@ package cli
 // run uses.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,9 +48,20 @@ func checkProgress(v string) error {
 // sandboxGroup is the prefix of the flags shown under their own heading.
 const sandboxGroup = "sandbox-"
 
-// decorate gives every command its completions and, where it has
-// --sandbox-* flags, the usage that lists them apart.
+// decorate gives every command its completions, argument errors that are
+// usage errors (exit 2, with a hint) and, where it has --sandbox-* flags,
+// the usage that lists them apart.
 func decorate(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			var ue usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return usageError{withHint(err, fmt.Sprintf("usage: %s; see '%s --help'", c.UseLine(), c.CommandPath()))}
+		}
+	}
 	values := fixedValues()
 	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
 		if v, ok := values[f.Name]; ok {
@@ -108,5 +120,41 @@ func groupedUsage(c *cobra.Command) error {
 func section(w io.Writer, title string, fs *pflag.FlagSet) {
 	if usage := strings.TrimRight(fs.FlagUsages(), " \n"); usage != "" {
 		fmt.Fprintf(w, "\n\n%s:\n%s", title, usage)
+	}
+}
+
+// unknownCommand refuses the root's arguments, which can only be a command
+// it does not have: cobra's own check is a plain error (exit 1), without
+// the suggestion a usage error deserves.
+func unknownCommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := "see 'pvenroll --help' for the commands"
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = "did you mean '" + c.CommandPath() + " " + s[0] + "'? " + hint
+	}
+	return usageError{withHint(fmt.Errorf("unknown command %q", args[0]), hint)}
+}
+
+// shells are the shells `pvenroll completion` writes a script for.
+var shells = []string{"bash", "zsh", "fish", "powershell"}
+
+// strictCompletion makes cobra's completion command refuse a missing or
+// unknown shell (cobra prints its help and exits 0, so a typo in an
+// install script would go unnoticed).
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{withHint(errors.New("completion needs a SHELL"), "pvenroll completion "+strings.Join(shells, "|"))}
+			}
+			return usageError{withHint(fmt.Errorf("completion: unknown shell %q", args[0]), "the shells are "+strings.Join(shells, ", "))}
+		}
+		c.RunE = func(*cobra.Command, []string) error { return nil } // runnable, so cobra checks its args
 	}
 }
