@@ -28,11 +28,37 @@ var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, Fi
 var aliases = map[string][]string{
 	FieldEmail:            {"email", "e-mail", "email address", "e-mail address", "primary email", "emailaddress", "mail"},
 	FieldExternalMemberID: {"external member id", "member id", "memberid", "member number", "client id", "account id", "barcode"},
-	FieldUserID:           {"user id", "perkville user id"},
+	// A bare "User ID" is a membership system's own id as often as
+	// Perkville's: only a name that says Perkville is taken (lookalikes).
+	FieldUserID:           {"perkville user id"},
 	FieldFirstName:        {"first name", "given name", "firstname"},
 	FieldLastName:         {"last name", "surname", "family name", "lastname"},
 	FieldMembershipStatus: {"membership status", "member status", "status"},
 	FieldMembershipType:   {"membership type", "plan", "membership"},
+}
+
+// lookalikes are header names, normalised, that look like a field's but
+// are left alone: the column is more likely the source system's own id.
+// A Reader lists the columns it left so (Reader.LeftAlone), for validate
+// to name them.
+var lookalikes = map[string]string{"userid": FieldUserID}
+
+// LeftAlone is a column that looks like a field's but was not taken for it.
+type LeftAlone struct {
+	Position int    // counted from 1
+	Name     string // as written in the header
+	Field    string // the field it looks like
+}
+
+// leftAlone lists the lookalike columns m did not give a field.
+func (m *headerMap) leftAlone() []LeftAlone {
+	var out []LeftAlone
+	for i, h := range m.header {
+		if f, ok := lookalikes[normHeader(h)]; ok && m.canon[i] == "" {
+			out = append(out, LeftAlone{Position: i + 1, Name: h, Field: f})
+		}
+	}
+	return out
 }
 
 // normHeader folds case and drops spaces, '-' and '_'.
@@ -252,7 +278,11 @@ func mapHeader(header []string, o ReaderOptions) (*headerMap, *HeaderError) {
 	_, hasEmail := m.cols[FieldEmail]
 	_, hasUser := m.cols[FieldUserID]
 	if !hasEmail && !hasUser {
-		return nil, &HeaderError{Problem: "no email or user id column", Found: header, Setting: SettingFieldMap}
+		problem := "no email or user id column"
+		for _, l := range m.leftAlone() {
+			problem += fmt.Sprintf(" (column %d %q is not taken as the Perkville user id: name it in the field map if it holds one)", l.Position, cut(l.Name, shownColumnRune))
+		}
+		return nil, &HeaderError{Problem: problem, Found: header, Setting: SettingFieldMap}
 	}
 	return m, nil
 }

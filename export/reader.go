@@ -83,6 +83,9 @@ type Reader struct {
 	xlsx    *xlsxSource    // nil for text
 	Header  []string       // the file's header as written
 	Columns map[string]int // field -> column index used
+	// LeftAlone are columns that look like a field's but were not taken
+	// for it (a "User ID" is not taken as the Perkville user id).
+	LeftAlone []LeftAlone
 	// Comma is the delimiter of a CSV input (',' for a workbook): the one
 	// follow-up files for a person should use.
 	Comma rune
@@ -207,7 +210,7 @@ func (rd *Reader) readHeader(o ReaderOptions) error {
 		herr.Name = rd.name
 		return herr
 	}
-	rd.Columns = m.cols
+	rd.Columns, rd.LeftAlone = m.cols, m.leftAlone()
 	if rr, ok := rd.src.(*recordReader); ok {
 		rr.width, rr.isRow = rd.width, rd.isRow
 	}

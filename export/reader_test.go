@@ -48,7 +48,7 @@ func TestReaderShapes(t *testing.T) {
 		{"quoted newline: line is where the record starts", "email,notes\na@x.co,\"two\nlines\"\nb@x.co,x\n", []string{"a@x.co", "b@x.co"}, []int{2, 4}},
 		{"ragged row in the middle", "email,name\na@x.co,A\nb@x.co\nc@x.co,C\n", []string{"a@x.co", "", "c@x.co"}, []int{2, 3, 4}},
 		{"bare quote is literal", "email,name\nb@x.co,B\na@x.co,5'10\"\nc@x.co,C\n", []string{"b@x.co", "a@x.co", "c@x.co"}, []int{2, 3, 4}},
-		{"malformed and missing email", "email,user id\nnot-an-email,\n,\n,42\n", []string{"", "", ""}, []int{2, 3, 4}},
+		{"malformed and missing email", "email,perkville user id\nnot-an-email,\n,\n,42\n", []string{"", "", ""}, []int{2, 3, 4}},
 		{"no trailing newline", "email\na@x.co", []string{"a@x.co"}, []int{2}},
 		{"header only", "email\n", nil, nil},
 	} {
@@ -89,7 +89,7 @@ func TestReaderInvalidNamesLineAndColumn(t *testing.T) {
 }
 
 func TestReaderDuplicates(t *testing.T) {
-	recs, _, err := readAll(t, "email,member id,user id\na@x.co,1,\n A@X.CO ,2,\n,3,\n,3,\n,,9\n,,9\nb@x.co,1,\n", ReaderOptions{})
+	recs, _, err := readAll(t, "email,member id,perkville user id\na@x.co,1,\n A@X.CO ,2,\n,3,\n,3,\n,,9\n,,9\nb@x.co,1,\n", ReaderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +113,7 @@ func TestReaderHeaderRefusals(t *testing.T) {
 	}{
 		{"empty", "", ReaderOptions{}, "empty", SettingNone, nil},
 		{"no email column", "Name,Phone\nA,1\n", ReaderOptions{}, `no email or user id column`, SettingFieldMap, nil},
+		{"a User ID that may not be Perkville's", "Name,User ID\nA,1\n", ReaderOptions{}, `column 2 "User ID" is not taken as the Perkville user id`, SettingFieldMap, nil},
 		{"duplicated email column", "Email,Name,E-mail\na@x.co,A,b@x.co\n", ReaderOptions{}, "cannot tell which holds the email: name it by position", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 3}}},
 		{"two aliases of one field", "Email,Name,Primary Email\na@x.co,A,b@x.co\n", ReaderOptions{}, "could hold the email", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 3}}},
 		{"same header twice", "email,email\na@x.co,b@x.co\n", ReaderOptions{}, "2 columns go by the same name", SettingFieldMap, []Remedy{{FieldEmail, 1}, {FieldEmail, 2}}},
@@ -155,6 +156,37 @@ func TestReaderMapAndAliases(t *testing.T) {
 	}
 }
 
+// A membership system's own "User ID" is not taken for Perkville's: the
+// reader leaves it alone and says so; only a name that says Perkville, or
+// the field map, makes a column the Perkville user id.
+func TestReaderUserIDColumn(t *testing.T) {
+	for _, tt := range []struct {
+		name, header string
+		o            ReaderOptions
+		userID       string
+		left         []LeftAlone
+	}{
+		{"bare user id", "Email,User ID", ReaderOptions{}, "", []LeftAlone{{2, "User ID", FieldUserID}}},
+		{"perkville user id", "Email,Perkville User ID", ReaderOptions{}, "42", nil},
+		{"mapped", "Email,User ID", ReaderOptions{Map: map[string]string{FieldUserID: "User ID"}}, "42", nil},
+		{"both", "Email,user_id,Perkville User ID", ReaderOptions{}, "7", []LeftAlone{{2, "user_id", FieldUserID}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			row := "a@x.co,42"
+			if strings.Count(tt.header, ",") == 2 {
+				row = "a@x.co,42,7"
+			}
+			recs, rd, err := readAll(t, tt.header+"\n"+row+"\n", tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if recs[0].UserID != tt.userID || !slices.Equal(rd.LeftAlone, tt.left) {
+				t.Fatalf("user id %q, left alone %+v; want %q, %+v", recs[0].UserID, rd.LeftAlone, tt.userID, tt.left)
+			}
+		})
+	}
+}
+
 func TestGuessDelimiter(t *testing.T) {
 	for head, want := range map[string]rune{
 		"a,b,c":            ',',
@@ -179,7 +211,7 @@ func FuzzReader(f *testing.F) {
 	f.Add("email,name\na@x.co,A\n", uint8(0))
 	f.Add("\xEF\xBB\xBFEmail;Member ID\r\nA@X.co;1\r\n\"b@x.co\";\"2\n3\"\r\n", uint8(0))
 	f.Add("email,notes\na@x.co,\"unterminated\nb@x.co,x\n", uint8(0))
-	f.Add("user id|email\n12|\n|a@x.co\nx|y|z\n", uint8(0))
+	f.Add("perkville user id|email\n12|\n|a@x.co\nx|y|z\n", uint8(0))
 	f.Add("email,name\na@x.co,Ren\xe9e\nb@x.co,5'10\"\n", uint8(3))
 	f.Add("\xFF\xFEe\x00m\x00a\x00i\x00l\x00\n\x00a\x00@\x00x\x00.\x00c\x00o\x00", uint8(2))
 	f.Add("email\na@x.co\nZo\xc3\xab@x.co\n\x81\n", uint8(1))

@@ -223,6 +223,10 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 			fmt.Fprintf(out, "  %-19s column %d %q\n", f, i+1, rd.Header[i])
 		}
 	}
+	for _, l := range rd.LeftAlone {
+		fmt.Fprintf(out, "  left alone:         column %d %q: not taken as the Perkville %s (--map %s=%q if it holds one)\n",
+			l.Position, l.Name, strings.ReplaceAll(l.Field, "_", " "), l.Field, l.Name)
+	}
 	var usable, invalid, dup, active, inactive int
 	var problems []string
 	for {
