@@ -327,15 +327,10 @@ func (c *Client) Agreements(ctx context.Context, business, userID int64) ([]Agre
 	return page.Objects, nil
 }
 
-// AcceptAgreements records customers' own consent to agreements. Accepting
-// is idempotent, so a lost answer is retried. Per-item failures come back as
-// items with Status "error".
-func (c *Client) AcceptAgreements(ctx context.Context, items []AgreementAcceptance) ([]AcceptanceResult, error) {
-	return c.AcceptAgreementsOnTurn(ctx, nil, items)
-}
-
-// AcceptAgreementsOnTurn is AcceptAgreements whose first attempt spends a
-// turn the caller took with Turn (nil: it waits for one, as usual).
+// AcceptAgreementsOnTurn records customers' own consent to agreements.
+// Accepting is idempotent, so a lost answer is retried. Per-item failures
+// come back as items with Status "error". The first attempt spends a turn
+// the caller took with Turn (nil: it waits for one, as usual).
 func (c *Client) AcceptAgreementsOnTurn(ctx context.Context, turn *Turn, items []AgreementAcceptance) ([]AcceptanceResult, error) {
 	var out AcceptanceBatch[AcceptanceResult]
 	err := c.do(ctx, request{method: http.MethodPost, path: PathAgreementAcceptances,

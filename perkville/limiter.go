@@ -109,6 +109,3 @@ func (l *Limiter) Succeeded() {
 	}
 	l.lim.SetLimit(min(l.max, cur+l.max/20))
 }
-
-// Rate is the rate in force now.
-func (l *Limiter) Rate() float64 { return float64(l.lim.Limit()) }

@@ -39,15 +39,11 @@ type Pacer struct {
 	Stats   *Stats
 }
 
-// Call runs fn until it succeeds, says not to retry, or the retries are
-// spent, and returns fn's last error. fn reports retry=true only for an
-// answer that left nothing applied or that is safe to repeat.
-func (p *Pacer) Call(ctx context.Context, fn func() (retry bool, err error)) error {
-	return p.CallOnTurn(ctx, nil, fn)
-}
-
-// CallOnTurn is Call whose first attempt spends turn, a turn at the
-// Limiter the caller already took (nil: it waits for one).
+// CallOnTurn runs fn until it succeeds, says not to retry, or the retries
+// are spent, and returns fn's last error. fn reports retry=true only for an
+// answer that left nothing applied or that is safe to repeat. The first
+// attempt spends turn, a turn at the Limiter the caller already took (nil:
+// it waits for one).
 func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry bool, err error)) error {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {

@@ -79,15 +79,6 @@ func (s *Summary) Snapshot() Tally {
 	return t
 }
 
-// ByName is the counts keyed by outcome name, as the run ledger keeps them.
-func (t Tally) ByName() map[string]int {
-	m := make(map[string]int, len(t.Counts))
-	for o, n := range t.Counts {
-		m[string(o)] = n
-	}
-	return m
-}
-
 // WouldTry is how many of a dry run's would-join rows are at risk.
 func (s *Summary) WouldTry() int {
 	n := 0
