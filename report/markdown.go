@@ -22,7 +22,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	if meta.Input.Encoding != "" {
 		enc = ", encoding " + meta.Input.Encoding
 	}
-	fmt.Fprintf(&b, "Input: `%s`, %s%s, sha256 `%s`  \n", mdCell(meta.Input.Path), count(s.Rows, "row", "rows"), enc, short(meta.Input.SHA256))
+	fmt.Fprintf(&b, "Input: `%s`, %s%s, sha256 `%s`  \n", mdCode(meta.Input.Path), count(s.Rows, "row", "rows"), enc, short(meta.Input.SHA256))
 	if !meta.Start.IsZero() {
 		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
 			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
@@ -42,8 +42,8 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	if s.MembershipDiffers > 0 {
 		fmt.Fprintf(&b, "\n%s a membership status that differs from Perkville's and was not updated (see the detail).\n", count(s.MembershipDiffers, "row holds", "rows hold"))
 	}
-	if line := membershipNote(s, meta); line != "" {
-		fmt.Fprintf(&b, "\n%s\n", mdCell(line))
+	if line := membershipNote(s, markdownPreset(meta)); line != "" {
+		fmt.Fprintf(&b, "\n%s\n", line)
 	}
 	if meta.DryRun && s.Counts[WouldJoin] > 0 {
 		markdownRisks(&b, s)
@@ -99,6 +99,17 @@ func markdownRisks(b *strings.Builder, s *Summary) {
 	}
 }
 
+// markdownPreset is meta with the preset's membership source, which may
+// name a column of the export, made plain Markdown text.
+func markdownPreset(meta Meta) Meta {
+	if p := meta.Preset; p != nil {
+		escaped := *p
+		escaped.MembershipFrom = mdCell(p.MembershipFrom)
+		meta.Preset = &escaped
+	}
+	return meta
+}
+
 // membershipNote says how many rows the export marks inactive, and what the
 // export's membership status does: whether they join stays Perkville's
 // decision.
@@ -142,8 +153,39 @@ func short(h string) string {
 	return h
 }
 
-// mdCell keeps a value inside its table cell.
+// mdCell makes a value from the export or the API plain text inside a
+// table cell or a line: a name such as ![t](https://evil.example/x.png)
+// must not load an image when summary.md is viewed, nor [x](…) become a
+// link. CommonMark lets any ASCII punctuation be escaped with a backslash;
+// every character that can open inline markup is (links, images, raw
+// HTML, entities, emphasis, code, math), and so are the characters GFM's
+// bare autolinks hinge on: the @ of an email, the : of "://", the . of
+// "www.". Line breaks would end the table row: they become spaces.
 func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i, r := range s {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteByte(' ')
+			continue
+		case strings.ContainsRune(mdMarkup, r),
+			r == ':' && strings.HasPrefix(s[i+1:], "//"),
+			r == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdMarkup is the ASCII punctuation that opens inline markup in GFM (and
+// GitHub's math); the rest is left as is, so names and details stay
+// readable in the raw file.
+const mdMarkup = "\\`*_[]!<>&|~$@"
+
+// mdCode keeps a value inside a code span, where backslashes are literal:
+// a backquote would close the span, a line break end the line.
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
 }
