@@ -140,7 +140,7 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 	if pv.IsFatal(err) {
 		r.Outcome, r.Detail = report.NotAttempted, "the run stopped: "+err.Error()
 		if writes.sent.Load() {
-			r.Outcome, r.Detail = report.Failed, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
+			r.Outcome, r.Detail = report.Interrupted, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
 		}
 		return r, fatalError{err}
 	}
@@ -333,7 +333,7 @@ func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail+afterActions(r)
 			if wroteOn(ctx) {
-				r.Outcome, r.Detail = report.Failed, writeSentDetail+afterActions(r)
+				r.Outcome, r.Detail = report.Interrupted, writeSentDetail+afterActions(r)
 			}
 			return
 		}

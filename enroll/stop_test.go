@@ -97,7 +97,7 @@ func (s *stopSink) Add(seq int, r report.Result) error {
 // A token revoked while joins are on the wire: the joins the server
 // received are never reported not-attempted. Their answers come within
 // the grace period ("answered": joined), or are lost to the stop
-// ("lost": failed, saying the write may have been applied); rows that
+// ("lost": interrupted, saying the write may have been applied); rows that
 // had sent no write stop at once.
 func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 	for _, mode := range []string{"answered", "lost"} {
@@ -160,8 +160,8 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 						t.Errorf("line %d, joined on the server, answer released after the stop: %s (%s), want joined", r.Line, r.Outcome, r.Detail)
 					}
 				default:
-					if r.Outcome != report.Failed || !strings.Contains(r.Detail, "may have been applied; the rerun will check") {
-						t.Errorf("line %d, joined on the server, answer lost: %s (%s), want failed: may have been applied", r.Line, r.Outcome, r.Detail)
+					if r.Outcome != report.Interrupted || !strings.Contains(r.Detail, "may have been applied; the rerun will check") {
+						t.Errorf("line %d, joined on the server, answer lost: %s (%s), want interrupted: may have been applied", r.Line, r.Outcome, r.Detail)
 					}
 				}
 			}

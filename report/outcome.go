@@ -20,16 +20,20 @@ const (
 	Duplicate          Outcome = "duplicate"
 	Conflict           Outcome = "conflict"
 	Failed             Outcome = "failed"
-	NotAttempted       Outcome = "not-attempted"
-	WouldJoin          Outcome = "would-join"
+	// Interrupted: the run stopped after the row's write was sent and
+	// before its answer said what happened; the next run with --state
+	// looks it up first, never re-sends it blindly.
+	Interrupted  Outcome = "interrupted"
+	NotAttempted Outcome = "not-attempted"
+	WouldJoin    Outcome = "would-join"
 )
 
 // Outcomes lists every outcome in report order.
 var Outcomes = []Outcome{Joined, WouldJoin, AlreadyActive, NeedsAgreement, MembershipInactive, OptedOut,
-	NotFound, Invalid, Duplicate, Conflict, Failed, NotAttempted}
+	NotFound, Invalid, Duplicate, Conflict, Failed, Interrupted, NotAttempted}
 
 // FollowUp lists the outcomes that need someone to act, each with a file.
-var FollowUp = []Outcome{NeedsAgreement, MembershipInactive, NotFound, Invalid, Conflict, Failed, NotAttempted}
+var FollowUp = []Outcome{NeedsAgreement, MembershipInactive, NotFound, Invalid, Conflict, Failed, Interrupted, NotAttempted}
 
 // Valid reports whether o is a known outcome.
 func (o Outcome) Valid() bool {
@@ -53,13 +57,14 @@ func (o Outcome) NeedsFollowUp() bool {
 
 // Retryable reports whether the follow-up file keeps the input's columns,
 // so that it can be fed back to `pvenroll enroll`.
-func (o Outcome) Retryable() bool { return o == Failed || o == NotAttempted }
+func (o Outcome) Retryable() bool { return o == Failed || o == Interrupted || o == NotAttempted }
 
 // Recorded reports whether the run ledger (--state) remembers a row with
-// this outcome: those an API answer decided. Failed is recorded although it
-// is not settled, so that a failed row is never taken for done by a later
-// run (its record replaces any older, settled one).
-func (o Outcome) Recorded() bool { return o.Settled() || o == Failed }
+// this outcome: those an API answer decided, and those whose write was
+// sent. Failed and Interrupted are recorded although they are not
+// settled, so that such a row is never taken for done by a later run
+// (its record replaces any older, settled one).
+func (o Outcome) Recorded() bool { return o.Settled() || o == Failed || o == Interrupted }
 
 // Settled reports whether the outcome is final for the row: resuming an
 // interrupted run reports it again without a request. It is Recorded less
@@ -97,6 +102,8 @@ func (o Outcome) Description() string {
 		return "the API refused for a conflict"
 	case Failed:
 		return "error after retries; safe to rerun"
+	case Interrupted:
+		return "stopped mid-row; the next run with --state checks it"
 	case NotAttempted:
 		return "the run stopped first; rerun"
 	}

@@ -37,7 +37,7 @@ func mix(n int, outcomes ...Outcome) []Result {
 		switch o {
 		case NeedsAgreement:
 			r.Code, r.CustomerMessage = "pv_agreement_required", "Please review and accept the required terms to join at https://riverside.perkville.com/"
-		case Failed:
+		case Failed, Interrupted:
 			r.Code, r.Detail = "http_500", "PATCH /v2/connections/{id}/: 500 Internal Server Error (retries exhausted; safe to rerun)"
 		case Joined:
 			r.ConnectionID, r.Actions = int64(1000+i), []string{"activated"}
@@ -566,7 +566,7 @@ func TestSummarySnapshotWhileAdding(t *testing.T) {
 func TestRecordedAndSettled(t *testing.T) {
 	for _, o := range Outcomes {
 		switch o {
-		case Failed:
+		case Failed, Interrupted:
 			if !o.Recorded() || o.Settled() {
 				t.Errorf("%s: recorded, so as not to be taken for done, but not settled", o)
 			}

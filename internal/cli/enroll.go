@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/export"
@@ -115,6 +116,7 @@ Flags may come before or after FILE.`,
 // the ledger.
 type enrollRun struct {
 	o       enrollOptions
+	flags   *pflag.FlagSet // as given, for the commands a hint advises
 	file    string
 	log     *slog.Logger
 	mode    runMode
@@ -133,7 +135,7 @@ type enrollRun struct {
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
-	r := &enrollRun{o: o, file: file, mode: runMode{dryRun: o.DryRun}}
+	r := &enrollRun{o: o, flags: c.Flags(), file: file, mode: runMode{dryRun: o.DryRun}}
 	defer r.close()
 	if err := r.setUp(ctx, c); err != nil {
 		return err
@@ -147,7 +149,6 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		return err
 	}
 	if r.ledger != nil {
-		r.ledger.SetBatch(r.workers)
 		if err := r.ledger.Begin(r.file, time.Now()); err != nil {
 			r.discard()
 			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}

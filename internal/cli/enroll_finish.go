@@ -109,7 +109,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code int, runErr error) error {
 	rest := "run the same command again to resume (--state remembers what was done)"
 	if r.ledger == nil || r.o.DryRun {
-		rest = rerunWith(r.out, report.NotAttempted, "rerun them with ")
+		rest = r.rerunAdvice()
 	}
 	if info.Unread {
 		// Only advise files that exist: rows the input never sent are in none.
@@ -133,6 +133,27 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 		hint = rerunWith(r.out, report.Failed, "rerun them later with ")
 	}
 	return exitError{code: code, err: err, hint: hint}
+}
+
+// rerunAdvice names, for each retry file of a stop that the run wrote
+// (not-attempted, interrupted), the command that sends its rows: without
+// --state, running the same command again would start over.
+func (r *enrollRun) rerunAdvice() string {
+	var lines []string
+	for _, o := range []report.Outcome{report.NotAttempted, report.Interrupted} {
+		path := followup(r.out, o)
+		if _, err := os.Stat(path); err == nil {
+			lines = append(lines, fmt.Sprintf("%s: %s", rowsOf(o), rerunCommand(r.flags, r.out+"-"+string(o), path)))
+		}
+	}
+	return hintLines(lines)
+}
+
+func rowsOf(o report.Outcome) string {
+	if o == report.Interrupted {
+		return "rows stopped mid-row (each is looked up first)"
+	}
+	return "rows not attempted"
 }
 
 // rerunWith advises the follow-up file of outcome o, if the run wrote one.
@@ -169,7 +190,7 @@ func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int
 		return ExitInterrupted
 	case info.Stop == enroll.StopMaxDuration:
 		return ExitMaxDuration
-	case runErr != nil, sum.Counts[report.Failed] > 0, sum.Counts[report.NotAttempted] > 0:
+	case runErr != nil, sum.Counts[report.Failed] > 0, sum.Counts[report.Interrupted] > 0, sum.Counts[report.NotAttempted] > 0:
 		return ExitFailedRows
 	}
 	return ExitOK

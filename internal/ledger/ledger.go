@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,26 +74,19 @@ type Ledger struct {
 	// after it stopped before its end, and their final rows are resumed.
 	lastFinished uint64
 
-	mu      sync.Mutex
-	pending map[string]entry
-	err     error
-	flushAt int
+	commits committer
 }
 
 // lockWait is how long Open waits for another run's lock: not at all, in
 // effect, so a second cron job exits at once instead of piling up.
 const lockWait = 200 * time.Millisecond
 
-// flushEvery rows are written in one transaction: a crash loses at most
-// these (they are then checked again, never blindly re-sent).
-const flushEvery = 64
-
 // Open opens (creating) a state file for a run; readOnly for a dry run,
 // which never writes it. A missing file opened read-only is an empty ledger.
 func Open(path string, readOnly bool) (*Ledger, error) {
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return &Ledger{readOnly: true, pending: map[string]entry{}}, nil
+			return &Ledger{readOnly: true}, nil
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, ReadOnly: readOnly})
@@ -104,7 +96,7 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state file %s: %w", path, err)
 	}
-	l := &Ledger{db: db, readOnly: readOnly, pending: map[string]entry{}, flushAt: flushEvery}
+	l := &Ledger{db: db, readOnly: readOnly}
 	if !readOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range [][]byte{bucketCustomers, bucketRuns} {
@@ -134,15 +126,6 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 		}
 	}
 	return l, nil
-}
-
-// SetBatch sets how many records are written in one transaction. A run
-// sets it to its workers, so that a crash loses no more rows than were in
-// flight.
-func (l *Ledger) SetBatch(n int) {
-	l.mu.Lock()
-	l.flushAt = max(1, n)
-	l.mu.Unlock()
 }
 
 // Begin records the start of this run.
@@ -189,60 +172,6 @@ func (l *Ledger) Prior(key string) (enroll.Memo, bool) {
 	return enroll.Memo(e), found
 }
 
-// Record notes a customer's outcome in this run; writes are batched.
-func (l *Ledger) Record(key string, m enroll.Memo) error {
-	if l.readOnly {
-		return nil
-	}
-	e := entry(m)
-	e.Run = l.run.ID
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err != nil {
-		return l.err
-	}
-	l.pending[key] = e
-	if len(l.pending) >= l.flushAt {
-		l.err = l.flushLocked()
-	}
-	return l.err
-}
-
-// Flush writes the batched records.
-func (l *Ledger) Flush() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err == nil {
-		l.err = l.flushLocked()
-	}
-	return l.err
-}
-
-func (l *Ledger) flushLocked() error {
-	if len(l.pending) == 0 || l.readOnly {
-		return nil
-	}
-	keys := make([]string, 0, len(l.pending))
-	for k := range l.pending {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // sequential inserts keep bbolt's pages dense
-	err := l.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCustomers)
-		for _, k := range keys {
-			if err := putJSON(b, []byte(k), l.pending[k]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("writing the state file: %w", err)
-	}
-	clear(l.pending)
-	return nil
-}
-
 // Finish records the end of this run and closes the file.
 func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[report.Outcome]int, resumed, skipped int) error {
 	if l.db == nil {
@@ -252,7 +181,7 @@ func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[rep
 	if l.readOnly {
 		return nil
 	}
-	if err := l.Flush(); err != nil {
+	if err := l.commits.flush(l.db); err != nil {
 		return err
 	}
 	l.run.End, l.run.SHA256, l.run.Status, l.run.Counts = end, sha, status, counts
@@ -269,7 +198,7 @@ func (l *Ledger) Close() error {
 		return nil
 	}
 	if !l.readOnly {
-		_ = l.Flush()
+		_ = l.commits.flush(l.db)
 	}
 	return l.db.Close()
 }

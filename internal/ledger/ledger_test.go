@@ -38,7 +38,7 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 	// Run 2 is killed: Close without Finish, after more than one batch.
 	l, _ = Open(path, false)
 	must(t, l.Begin("a.csv", now.Add(time.Hour)))
-	for i := 0; i < flushEvery+3; i++ {
+	for i := 0; i < CommitRows+3; i++ {
 		must(t, l.Record("email b"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@x.co", enroll.Memo{Outcome: "needs-agreement", Hash: "h"}))
 	}
 	if l.Resumable(1) || l.Resumable(2) {
@@ -56,7 +56,7 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 		t.Fatalf("prior %+v %v", e, ok)
 	}
 	counts, _ := l.Outcomes()
-	if counts["needs-agreement"] != flushEvery+3 {
+	if counts["needs-agreement"] != CommitRows+3 {
 		t.Fatalf("records of the killed run: %v", counts)
 	}
 	runs, _ := l.Runs()
