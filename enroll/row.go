@@ -56,6 +56,9 @@ type Policy struct {
 	// MembershipFrom names where a row's membership status comes from
 	// ("the abc-ignite rule"), for the dry run's detail of a create.
 	MembershipFrom string
+	// ConsentAfter is the consent floor the export was read with
+	// (export.ConsentRule.After), recorded with the run's policy.
+	ConsentAfter time.Time
 }
 
 // Enroller decides rows' fates against one business.
@@ -129,6 +132,9 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 			fatal = nil
 		}
 		r.Attempts += int(attempts.Load()) // and its batches' (acceptances.go)
+		if rec.ConsentNote != "" {
+			r.Detail = joinDetail(r.Detail, "no consent: "+rec.ConsentNote)
+		}
 	}()
 	done, err := e.remembered(ctx, rec, prior, &r)
 	if err == nil && !done {
@@ -221,8 +227,7 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 		return fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
 	}
 	if rec.Consent != "" {
-		at, _ := export.ParseConsent(rec.Consent) // checked by the reader
-		if err := e.accept(ctx, userID, at, r); err != nil {
+		if err := e.accept(ctx, userID, rec.ConsentAt, r); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"hash/maphash"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/gocarina/gocsv"
 )
@@ -24,8 +25,14 @@ type Record struct {
 	LastName         string
 	MembershipStatus string
 	MembershipType   string
-	Consent          string   // raw consent cell, when --consent-column is set
-	Raw              []string // the row's cells as read, for follow-up files
+	// Consent is the consent cell, when a consent column is set and the
+	// cell records a consent; ConsentAt is its time. A cell that holds no
+	// consent (a placeholder date, yes/no) leaves both empty and says why
+	// in ConsentNote: the row is enrolled as one without consent.
+	Consent     string
+	ConsentAt   time.Time
+	ConsentNote string
+	Raw         []string // the row's cells as read, for follow-up files
 	// Invalid says why the row cannot be used (empty: usable).
 	Invalid string
 	// DuplicateOf is the earlier line of the same customer (0: none).
@@ -66,7 +73,10 @@ type ReaderOptions struct {
 	Sheet         string            // the sheet of an .xlsx workbook; "": the first
 	Map           map[string]string // field -> column name, or #N for the N-th column
 	ConsentColumn string
-	Preset        *Preset // the export's shape; nil: generic
+	// Consent says which consent cells count (its zero value: after
+	// DefaultConsentAfter, and up to a day past the clock).
+	Consent ConsentRule
+	Preset  *Preset // the export's shape; nil: generic
 }
 
 // source hands out the input's records: CSV text or a workbook's rows.
@@ -98,6 +108,7 @@ type Reader struct {
 	picked   []string // their cells, reused row after row
 	rule     func([]string) string
 	ruleIdx  []int
+	consent  ConsentRule
 
 	seen  map[uint64]uint32 // customer key hash -> first line
 	seed  maphash.Seed
@@ -117,7 +128,7 @@ func NewReader(r io.Reader, o ReaderOptions) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(r, 512)
 	head := peekHead(br)
-	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ','}
+	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ',', consent: o.Consent}
 	kind, problem := sniff(head)
 	if kind == "binary" && !(enc == EncodingUTF16 && utf16NoBOM(head)) {
 		return nil, &FileError{Name: o.Name, Problem: problem}
@@ -346,8 +357,14 @@ func (rd *Reader) check(rec *Record) {
 	case rec.UserID != "" && !validID(rec.UserID):
 		rec.Invalid = fmt.Sprintf("%s: user id %q is not a positive whole number", col(FieldUserID), cut(rec.UserID, 40))
 	case rec.Consent != "":
-		if _, err := ParseConsent(rec.Consent); err != nil {
+		at, note, err := rd.consent.Read(rec.Consent)
+		switch {
+		case err != nil:
 			rec.Invalid = fmt.Sprintf("%s: %v", col(fieldConsent), err)
+		case note != "":
+			rec.Consent, rec.ConsentNote = "", note
+		default:
+			rec.ConsentAt = at
 		}
 	}
 	if rec.Invalid == "" {

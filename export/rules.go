@@ -1,11 +1,9 @@
 package export
 
 import (
-	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ValidEmail accepts a bare address: local@domain with a dot in the domain.
@@ -34,15 +32,4 @@ func MembershipStatus(s string) (string, bool) {
 		return "INACTIVE", true
 	}
 	return "", false
-}
-
-// ParseConsent reads a consent timestamp: RFC 3339, or a date and time
-// without a zone (taken as UTC), or a date alone.
-func ParseConsent(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("consent time %q is not a date and time like 2026-11-20T10:04:00Z or 2026-11-20 10:04", s)
 }

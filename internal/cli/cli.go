@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -266,6 +267,7 @@ type readerFlags struct {
 	Encoding      string
 	Sheet         string
 	ConsentColumn string
+	ConsentAfter  string
 }
 
 func (r *readerFlags) add(f *pflag.FlagSet) {
@@ -275,6 +277,7 @@ func (r *readerFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&r.Encoding, "encoding", "auto", "the CSV's encoding: auto, utf-8, utf-16, windows-1252 or latin1 (auto: a byte-order mark, else UTF-8 if valid, else Windows-1252)")
 	f.StringVar(&r.Sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
 	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
+	f.StringVar(&r.ConsentAfter, "consent-after", export.ISODate(export.DefaultConsentAfter), "DATE: a consent counts only if later than this (and no later than tomorrow); earlier dates are placeholders")
 }
 
 // options checks the flags and names the input for messages.
@@ -285,6 +288,12 @@ func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
 		return o, usagef("--encoding: %v", err)
 	}
 	o.Encoding = enc
+	o.Consent = export.ConsentRule{After: export.DefaultConsentAfter, Now: time.Now(), AfterName: "--consent-after"}
+	if r.ConsentAfter != "" {
+		if o.Consent.After, err = export.ParseDate(r.ConsentAfter); err != nil {
+			return o, usagef("--consent-after: %v", err)
+		}
+	}
 	for _, m := range r.Map {
 		field, col, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(col) == "" {

@@ -229,6 +229,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	}
 	var usable, invalid, dup, active, inactive int
 	var problems []string
+	tally := exportTally{consentColumn: ro.ConsentColumn != ""}
 	for {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -241,6 +242,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		switch {
 		case !bad:
 			usable++
+			tally.add(rec)
 			switch s, _ := export.MembershipStatus(rec.MembershipStatus); s {
 			case "ACTIVE":
 				active++
@@ -259,6 +261,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
 	printMembership(out, membershipFrom(preset, rd), active, inactive)
+	tally.print(out)
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "first problems:")
 		fmt.Fprintln(out, strings.Join(problems, "\n"))

@@ -38,7 +38,8 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	}
 	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
 		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
-		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows)})}
+		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows),
+		ConsentAfter: r.read.Consent.After})}
 	if r.ledger != nil {
 		en.Memory = r.ledger
 	}
