@@ -333,6 +333,11 @@ func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
 		r.Outcome, r.Code, r.Detail = report.Failed, re.code, joinDetail(r.Detail, re.detail)
 		return
 	}
+	var odd *pv.UnexpectedAnswer
+	if errors.As(err, &odd) {
+		r.Outcome, r.Code, r.Detail = report.Failed, codeUnexpectedAnswer, joinDetail(r.Detail, err.Error())
+		return
+	}
 	var ae *pv.Error
 	if !errors.As(err, &ae) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -92,6 +92,8 @@ type Connection struct {
 	ExternalMembershipStatus string `json:"external_membership_status"`
 	LastModDT                string `json:"last_mod_dt"`
 	ResourceURI              string `json:"resource_uri"`
+
+	shape *ShapeError // a needed field the answer lacked (shape.go)
 }
 
 // UserID parses the user id from the connection's user URI.
@@ -149,13 +151,17 @@ type ExternalMember struct {
 	ResourceURI      string `json:"resource_uri"`
 }
 
-// Agreement is one object of the agreements view [fields assumed].
+// Agreement is one object of the agreements view [fields assumed]. Version
+// is text: Perkville's agreement settings call it "a human-readable
+// version, e.g. v1.0" [doc], where the tool once assumed a number.
 type Agreement struct {
 	AgreementID int64  `json:"agreement_id"`
 	Title       string `json:"title"`
-	Version     int    `json:"version"`
+	Version     string `json:"version"`
 	Accepted    bool   `json:"accepted"`
 	Text        string `json:"text"`
+
+	shape *ShapeError // a needed field the answer lacked (shape.go)
 }
 
 // AgreementAcceptance records one customer's own consent [assumed shape].

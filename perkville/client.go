@@ -214,6 +214,9 @@ func (c *Client) oneConnection(ctx context.Context, business int64, q url.Values
 		return nil, nil
 	}
 	conn := &page.Objects.items[0]
+	if bad := conn.Shape(); bad != nil {
+		return nil, shapeAnswer(http.MethodGet, PathConnections, bad)
+	}
 	if err := checkConnection(http.MethodGet, PathConnections, business, 0, conn); err != nil {
 		return nil, err
 	}
@@ -245,6 +248,10 @@ func (c *Client) Connections(ctx context.Context, business int64, status string,
 			}
 			for i := range page.Objects.items {
 				conn := page.Objects.items[i]
+				if conn.Shape() != nil {
+					// Not listed, so its row is looked up, and fails alone.
+					continue
+				}
 				if err := checkConnection(http.MethodGet, PathConnections, business, 0, &conn); err != nil {
 					yield(Connection{}, fmt.Errorf("%w: %w", ErrListingAbandoned, err))
 					return
@@ -270,24 +277,43 @@ func (c *Client) Connections(ctx context.Context, business int64, status string,
 // connection. The join counts only when the answer is this connection, of
 // this business, ACTIVE; anything else is an *UnexpectedAnswer.
 func (c *Client) Activate(ctx context.Context, business, connectionID int64) (*Connection, error) {
-	path := ConnectionPath(connectionID)
+	method, path := http.MethodPatch, ConnectionPath(connectionID)
 	if connectionID <= 0 {
-		return nil, &UnexpectedAnswer{Method: http.MethodPatch, Path: path, Expected: "a positive connection id",
+		return nil, &UnexpectedAnswer{Method: method, Path: path, Expected: "a positive connection id",
 			Got: fmt.Sprintf("%d; nothing was sent", connectionID)}
 	}
 	var conn Connection
-	err := c.do(ctx, request{method: http.MethodPatch, path: path, in: ActivateRequest{Status: StatusActive}, out: &conn})
+	var bodyless bool
+	err := c.do(ctx, request{method: http.MethodPatch, path: path, in: ActivateRequest{Status: StatusActive}, out: &conn, bodyless: &bodyless})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkConnection(http.MethodPatch, path, business, connectionID, &conn); err != nil {
+	if bodyless {
+		// Applied, the answer says, without saying to what: what the
+		// connection now holds decides.
+		method, path = http.MethodGet, path+" (read after a join answered without a body)"
+		if conn, err = c.readConnection(ctx, connectionID); err != nil {
+			return nil, err
+		}
+	}
+	if bad := conn.Shape(); bad != nil {
+		return nil, shapeAnswer(method, path, bad)
+	}
+	if err := checkConnection(method, path, business, connectionID, &conn); err != nil {
 		return nil, err
 	}
 	if conn.Status != StatusActive {
-		return nil, &UnexpectedAnswer{Method: http.MethodPatch, Path: path, Expected: "the connection ACTIVE",
+		return nil, &UnexpectedAnswer{Method: method, Path: path, Expected: "the connection ACTIVE",
 			Got: "status " + quoteOrNone(conn.Status) + ": the join was not applied"}
 	}
 	return &conn, nil
+}
+
+// readConnection reads one connection by its id.
+func (c *Client) readConnection(ctx context.Context, connectionID int64) (Connection, error) {
+	var conn Connection
+	err := c.do(ctx, request{method: http.MethodGet, path: ConnectionPath(connectionID), out: &conn})
+	return conn, err
 }
 
 // CreateExternalMember creates (201) or updates (200) an external member and
@@ -309,7 +335,11 @@ func (c *Client) UpdateExternalMember(ctx context.Context, m NewExternalMember) 
 func (c *Client) postExternalMember(ctx context.Context, m NewExternalMember, once bool) (*ExternalMember, bool, error) {
 	var out ExternalMember
 	var status int
-	err := c.do(ctx, request{method: http.MethodPost, path: PathExternalMembers, in: m, out: &out, status: &status, once: once})
+	// A 2xx without a body is an applied upsert that names nothing: the
+	// caller reads the connection by the member's email, as for an answer
+	// without the connection.
+	var bodyless bool
+	err := c.do(ctx, request{method: http.MethodPost, path: PathExternalMembers, in: m, out: &out, status: &status, once: once, bodyless: &bodyless})
 	if err != nil {
 		return nil, false, err
 	}
@@ -323,6 +353,11 @@ func (c *Client) Agreements(ctx context.Context, business, userID int64) ([]Agre
 	var page List[Agreement]
 	if err := c.do(ctx, request{method: http.MethodGet, path: PathAgreementsView, query: q, out: &page}); err != nil {
 		return nil, err
+	}
+	for i := range page.Objects {
+		if bad := page.Objects[i].Shape(); bad != nil {
+			return nil, shapeAnswer(http.MethodGet, PathAgreementsView, bad)
+		}
 	}
 	return page.Objects, nil
 }

@@ -205,11 +205,11 @@ func TestConnectionsAreChecked(t *testing.T) {
 		{"id 0", func(c *sandbox.Connection) { c.AnswerID = new(int64) }, func(c *pv.Client) error {
 			_, err := c.ConnectionByUserID(ctx, business, 101)
 			return err
-		}, "connection ids are positive"},
+		}, "connection_id is the number 0"},
 		{"id -5", func(c *sandbox.Connection) { c.AnswerID = ptr(int64(-5)) }, func(c *pv.Client) error {
 			_, err := c.ConnectionByEmail(ctx, business, "pat@example.com")
 			return err
-		}, "connection ids are positive"},
+		}, "connection_id is the number -5"},
 		{"a join answered with another connection", func(c *sandbox.Connection) { c.AnswerID = ptr(int64(2222)) }, func(c *pv.Client) error {
 			_, err := c.Activate(ctx, business, 1001)
 			return err

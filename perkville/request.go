@@ -29,6 +29,9 @@ type request struct {
 	in, out      any
 	maxAnswer    int64 // MaxObjectAnswer when 0
 	status       *int  // set to the answer's status, when not nil
+	// bodyless, when not nil, accepts a 2xx without a body (a write
+	// answered 204, or 200 with nothing): it is set and r.out left as it is.
+	bodyless *bool
 	// once marks a write whose lost answer (timeout, reset, 5xx) may mean
 	// it was applied: it is retried only after a 429, which the API
 	// answers before applying anything; the caller looks before re-sending.
@@ -131,6 +134,10 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
 	}
 	if r.out == nil {
+		return nil
+	}
+	if r.bodyless != nil && len(bytes.TrimSpace(data)) == 0 {
+		*r.bodyless = true
 		return nil
 	}
 	// What the answer says may reach a row's detail (a status, an

@@ -29,15 +29,26 @@ func (s *Sandbox) agreementsView(tok *Token, q url.Values) result {
 		return notFound()
 	}
 	joinOnly := q.Get(pv.QueryApplyToJoinFlow) == "true"
-	objs := []pv.Agreement{}
+	objs := []agreementJSON{}
 	for _, a := range s.world.Business.Agreements {
 		if joinOnly && !a.ApplyToJoinFlow {
 			continue
 		}
 		accepted := slices.ContainsFunc(u.AcceptedAgreements, func(x Accepted) bool { return x.AgreementID == a.AgreementID })
-		objs = append(objs, pv.Agreement{AgreementID: a.AgreementID, Title: a.Title, Version: a.Version, Accepted: accepted, Text: a.Text})
+		objs = append(objs, agreementJSON{AgreementID: a.AgreementID, Title: a.Title, Version: a.Version, Accepted: accepted, Text: a.Text})
 	}
-	return ok(http.StatusOK, pv.List[pv.Agreement]{Meta: pv.ListMeta{Limit: len(objs), TotalCount: len(objs)}, Objects: objs})
+	return ok(http.StatusOK, pv.List[agreementJSON]{Meta: pv.ListMeta{Limit: len(objs), TotalCount: len(objs)}, Objects: objs})
+}
+
+// agreementJSON is an agreement as the sandbox answers it: the shape
+// pvenroll assumes, with a version number (Shapes.TextVersions makes it
+// text).
+type agreementJSON struct {
+	AgreementID int64  `json:"agreement_id"`
+	Title       string `json:"title"`
+	Version     int    `json:"version"`
+	Accepted    bool   `json:"accepted"`
+	Text        string `json:"text"`
 }
 
 func (s *Sandbox) acceptAgreements(tok *Token, body []byte) result {

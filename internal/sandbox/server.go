@@ -31,6 +31,7 @@ type Sandbox struct {
 	nextMember int64
 	log        []LogEntry
 	now        func() time.Time
+	shapeState shapeState
 }
 
 // LogEntry is one request the sandbox received (sandbox inspection paths
@@ -184,6 +185,13 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.send(w, &entry, a)
 		return
 	}
+	s.mu.Lock()
+	blocked, isBlocked := s.blockedPage()
+	s.mu.Unlock()
+	if isBlocked {
+		s.send(w, &entry, blocked)
+		return
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var res result
 	tok := s.token(r)
@@ -206,7 +214,11 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.send(w, &entry, a)
 		return
 	}
-	s.send(w, &entry, jsonAnswer(res.status, res.body))
+	s.mu.Lock()
+	a := s.shaped(res, entry.Endpoint)
+	s.rateHeaders(a.header)
+	s.mu.Unlock()
+	s.send(w, &entry, a)
 }
 
 // answer is what the sandbox sends back for one request.

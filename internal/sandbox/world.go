@@ -15,6 +15,8 @@ type World struct {
 	Tokens          []Token          `json:"tokens"`
 	Users           []User           `json:"users"`
 	ExternalMembers []ExternalMember `json:"external_members,omitempty"`
+	// Shapes: the answers the API's documentation leaves open (shapes.go).
+	Shapes Shapes `json:"shapes,omitzero"`
 }
 
 // BusinessSeed is the business with the settings the API does not show.
