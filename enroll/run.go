@@ -38,6 +38,11 @@ func DefaultWorkers(rate float64) int {
 	return min(512, max(4, int(math.Ceil(rate))))
 }
 
+// MaxWorkers is the most rows a run has in flight: far above what any
+// rate needs (DefaultWorkers stops at 512), and low enough that the
+// queues sized by it stay small. Run takes more as MaxWorkers.
+const MaxWorkers = 1024
+
 // Rows yields an export's records in input order, then io.EOF;
 // *export.Reader is one.
 type Rows interface {
@@ -52,7 +57,7 @@ type Sink interface {
 
 // Options are how a run spends its time.
 type Options struct {
-	Workers     int           // rows in flight; DefaultWorkers(0) when 0
+	Workers     int           // rows in flight; DefaultWorkers(0) when 0, at most MaxWorkers
 	MaxDuration time.Duration // stop starting rows after this long; 0: no limit
 	Grace       time.Duration // DefaultGrace when 0
 }
@@ -82,6 +87,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers(0)
 	}
+	o.Workers = min(o.Workers, MaxWorkers)
 	info := &RunInfo{Start: time.Now()}
 	st := newStopper(ctx, o.Grace)
 	defer st.release()

@@ -180,8 +180,8 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	if o.CreateMissing && o.SystemID == "" {
 		return usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
-	if o.Rate < 0 || o.Workers < 0 || o.Retries < 0 {
-		return usagef("--rate, --workers and --retries must not be negative")
+	if err := checkPace(o.Rate, o.Workers, o.Retries); err != nil {
+		return err
 	}
 	if err := checkProgress(o.Progress); err != nil {
 		return err
