@@ -181,7 +181,7 @@ func (c *Client) ProveAdmin(ctx context.Context, business int64) error {
 			Expected: "400 (a create without its required fields)", Got: fmt.Sprintf("%d %s", status, http.StatusText(status)), fatal: true}
 	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
 		return nil
-	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden && !ae.Blocked():
 		return &NotAdminError{Business: business, Err: ae}
 	}
 	return err

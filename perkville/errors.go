@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"net"
@@ -59,6 +60,7 @@ type Error struct {
 	Message   string // the API's first message, for the operator
 	Body      string // truncated raw body
 	HTML      bool   // the body was an HTML page (a CDN error page)
+	Title     string // the HTML page's <title>, scrubbed and cut, for a person
 	// RetryAfter is the wait the answer asked for (0: none), as read from
 	// RetryAfterHeader; the pacer honours it.
 	RetryAfter       time.Duration
@@ -94,7 +96,7 @@ func (e *Error) Error() string {
 		b.WriteString(" [" + e.ErrorType + "]")
 	}
 	if e.HTML {
-		b.WriteString(" (HTML error page)")
+		b.WriteString(": " + e.blocked())
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -112,6 +114,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) hint() string {
+	if e.Blocked() {
+		return "" // not the API's answer: the token was never judged
+	}
 	switch e.Status {
 	case http.StatusUnauthorized:
 		return "the token was refused"
@@ -119,6 +124,26 @@ func (e *Error) hint() string {
 		return "the token has no rights here; it must be an admin staff member's token for this business"
 	}
 	return ""
+}
+
+// Blocked reports whether the answer is an HTML page where the API answers
+// JSON, on a status a proxy, firewall or CDN sends when it stops a request
+// (403, 429, 5xx): the request never reached the API, whatever the status
+// would mean from it (a 403 page is not "no rights").
+func (e *Error) Blocked() bool {
+	return e.HTML && (e.Status == http.StatusForbidden || e.Status == http.StatusTooManyRequests || e.Status >= 500)
+}
+
+// blocked says what an HTML page is, for a person.
+func (e *Error) blocked() string {
+	title := "none"
+	if e.Title != "" {
+		title = strconv.Quote(e.Title)
+	}
+	if e.Blocked() {
+		return "blocked before the API: an HTML page (title: " + title + ") from a proxy, firewall or CDN"
+	}
+	return "an HTML page (title: " + title + "), not the API's JSON"
 }
 
 // Redirect reports whether the answer was a redirect (3xx).
@@ -150,6 +175,9 @@ func netCause(err error, timeout time.Duration) string {
 		return timeoutText(timeout)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection was closed before an answer"
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		// net/http's own words; it exports no error for them.
+		return fmt.Sprintf("the answer's headers were over %d KiB: not read", MaxHeaderBytes>>10)
 	}
 	return "no answer"
 }
@@ -185,6 +213,10 @@ func (e *Error) Class() Class {
 	case e.Status >= 500:
 		return ClassRetryable
 	case e.Status == http.StatusUnauthorized:
+		return ClassFatal
+	case e.Status == http.StatusForbidden && e.HTML:
+		// A proxy's or CDN's block page: it would stop every later
+		// request as well, and retrying a block makes it last longer.
 		return ClassFatal
 	case e.Status == http.StatusForbidden:
 		// Every 403 of this API is about the token's scope or staff rights
@@ -286,7 +318,9 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 func newError(method, path string, resp *http.Response, body []byte, now time.Time) *Error {
 	e := &Error{Method: method, Path: path, Status: resp.StatusCode}
 	e.HTML = isHTML(resp.Header.Get("Content-Type"), body)
-	if !e.HTML {
+	if e.HTML {
+		e.Title = htmlTitle(body)
+	} else {
 		e.ErrorType, e.Codes, e.Message = parseErrorBody(body)
 	}
 	e.RetryAfterHeader = truncate(resp.Header.Get("Retry-After"), 64)
@@ -304,6 +338,19 @@ func isHTML(contentType string, body []byte) bool {
 	}
 	head := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 64)])))
 	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
+}
+
+var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// htmlTitle is the <title> of an HTML page, its spaces collapsed and its
+// entities decoded, cut at 100 bytes: what a person recognises a block page
+// by ("Attention Required! | Cloudflare").
+func htmlTitle(body []byte) string {
+	m := titleRE.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return truncate(strings.Join(strings.Fields(html.UnescapeString(string(m[1]))), " "), 100)
 }
 
 func truncate(s string, n int) string {

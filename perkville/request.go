@@ -184,7 +184,7 @@ func (c *Client) answerError(r request, resp *http.Response, body []byte) *Error
 	for i, code := range e.Codes {
 		e.Codes[i] = c.scrub.text(code)
 	}
-	e.RetryAfterHeader = c.scrub.text(e.RetryAfterHeader)
+	e.RetryAfterHeader, e.Title = c.scrub.text(e.RetryAfterHeader), c.scrub.text(e.Title)
 	return e
 }
 

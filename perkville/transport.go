@@ -13,13 +13,20 @@ import (
 // newWire is the HTTP transport under the pacer: a plain http.Transport
 // (proxies from the environment, as curl does; TLS as the system trusts)
 // that keeps enough idle connections for every worker, so connections are
-// reused rather than re-dialled at each request.
+// reused rather than re-dialled at each request. An answer's headers are
+// read up to MaxHeaderBytes: Go's default, 10 MB an answer, would let a
+// hostile server make 64 workers hold 640 MB.
 func newWire() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
+	t.MaxResponseHeaderBytes = MaxHeaderBytes
 	return t
 }
+
+// MaxHeaderBytes bounds the headers of one answer; an API's are a few
+// hundred bytes.
+const MaxHeaderBytes = 64 << 10
 
 // countAttempts counts and paces every request net/http writes for one
 // attempt of the pacer. net/http re-sends a request by itself when a reused

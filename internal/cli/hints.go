@@ -35,6 +35,9 @@ func apiHints(err error, apiGiven bool) []string {
 	case ae.Redirect():
 		return []string{"redirects are never followed, so that the token goes to the API host only; if " + ae.Location +
 			" is the API, point --api (PERKVILLE_API) at its final URL"}
+	case ae.Blocked():
+		return []string{"the request was stopped before the API, by something between: check that the User-Agent pvenroll sends (" + userAgent() + ") is not blocked, " +
+			"that this machine's IP address is on any allow-list of the API or your network, and any proxy (HTTPS_PROXY, HTTP_PROXY)"}
 	case ae.Status == http.StatusUnauthorized:
 		return []string{"check the token in PERKVILLE_TOKEN or the --token-file"}
 	case ae.Status == http.StatusNotFound && strings.HasPrefix(ae.Path, "/v2/businesses/"):

@@ -46,6 +46,12 @@ type Faults struct {
 	// EchoToken: a lookup by email answers 400 whose message quotes the
 	// request's Authorization header, as a careless server's may.
 	EchoToken bool
+	// BlockPage: every request is answered with this status (403, 429,
+	// 503…) and a CDN's HTML "you have been blocked" page, as a firewall in
+	// front of the API answers a User-Agent or an address it refuses.
+	BlockPage int
+	// HugeHeaders: every answer carries about this many bytes of headers.
+	HugeHeaders int64
 }
 
 type faultInjector struct {
@@ -75,12 +81,13 @@ const (
 	fault5xxApplied
 	faultDropApplied
 	faultRedirect
+	faultBlockPage
 )
 
 var faultNames = map[faultKind]string{
 	fault429: "429", faultRateLimited: "rate-limit", fault5xx: "5xx", faultCDN: "cdn-502",
 	faultDrop: "drop", fault5xxApplied: "5xx-after-apply", faultDropApplied: "drop-after-apply",
-	faultRedirect: "redirect",
+	faultRedirect: "redirect", faultBlockPage: "block-page",
 }
 
 // faultPlan is what happens to one request.
@@ -109,6 +116,10 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 	}
 	if f.Redirect != "" {
 		p.kind = faultRedirect
+		return p
+	}
+	if f.BlockPage != 0 {
+		p.kind = faultBlockPage
 		return p
 	}
 	x := fi.rnd.Float64()
@@ -163,6 +174,9 @@ func (p faultPlan) before(r *http.Request) (answer, bool) {
 	case faultRedirect:
 		return answer{status: http.StatusFound, header: http.Header{"Location": {p.f.Redirect + r.URL.RequestURI()}},
 			body: []byte("moved\n")}, true
+	case faultBlockPage:
+		return answer{status: p.f.BlockPage, header: http.Header{"Content-Type": {"text/html; charset=UTF-8"}},
+			body: []byte(blockPage)}, true
 	}
 	return answer{}, false
 }
@@ -190,6 +204,25 @@ func (p faultPlan) huge(r *http.Request) (answer, bool) {
 	head := []byte(`{"meta": {"limit": 1, "offset": 0, "next": null, "total_count": 0}, "objects": [], "padding": "`)
 	return answer{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: head,
 		pad: p.f.HugeAnswer - int64(len(head))}, true
+}
+
+// blockPage is a CDN's block page, as its firewall answers a request it
+// refuses; the API never sees the request.
+const blockPage = `<!DOCTYPE html>
+<html lang="en-US"><head><title>Attention Required! | Cloudflare</title>
+<meta charset="UTF-8"></head><body><h1>Sorry, you have been blocked</h1>
+<h2>You are unable to access api.perkville.com</h2>
+<p>This website is using a security service to protect itself from online attacks.</p>
+<p>Cloudflare Ray ID: 8f1c2d3e4a5b6c7d</p></body></html>
+`
+
+// padHeaders adds HugeHeaders bytes of headers to an answer, in lines of
+// 8 KiB.
+func (p faultPlan) padHeaders(h http.Header) {
+	line := strings.Repeat("p", 8<<10)
+	for i := 0; int64(i)*int64(len(line)) < p.f.HugeHeaders; i++ {
+		h.Set("X-Pad-"+strconv.Itoa(i), line)
+	}
 }
 
 func serverError() answer {
