@@ -66,7 +66,7 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.StringVar(&x.NextHost, prefix+"next-host", "", "sandbox: the listing's meta.next is a URL on this host")
 	f.BoolVar(&x.UnappliedJoins, prefix+"unapplied-joins", false, "sandbox: a join answers 200 with the connection unchanged")
 	f.BoolVar(&x.EchoToken, prefix+"token-echo", false, "sandbox: a lookup by email answers 400 quoting the Authorization header")
-	f.IntVar(&x.BlockPage, prefix+"block-page", 0, "sandbox: answer every request with this status (403, 429, 503) and a CDN's HTML block page")
+	f.IntVar(&x.BlockPage, prefix+"html-block", 0, "sandbox: answer every request with this status (403, 429, 503) and a CDN's HTML block page")
 	f.Int64Var(&x.HugeHeaders, prefix+"huge-headers", 0, "sandbox: give every answer about this many bytes of headers")
 }
 
