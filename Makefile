@@ -59,8 +59,11 @@ fuzz:
 fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=15s
 
+# The bench is a test binary (so `go install ./...` installs only pvenroll);
+# BENCH_FLAGS go to it, e.g. make bench BENCH_FLAGS="-skip read,rss".
+BENCH_FLAGS ?=
 bench:
-	$(GO) run ./internal/bench
+	PVENROLL_BENCH=1 $(GO) test ./internal/bench -count=1 -timeout 0 -v -args $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin $(DEMO) $(DEMO)-dry-run

@@ -1,7 +1,7 @@
-// Command bench measures pvenroll and prints one table (make bench). Every
+// Package bench measures pvenroll and prints one table (make bench). Every
 // figure is measured in this run, and each is given against a baseline
 // measured in the same run.
-package main
+package bench
 
 import (
 	"context"
@@ -28,7 +28,11 @@ import (
 
 const token = "bench-admin-token"
 
-func main() {
+// command is pvenroll's import path: the bench builds it to measure it as a
+// process, from whatever folder the bench runs in.
+const command = "github.com/pvenroll/pvenroll"
+
+func table() {
 	rateRows := flag.Int("rate-rows", 1000, "rows of the rate-fidelity run")
 	baseRows := flag.Int("baseline-rows", 100, "rows of the --workers 1 baseline (it runs at 1/latency)")
 	fastRows := flag.Int("fast-rows", 100_000, "rows of the unthrottled run")

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -38,7 +38,7 @@ func readThroughput(n int) {
 	must(err)
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "pvenroll")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, command).CombinedOutput(); err != nil {
 		fail(fmt.Errorf("go build: %v\n%s", err, out))
 	}
 	for _, f := range readFormats {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -22,7 +22,7 @@ func peakRSS(spec string) {
 	must(err)
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "pvenroll")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, command).CombinedOutput()
 	if err != nil {
 		fail(fmt.Errorf("go build: %v\n%s", err, out))
 	}
