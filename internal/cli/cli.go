@@ -36,19 +36,6 @@ const (
 	ExitInterrupted = 130
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 // userAgent names the tool to the API's CDN.
 func userAgent() string {
 	return "pvenroll/" + version() + " (+https://github.com/pvenroll/pvenroll; " + runtime.Version() + ")"
@@ -185,10 +172,6 @@ Try it, from any folder, against the built-in sandbox API:
 	strictCompletion(root)
 	decorate(root)
 	return root
-}
-
-func versionLine() string {
-	return fmt.Sprintf("pvenroll %s %s %s/%s", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // flagHint is the line under an unknown or bad flag: the right way for the
