@@ -9,7 +9,7 @@ FUZZTIME ?= 2m
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo test vet staticcheck flaky fuzz fuzz-ci bench clean
+.PHONY: all build demo test vet staticcheck flaky fuzz fuzz-ci bench image release clean
 
 all: build
 
@@ -65,5 +65,30 @@ BENCH_FLAGS ?=
 bench:
 	PVENROLL_BENCH=1 $(GO) test ./internal/bench -count=1 -timeout 0 -v -args $(BENCH_FLAGS)
 
+# The container image (Dockerfile): IMAGE names it, tagged with the version
+# and latest, e.g. make image IMAGE=registry.example.com/pvenroll.
+IMAGE ?= pvenroll
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+
+# Release archives in $(DIST): pvenroll_VERSION_OS_ARCH.tar.gz (.zip for
+# Windows) with the static binary, LICENSE and README.md, and SHA256SUMS.
+# The version is stamped into each binary; check with `pvenroll version`.
+DIST      ?= dist
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+release:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; name=pvenroll_$(VERSION)_$${os}_$${arch}; exe=; \
+	  [ $$os = windows ] && exe=.exe; \
+	  mkdir -p $(DIST)/$$name; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(DIST)/$$name/pvenroll$$exe .; \
+	  cp LICENSE README.md $(DIST)/$$name/; \
+	  if [ $$os = windows ]; then (cd $(DIST) && zip -qr $$name.zip $$name); \
+	  else tar -C $(DIST) --owner=0 --group=0 --numeric-owner -czf $(DIST)/$$name.tar.gz $$name; fi; \
+	  rm -rf $(DIST)/$$name; \
+	done
+	cd $(DIST) && sha256sum pvenroll_* > SHA256SUMS && cat SHA256SUMS
+
 clean:
-	rm -rf bin $(DEMO) $(DEMO)-dry-run
+	rm -rf bin dist $(DEMO) $(DEMO)-dry-run
