@@ -79,8 +79,12 @@ func unNeutralise(s string) string {
 // follow-ups and report.html of a report directory from its report.csv,
 // through the Writer that wrote them. report.csv and the retry files
 // (failed, not-attempted) are left as the run wrote them: report.csv does
-// not hold the input's own columns, which the retry files keep.
+// not hold the input's own columns, which the retry files keep. A folder
+// holding a symbolic link is refused before anything is read or written.
 func Rerender(dir string) (*Summary, error) {
+	if err := CheckNoLinks(dir); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(filepath.Join(dir, "report.csv"))
 	if err != nil {
 		return nil, err

@@ -67,8 +67,12 @@ type Options struct {
 // ErrOutNotEmpty refuses to write into a directory that holds files.
 var ErrOutNotEmpty = errors.New("the report directory exists and is not empty")
 
-// Prepare creates dir (0700), refusing an existing non-empty one.
+// Prepare creates dir (0700), refusing an existing non-empty one, and one
+// that is a symbolic link.
 func Prepare(dir string) error {
+	if err := notALink(dir); err != nil {
+		return err
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case err == nil && len(entries) > 0:
@@ -163,7 +167,7 @@ func (w *Writer) write(r Result) error {
 
 func newFollowUp(dir string, o Outcome, header []string, format csvFormat) (*atomicCSV, error) {
 	fd := filepath.Join(dir, "followup")
-	if err := os.MkdirAll(fd, DirMode); err != nil {
+	if err := realDir(fd); err != nil {
 		return nil, err
 	}
 	return openAtomicCSV(filepath.Join(fd, string(o)+".csv"), header, format)
@@ -186,6 +190,11 @@ func (w *Writer) Close(meta Meta) error {
 	}
 	if w.rerender {
 		// Mail-merge files of outcomes no longer in report.csv are stale.
+		// Removed only inside a real followup folder, never through a link.
+		if err := notALink(filepath.Join(w.dir, "followup")); err != nil {
+			w.Abort()
+			return err
+		}
 		for _, o := range FollowUp {
 			if w.followups[o] == nil && !o.Retryable() {
 				if err := os.Remove(filepath.Join(w.dir, "followup", string(o)+".csv")); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -163,7 +163,7 @@ func newReportCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			sum, err := report.Rerender(args[0])
 			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
+				if errors.Is(err, os.ErrNotExist) || errors.Is(err, report.ErrSymlink) {
 					return usageError{err}
 				}
 				return err

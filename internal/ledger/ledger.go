@@ -84,6 +84,11 @@ const lockWait = 200 * time.Millisecond
 // Open opens (creating) a state file for a run; readOnly for a dry run,
 // which never writes it. A missing file opened read-only is an empty ledger.
 func Open(path string, readOnly bool) (*Ledger, error) {
+	// A link (even a dangling one) would have the ledger create or write
+	// the file it points to: the state file is named as itself.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("state file %s is a symbolic link; name the file itself", path)
+	}
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return &Ledger{readOnly: true}, nil
