@@ -134,7 +134,12 @@ type acceptKey struct{ agreement, user int64 }
 
 // acceptBatch is one batch: open, then due, then sent, then done.
 type acceptBatch struct {
-	ctx     context.Context // the first row's: the run's request context
+	// ctx is the batch's own, not one row's: a row stopped (a fatal stop
+	// cancels the rows that sent no write) withdraws from the batch, and
+	// the batch is cancelled only when no row waits for its answer.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	waiting int // rows that wait for its answer, under the batcher's mu
 	items   []pv.AgreementAcceptance
 	rows    int
 	due     bool
@@ -223,7 +228,8 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 			b.dueLocked(bt)
 			b.open = nil
 		}
-		bt = &acceptBatch{ctx: ctx, done: make(chan struct{})}
+		bt = &acceptBatch{done: make(chan struct{})}
+		bt.ctx, bt.cancel = context.WithCancel(context.Background())
 		b.open = bt
 		bt.stop = b.clock.AfterFunc(b.wait, func() {
 			b.mu.Lock()
@@ -233,6 +239,7 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	}
 	bt.items = append(bt.items, items...)
 	bt.rows++
+	bt.waiting++
 	if w := watchOf(ctx); w != nil {
 		bt.watches = append(bt.watches, w)
 	}
@@ -251,7 +258,10 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 		if b.withdraw(bt, items, watchOf(ctx)) {
 			return nil, ctx.Err()
 		}
-		<-bt.done // sent: its answer says what became of the row's items
+		// Sent: its answer says what became of the row's items, unless
+		// every row stopped waiting for it.
+		b.stopWaiting(bt)
+		<-bt.done
 	}
 	r.Attempts += int(bt.calls)
 	if bt.err != nil {
@@ -282,6 +292,7 @@ func (b *acceptBatcher) dueLocked(bt *acceptBatch) {
 // posts it. Accepting is idempotent, so the transport retries a lost answer.
 func (b *acceptBatcher) send(bt *acceptBatch) {
 	defer close(bt.done)
+	defer bt.cancel()
 	ctx := bt.ctx
 	turn, err := b.api.Turn(ctx)
 	b.mu.Lock()
@@ -333,5 +344,26 @@ func (b *acceptBatcher) withdraw(bt *acceptBatch, items []pv.AgreementAcceptance
 		bt.watches = slices.Delete(bt.watches, i, i+1)
 	}
 	bt.rows--
+	b.stopWaitingLocked(bt)
 	return true
+}
+
+// stopWaiting notes that a stopped row no longer waits for bt's answer;
+// when none does, bt's wait or request is cancelled.
+func (b *acceptBatcher) stopWaiting(bt *acceptBatch) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopWaitingLocked(bt)
+}
+
+func (b *acceptBatcher) stopWaitingLocked(bt *acceptBatch) {
+	bt.waiting--
+	if bt.waiting > 0 {
+		return
+	}
+	bt.cancel()
+	if b.open == bt {
+		b.open = nil // a later row opens a batch of its own
+	}
+	b.dueLocked(bt) // ends at once, on the cancelled ctx
 }

@@ -2,8 +2,10 @@ package enroll
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -89,10 +91,15 @@ type acceptCall struct {
 }
 
 func startAccept(b *acceptBatcher, user int64) *acceptCall {
+	return startAcceptOn(context.Background(), b, user)
+}
+
+// startAcceptOn is startAccept for a row whose requests run on ctx.
+func startAcceptOn(ctx context.Context, b *acceptBatcher, user int64) *acceptCall {
 	c := &acceptCall{done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		c.res, c.err = b.accept(context.Background(), []pv.AgreementAcceptance{{AgreementID: 7, UserID: user, AcceptedDT: "2026-11-20T10:04:00Z"}}, &c.r)
+		c.res, c.err = b.accept(ctx, []pv.AgreementAcceptance{{AgreementID: 7, UserID: user, AcceptedDT: "2026-11-20T10:04:00Z"}}, &c.r)
 	}()
 	return c
 }
@@ -117,13 +124,19 @@ func (b *acceptBatcher) openRowsIs(n int) func() bool {
 	}
 }
 
-func (c *acceptCall) wait(t *testing.T) {
+// returned waits, with a deadline, for the call to return.
+func (c *acceptCall) returned(t *testing.T) {
 	t.Helper()
 	select {
 	case <-c.done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("accept did not return")
 	}
+}
+
+func (c *acceptCall) wait(t *testing.T) {
+	t.Helper()
+	c.returned(t)
 	if c.err != nil || len(c.res) != 1 || c.res[0].Status != pv.AcceptanceAccepted || c.r.Attempts != 1 {
 		t.Fatalf("accept: %+v %v attempts %d", c.res, c.err, c.r.Attempts)
 	}
@@ -199,5 +212,73 @@ func TestBatchIsSentWhenFullOrWhenNoRowCanJoin(t *testing.T) {
 		if tm.fired {
 			t.Fatal("a batch waited for its timer although it was full or nobody could join")
 		}
+	}
+}
+
+// acceptedUsers is the users the sandbox holds an acceptance of.
+func acceptedUsers(s *sandbox.Server) []int64 {
+	var ids []int64
+	for _, u := range s.State().Users {
+		if len(u.AcceptedAgreements) > 0 {
+			ids = append(ids, u.UserID)
+		}
+	}
+	return ids
+}
+
+// A batch runs on a context of its own, not on the row that opened it: that
+// row stopping (as a fatal stop cancels the rows that sent no write) takes
+// out its own items only, and the rows that joined are still sent.
+func TestBatchOutlivesTheRowThatOpenedIt(t *testing.T) {
+	b, fc, s := batchFixture(t, 10)
+	_, leave := b.expect(context.Background()) // a row still in flight: the batch waits
+	defer leave()
+	ctxA, stopA := context.WithCancel(context.Background())
+	defer stopA()
+	first := startAcceptOn(ctxA, b, 1)
+	waitFor(t, "row A to open a batch", b.openRowsIs(1))
+	second := startAccept(b, 2)
+	waitFor(t, "row B to join it", b.openRowsIs(2))
+	stopA()
+	first.returned(t)
+	if !errors.Is(first.err, context.Canceled) || first.res != nil {
+		t.Fatalf("row A, stopped before the batch was sent: %+v %v", first.res, first.err)
+	}
+	waitFor(t, "row A to leave the batch", b.openRowsIs(1))
+	if fc.fire() != 1 {
+		t.Fatal("want one timer: the open batch's")
+	}
+	second.wait(t)
+	if n := batchPosts(s); n != 1 {
+		t.Fatalf("%d batch requests, want 1", n)
+	}
+	if got := acceptedUsers(s); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("acceptances of users %v, want only row B's user 2", got)
+	}
+}
+
+// When every row of an unsent batch has stopped, the batch is closed and
+// sends nothing; a row arriving later opens a batch of its own.
+func TestBatchOfStoppedRowsIsNotSent(t *testing.T) {
+	b, fc, s := batchFixture(t, 10)
+	_, leave := b.expect(context.Background())
+	defer leave()
+	ctxA, stopA := context.WithCancel(context.Background())
+	first := startAcceptOn(ctxA, b, 1)
+	waitFor(t, "row A to open a batch", b.openRowsIs(1))
+	stopA()
+	first.returned(t)
+	if !errors.Is(first.err, context.Canceled) {
+		t.Fatalf("row A, stopped: %v", first.err)
+	}
+	second := startAccept(b, 2)
+	waitFor(t, "row B to open a batch of its own", b.openRowsIs(1))
+	fc.fire()
+	second.wait(t)
+	if n := batchPosts(s); n != 1 {
+		t.Fatalf("%d batch requests, want 1: row B's", n)
+	}
+	if got := acceptedUsers(s); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("acceptances of users %v, want only user 2", got)
 	}
 }
