@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -256,7 +255,7 @@ func (s *Sandbox) matchConnections(tok *Token, admin bool, q url.Values) []pv.Co
 	}
 	status := q.Get(pv.QueryStatus)
 	for _, u := range candidates {
-		if u.Connection == nil || (status != "" && u.Connection.Status != status) {
+		if u.Connection == nil || (status != "" && u.Connection.Status != status && !s.world.Business.ListingIgnoresStatus) {
 			continue
 		}
 		// A user token sees its own connection only [doc].
@@ -352,85 +351,4 @@ func (s *Sandbox) unaccepted(u *User) []int64 {
 		}
 	}
 	return out
-}
-
-func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
-	var in pv.NewExternalMember
-	if err := json.Unmarshal(body, &in); err != nil {
-		return validation("__all__", "parse_error", "The body is not valid JSON for an external member.")
-	}
-	if in.Business == 0 {
-		return validation("business", "required", "This field is required.")
-	}
-	if in.Business != s.world.Business.BusinessID || !tok.admin(in.Business) {
-		return forbidden("Creating external members needs an admin staff member of the business.")
-	}
-	for field, v := range map[string]string{"external_system_id": in.ExternalSystemID,
-		"external_member_id": in.ExternalMemberID, "user_email": in.UserEmail} {
-		if strings.TrimSpace(v) == "" {
-			return validation(field, "required", "This field is required.")
-		}
-	}
-	addr, err := mail.ParseAddress(in.UserEmail)
-	if err != nil || addr.Address != strings.TrimSpace(in.UserEmail) {
-		return validation("user_email", "invalid", "Enter a valid email address.")
-	}
-	email := strings.ToLower(addr.Address)
-	if in.MembershipStatus != "" && in.MembershipStatus != pv.StatusActive && in.MembershipStatus != pv.StatusInactive {
-		return validation("membership_status", "invalid_choice", "ACTIVE or INACTIVE.")
-	}
-	key := memberKey(in.ExternalSystemID, in.ExternalMemberID)
-	m := s.members[key]
-	uid, emailKnown := s.byEmail[email]
-	status := http.StatusOK
-	if m != nil {
-		// Upsert of an existing record: the member id must still be this person.
-		if !emailKnown || uid != m.UserID {
-			return errorResult(http.StatusConflict, "conflict", "external_member_id", "pv_external_member_conflict",
-				"This member id belongs to another email.")
-		}
-		m.Updated++
-	} else {
-		if emailKnown {
-			for _, other := range s.members {
-				if other.ExternalSystemID == in.ExternalSystemID && other.UserID == uid {
-					return errorResult(http.StatusConflict, "conflict", "user_email", "pv_external_member_conflict",
-						"This email belongs to another member record.")
-				}
-			}
-		} else {
-			uid = s.nextUser
-			s.nextUser++
-			u := &User{UserID: uid, Emails: []string{email}, FirstName: in.FirstName, LastName: in.LastName}
-			s.users[uid] = u
-			s.byEmail[email] = uid
-		}
-		m = &ExternalMember{ID: s.nextMember, ExternalSystemID: in.ExternalSystemID,
-			ExternalMemberID: in.ExternalMemberID, UserID: uid, Created: 1}
-		s.nextMember++
-		s.members[key] = m
-		status = http.StatusCreated
-	}
-	u := s.users[uid]
-	if in.MembershipStatus != "" {
-		m.MembershipStatus = in.MembershipStatus
-	}
-	if in.MembershipType != "" {
-		m.MembershipType = in.MembershipType
-	}
-	if u.Connection == nil {
-		// A new connection starts IMPORTED: not joined [doc].
-		u.Connection = &Connection{ConnectionID: s.nextConn, Status: pv.StatusImported,
-			ExternalMembershipStatus: pv.StatusActive}
-		s.byConn[s.nextConn] = uid
-		s.nextConn++
-	}
-	if in.MembershipStatus != "" {
-		u.Connection.ExternalMembershipStatus = in.MembershipStatus
-	}
-	u.Connection.LastModDT = s.now().UTC().Format("2006-01-02T15:04:05")
-	return result{status: status, applied: true, body: pv.ExternalMember{
-		ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
-		User: pv.UserPath(uid), Connection: pv.ConnectionPath(u.Connection.ConnectionID),
-		ResourceURI: pv.ExternalMemberPath(m.ID)}}
 }

@@ -26,6 +26,15 @@ type BusinessSeed struct {
 	PerkvilleURL             string          `json:"perkville_url"`
 	RequiresActiveMembership bool            `json:"requires_active_membership"`
 	Agreements               []AgreementSeed `json:"agreements,omitempty"`
+	// Sandbox-only, to play a server that does not hold to what it is
+	// asked (identity.go): ListingIgnoresStatus answers a listing's every
+	// connection whatever its status filter; UpsertsIgnoreMembership
+	// answers an external-member upsert 200/201 and keeps the membership
+	// fields as they were; CreateAnswersWithoutConnection leaves
+	// "connection" out of the external-member answer.
+	ListingIgnoresStatus           bool `json:"listing_ignores_status,omitempty"`
+	UpsertsIgnoreMembership        bool `json:"upserts_ignore_membership,omitempty"`
+	CreateAnswersWithoutConnection bool `json:"create_answers_without_connection,omitempty"`
 }
 
 // AgreementSeed is one of the business's agreements.
@@ -92,6 +101,10 @@ type ExternalMember struct {
 	MembershipType   string `json:"membership_type,omitempty"`
 	Created          int    `json:"created"` // POSTs that created it: more than 1 is a bug
 	Updated          int    `json:"updated"` // POSTs that updated it
+	// MatchesAnyEmail is sandbox-only: an upsert of this member id lands on
+	// this record, and answers its customer's connection, whatever email
+	// it names (a server that keys the upsert on the member id alone).
+	MatchesAnyEmail bool `json:"matches_any_email,omitempty"`
 }
 
 // LoadWorld reads a world file.
