@@ -206,7 +206,7 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Begin("t.csv", time.Now()); err != nil {
+	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})

@@ -23,6 +23,9 @@ type Memory interface {
 	Resumable(run uint64) bool
 	// Record notes a customer's outcome in this run.
 	Record(key string, m Memo) error
+	// Grounds are the grounds run id decided its rows on; false when the
+	// run recorded none.
+	Grounds(run uint64) (Grounds, bool)
 }
 
 // Memo is what memory holds of one customer.
@@ -49,6 +52,9 @@ func memo(r report.Result, rec *export.Record, start time.Time) Memo {
 // customer who was active and whom the ACTIVE listing shows still is.
 func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
 	if prior == nil || prior.Hash != rec.Hash() {
+		return false, nil
+	}
+	if e.decidedOnOtherGrounds(prior) {
 		return false, nil
 	}
 	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
@@ -91,6 +97,16 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
 	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
 	return true, nil
+}
+
+// decidedOnOtherGrounds reports whether prior's run decided it on grounds
+// under which this run could decide it differently: it is decided again.
+func (e *Enroller) decidedOnOtherGrounds(prior *Memo) bool {
+	var then *Grounds
+	if g, ok := e.Memory.Grounds(prior.Run); ok {
+		then = &g
+	}
+	return e.Grounds.CouldChange(prior.Outcome, then)
 }
 
 // restoreMessage gives a resumed row its customer-safe copy again.

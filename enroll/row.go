@@ -76,6 +76,9 @@ type Enroller struct {
 
 	// Memory is what earlier runs learnt (--state); nil without it.
 	Memory Memory
+	// Grounds are this run's settings that can change an outcome: a row
+	// that Memory holds as settled on other grounds is decided again.
+	Grounds Grounds
 
 	// Batched acceptances (Policy.AcceptBatch): how long a batch waits
 	// for more rows (DefaultBatchWait when 0), on a Clock (real when nil).

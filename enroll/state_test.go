@@ -25,7 +25,7 @@ func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Begin("t.csv", time.Now()); err != nil {
+	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
@@ -116,7 +116,7 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	l, _ := ledger.Open(state, false)
-	_ = l.Begin("t.csv", time.Now())
+	_ = l.Begin(ledger.Start{Input: "t.csv", At: time.Now()})
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	sink := &memSink{rows: map[int]report.Result{}}
 	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},

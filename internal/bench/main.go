@@ -246,7 +246,7 @@ func nightly(rows int) {
 	once := func() int64 {
 		l, err := ledger.Open(state, false)
 		must(err)
-		must(l.Begin("bench.csv", time.Now()))
+		must(l.Begin(ledger.Start{Input: "bench.csv", At: time.Now()}))
 		api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token})
 		must(err)
 		runRows(api, data, "", enroll.Policy{}, l, 16, &countSink{})

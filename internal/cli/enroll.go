@@ -149,7 +149,8 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		return err
 	}
 	if r.ledger != nil {
-		if err := r.ledger.Begin(r.file, time.Now()); err != nil {
+		start := ledger.Start{Input: r.file, Out: absPath(r.out), At: time.Now(), Grounds: r.grounds()}
+		if err := r.ledger.Begin(start); err != nil {
 			r.discard()
 			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
 		}
@@ -226,6 +227,13 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 			return usageError{fmt.Errorf("--state: %w", err)}
 		}
 		r.ledger = l
+		if err := l.Adopt(o.State, r.ep.origin()); err != nil {
+			if errors.Is(err, ledger.ErrOtherOrigin) {
+				return usageError{withHint(fmt.Errorf("--state: %w", err),
+					"a state file holds one API's and one business's runs: give this one a state file of its own, e.g. --state "+otherStateName(o.State))}
+			}
+			return usageError{fmt.Errorf("--state: %w", err)}
+		}
 	}
 	r.workers = o.Workers
 	if r.workers == 0 {

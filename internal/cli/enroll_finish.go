@@ -36,10 +36,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
 		}
 	}
-	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
-		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
-		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows),
-		ConsentAfter: r.read.Consent.After})}
+	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.policy(), Grounds: r.grounds()}
 	if r.ledger != nil {
 		en.Memory = r.ledger
 	}
@@ -67,6 +64,14 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		return nil
 	}
 	return r.stopError(info, sum, code, runErr)
+}
+
+// policy is what the operator allowed the run.
+func (r *enrollRun) policy() enroll.Policy {
+	return r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
+		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
+		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows),
+		ConsentAfter: r.read.Consent.After})
 }
 
 // finish records the run's end in the ledger, then closes the report.

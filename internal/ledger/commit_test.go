@@ -37,7 +37,7 @@ func TestRecordsCommitEveryKRowsOrTMilliseconds(t *testing.T) {
 		timers, fire = append(timers, d), f
 		return func() bool { return true }
 	}
-	must(t, l.Begin("a.csv", time.Now()))
+	must(t, l.Begin(Start{Input: "a.csv", At: time.Now()}))
 	record := func(i int) {
 		must(t, l.Record(fmt.Sprintf("email c%d@x.co", i), enroll.Memo{Outcome: "joined", Hash: "h"}))
 	}

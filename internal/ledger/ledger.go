@@ -25,6 +25,7 @@ import (
 var (
 	bucketCustomers = []byte("customers")
 	bucketRuns      = []byte("runs")
+	bucketMeta      = []byte("meta") // the file's origin
 )
 
 // ErrLocked: another run holds the state file.
@@ -60,6 +61,20 @@ type Run struct {
 	Counts  map[report.Outcome]int `json:"counts,omitempty"`
 	Resumed int                    `json:"resumed,omitempty"`
 	Skipped int                    `json:"skipped,omitempty"`
+	// Out is the run's report directory: the same command run again
+	// after a stop continues the report there.
+	Out string `json:"out,omitempty"`
+	// Grounds are the settings the run decided its rows on; nil in a run
+	// of an older version.
+	Grounds *enroll.Grounds `json:"grounds,omitempty"`
+}
+
+// Start is what a run is started with.
+type Start struct {
+	Input   string
+	Out     string // the report directory
+	At      time.Time
+	Grounds enroll.Grounds
 }
 
 // Ledger is an open state file; it is a run's enroll.Memory. Record is
@@ -73,6 +88,7 @@ type Ledger struct {
 	// lastFinished is the id of the newest run that finished: every run
 	// after it stopped before its end, and their final rows are resumed.
 	lastFinished uint64
+	grounds      map[uint64]enroll.Grounds // of each run that recorded them
 
 	commits committer
 }
@@ -104,7 +120,7 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 	l := &Ledger{db: db, readOnly: readOnly}
 	if !readOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bucketCustomers, bucketRuns} {
+			for _, b := range [][]byte{bucketCustomers, bucketRuns, bucketMeta} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -125,17 +141,22 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 		l.previous = &runs[len(runs)-1]
 	}
 	l.earlier = runs[max(0, len(runs)-HistoryRuns):]
+	l.grounds = map[uint64]enroll.Grounds{}
 	for _, r := range runs {
 		if r.Status == RunFinished {
 			l.lastFinished = r.ID
+		}
+		if r.Grounds != nil {
+			l.grounds[r.ID] = *r.Grounds
 		}
 	}
 	return l, nil
 }
 
 // Begin records the start of this run.
-func (l *Ledger) Begin(input string, start time.Time) error {
-	l.run = Run{Input: input, Start: start, Status: RunRunning}
+func (l *Ledger) Begin(s Start) error {
+	g := s.Grounds
+	l.run = Run{Input: s.Input, Start: s.At, Status: RunRunning, Out: s.Out, Grounds: &g}
 	if l.readOnly {
 		return nil
 	}
@@ -155,6 +176,12 @@ func (l *Ledger) Previous() *Run { return l.previous }
 // settled outcomes stand, and are not sent again.
 func (l *Ledger) Resumable(id uint64) bool {
 	return id > l.lastFinished && (l.run.ID == 0 || id < l.run.ID)
+}
+
+// Grounds are the grounds run id decided its rows on.
+func (l *Ledger) Grounds(id uint64) (enroll.Grounds, bool) {
+	g, ok := l.grounds[id]
+	return g, ok
 }
 
 // Prior is what the ledger knew of a customer before this run.

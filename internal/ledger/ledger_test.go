@@ -31,13 +31,13 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 
 	// Run 1 finishes.
 	l, _ := Open(path, false)
-	must(t, l.Begin("a.csv", now))
+	must(t, l.Begin(Start{Input: "a.csv", At: now}))
 	must(t, l.Record("email a@x.co", enroll.Memo{Outcome: "joined", ConnectionID: 1, Hash: "h1"}))
 	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{"joined": 1}, 0, 0))
 
 	// Run 2 is killed: Close without Finish, after more than one batch.
 	l, _ = Open(path, false)
-	must(t, l.Begin("a.csv", now.Add(time.Hour)))
+	must(t, l.Begin(Start{Input: "a.csv", At: now.Add(time.Hour)}))
 	for i := 0; i < CommitRows+3; i++ {
 		must(t, l.Record("email b"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@x.co", enroll.Memo{Outcome: "needs-agreement", Hash: "h"}))
 	}
@@ -48,7 +48,7 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 
 	// Run 3 sees run 2 unfinished and resumable, run 1 not.
 	l, _ = Open(path, false)
-	must(t, l.Begin("a.csv", now.Add(2*time.Hour)))
+	must(t, l.Begin(Start{Input: "a.csv", At: now.Add(2 * time.Hour)}))
 	if !l.Resumable(2) || l.Resumable(1) || l.Resumable(3) {
 		t.Fatalf("resumable: run1 %v run2 %v run3 %v", l.Resumable(1), l.Resumable(2), l.Resumable(3))
 	}
@@ -72,7 +72,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(t, l.Begin("a.csv", time.Now()))
+	must(t, l.Begin(Start{Input: "a.csv", At: time.Now()}))
 	must(t, l.Record("email a@x.co", enroll.Memo{Outcome: "joined"}))
 	must(t, l.Finish(time.Now(), "", RunFinished, nil, 0, 0))
 	if _, err := Open(path, true); err != nil {
@@ -98,7 +98,7 @@ func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(t, l.Begin("a.csv", start.AddDate(0, 0, i)))
+		must(t, l.Begin(Start{Input: "a.csv", At: start.AddDate(0, 0, i)}))
 		must(t, l.Finish(start.AddDate(0, 0, i).Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{report.Joined: i}, 0, 0))
 		h := l.History()
 		if len(h) != min(i, HistoryRuns) {
@@ -119,9 +119,39 @@ func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	must(t, l.Begin("dry.csv", start))
+	must(t, l.Begin(Start{Input: "dry.csv", At: start}))
 	h := l.History()
 	if len(h) != HistoryRuns || h[0].ID != 6 || h[len(h)-1].ID != HistoryRuns+5 {
 		t.Fatalf("read-only history: %d runs, %d to %d", len(h), h[0].ID, h[len(h)-1].ID)
 	}
+}
+
+// A state file takes the origin of its first run, and refuses another,
+// read-only too (a dry run); a file of an older version adopts this run's.
+func TestStateFileKnowsWhereItCameFrom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	sandbox := Origin{API: "http://127.0.0.1:8080", Business: 25}
+	l, err := Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, l.Adopt(path, sandbox))
+	must(t, l.Close())
+	for _, o := range []Origin{{API: "https://api.perkville.com", Business: 25}, {API: sandbox.API, Business: 26}} {
+		for _, readOnly := range []bool{false, true} {
+			l, err := Open(path, readOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = l.Adopt(path, o)
+			var oe *OriginError
+			if !errors.As(err, &oe) || !errors.Is(err, ErrOtherOrigin) || oe.File != sandbox || oe.This != o {
+				t.Errorf("%v (read-only %v) on a file of %v: %v", o, readOnly, sandbox, err)
+			}
+			must(t, l.Close())
+		}
+	}
+	l, _ = Open(path, false)
+	must(t, l.Adopt(path, sandbox))
+	must(t, l.Close())
 }

@@ -1,0 +1,65 @@
+package enroll
+
+import (
+	"github.com/pvenroll/pvenroll/export"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// Grounds are the settings of a run that can change a row's outcome. Each
+// run records its own in memory (--state), so that a row settled under
+// grounds that could decide it differently is decided again, when a run is
+// resumed and on a nightly run alike: a not-found row of a run without
+// CreateMissing is looked up again by a run with it.
+//
+// Settings that change the row itself (its mapped columns, the membership
+// status a preset's rule gives it, its consent column) change its hash
+// too; they are recorded all the same, so that a run's record says what it
+// was run with.
+type Grounds struct {
+	CreateMissing  bool   `json:"create_missing,omitempty"`
+	RejoinInactive bool   `json:"rejoin_inactive,omitempty"`
+	SyncMembership bool   `json:"sync_membership,omitempty"`
+	SystemID       string `json:"system_id,omitempty"`
+	Preset         string `json:"preset,omitempty"`
+	ConsentColumn  string `json:"consent_column,omitempty"`
+	// ConsentAfter is the earliest consent time that counts, as given.
+	ConsentAfter string `json:"consent_after,omitempty"`
+}
+
+// GroundsOf are the grounds of a run with policy p; the reader's settings
+// (preset, consent column) come from the caller.
+func GroundsOf(p Policy, preset, consentColumn string) Grounds {
+	g := Grounds{CreateMissing: p.CreateMissing, RejoinInactive: p.RejoinInactive, SyncMembership: p.SyncMembership,
+		SystemID: p.SystemID, Preset: preset, ConsentColumn: consentColumn}
+	if !p.ConsentAfter.IsZero() {
+		g.ConsentAfter = export.ISODate(p.ConsentAfter)
+	}
+	return g
+}
+
+// CouldChange reports whether a row whose outcome was o under grounds then
+// (nil: not recorded, a state file of an older version) could be decided
+// differently under g. Joined and already-active stand under any grounds:
+// no setting undoes a join.
+func (g Grounds) CouldChange(o report.Outcome, then *Grounds) bool {
+	if then == nil {
+		return o != report.Joined && o != report.AlreadyActive
+	}
+	membership := g.SyncMembership != then.SyncMembership || g.Preset != then.Preset ||
+		(g.SyncMembership && g.SystemID != then.SystemID)
+	creating := g.CreateMissing != then.CreateMissing || (g.CreateMissing && g.SystemID != then.SystemID)
+	consent := g.ConsentColumn != then.ConsentColumn || g.ConsentAfter != then.ConsentAfter
+	switch o {
+	case report.NotFound:
+		return creating
+	case report.OptedOut:
+		return g.RejoinInactive != then.RejoinInactive
+	case report.NeedsAgreement:
+		return consent || creating
+	case report.MembershipInactive:
+		return membership || creating
+	case report.Conflict:
+		return creating || membership
+	}
+	return false
+}

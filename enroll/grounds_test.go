@@ -1,0 +1,107 @@
+package enroll_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/export"
+	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// stoppedRun runs the CSV with policy and leaves its run stopped, as
+// --max-duration or an interrupt would: its settled rows are resumable.
+func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) []report.Result {
+	t.Helper()
+	l, err := ledger.Open(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := enroll.GroundsOf(policy, "", "consent")
+	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now(), Grounds: g}); err != nil {
+		t.Fatal(err)
+	}
+	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
+	sink := &memSink{rows: map[int]report.Result{}}
+	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
+		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Grounds: g, Memory: l}, sink, enroll.Options{Workers: 4})
+	if err := l.Finish(out.End, "", ledger.RunStopped, nil, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return sink.ordered(t)
+}
+
+// A row settled under grounds that could decide it differently is decided
+// again when the run is resumed: not-found rows of a run without
+// --create-missing are created by the resuming run that has it, opted-out
+// rows rejoined with --rejoin-inactive; the rest stay resumed.
+func TestResumeDecidesAgainWhatOtherGroundsCouldChange(t *testing.T) {
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
+	defer s.Close()
+	state := filepath.Join(t.TempDir(), "state.db")
+	first := stoppedRun(t, s, state, outcomesCSV, enroll.Policy{})
+	byLine := map[int]report.Outcome{}
+	for _, r := range first {
+		byLine[r.Line] = r.Outcome
+	}
+	if byLine[10] != report.NotFound || byLine[6] != report.OptedOut {
+		t.Fatalf("first run: line 10 %s, line 6 %s; want not-found and opted-out", byLine[10], byLine[6])
+	}
+
+	second := stoppedRun(t, s, state, outcomesCSV, enroll.Policy{CreateMissing: true, SystemID: "SYS", RejoinInactive: true})
+	resumed := 0
+	for _, r := range second {
+		switch byLine[r.Line] {
+		case report.NotFound, report.OptedOut:
+			if r.Resumed {
+				t.Errorf("line %d: %s under other grounds was resumed, not decided again", r.Line, byLine[r.Line])
+			}
+		case report.Joined, report.AlreadyActive:
+			if !r.Resumed || r.Attempts != 0 {
+				t.Errorf("line %d: %s stands under any grounds, yet was %s with %d calls", r.Line, byLine[r.Line], r.Outcome, r.Attempts)
+			}
+			resumed++
+		}
+	}
+	if resumed == 0 {
+		t.Fatal("no row was resumed: the test proves nothing")
+	}
+	for _, r := range second {
+		if r.Line == 10 && (len(r.Actions) == 0 || r.Actions[0] != enroll.ActionCreated) {
+			t.Errorf("line 10 (not found, with a member id) under --create-missing: %s %v, want the member created", r.Outcome, r.Actions)
+		}
+		if r.Line == 6 && r.Outcome != report.Joined {
+			t.Errorf("line 6 (opted out) under --rejoin-inactive: %s, want joined", r.Outcome)
+		}
+	}
+}
+
+func TestGroundsThatCouldChangeAnOutcome(t *testing.T) {
+	base := enroll.Grounds{SystemID: "SYS"}
+	for _, c := range []struct {
+		outcome report.Outcome
+		now     enroll.Grounds
+		want    bool
+	}{
+		{report.NotFound, enroll.Grounds{SystemID: "SYS", CreateMissing: true}, true},
+		{report.NotFound, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, false},
+		{report.OptedOut, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, true},
+		{report.NeedsAgreement, enroll.Grounds{SystemID: "SYS", ConsentAfter: "2010-01-01"}, true},
+		{report.MembershipInactive, enroll.Grounds{SystemID: "SYS", SyncMembership: true}, true},
+		{report.MembershipInactive, enroll.Grounds{SystemID: "SYS", Preset: "abc-ignite"}, true},
+		{report.Joined, enroll.Grounds{CreateMissing: true, RejoinInactive: true, SyncMembership: true}, false},
+		{report.AlreadyActive, enroll.Grounds{Preset: "csi-spectrum"}, false},
+		{report.NeedsAgreement, base, false},
+	} {
+		if got := c.now.CouldChange(c.outcome, &base); got != c.want {
+			t.Errorf("%s, %+v after %+v: could change %v, want %v", c.outcome, c.now, base, got, c.want)
+		}
+	}
+	if !base.CouldChange(report.NotFound, nil) || base.CouldChange(report.Joined, nil) {
+		t.Error("a run that recorded no grounds: a waiting row must be decided again, a joined one not")
+	}
+}
