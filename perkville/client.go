@@ -167,13 +167,14 @@ func (c *Client) Business(ctx context.Context, id int64) (*Business, error) {
 // ProveAdmin proves, without changing anything, that the token is an admin
 // staff member's of the business: it sends the admin probe (AdminProbe), a
 // create that names the business and nothing else, which the API refuses
-// as invalid (400) for an admin and as forbidden (403) for anyone else. A
-// read-only client sends it too. A token without the rights gets a
+// as invalid (400) for an admin and as forbidden (403) for anyone else
+// [assumed]. It is a POST, so a read-only (dry-run) client refuses it
+// (ErrReadOnly) like any write. A token without the rights gets a
 // *NotAdminError, which is fatal.
 func (c *Client) ProveAdmin(ctx context.Context, business int64) error {
 	var status int
 	err := c.do(ctx, request{method: http.MethodPost, path: PathExternalMembers, in: AdminProbe{Business: business},
-		status: &status, probe: true})
+		status: &status})
 	var ae *Error
 	switch {
 	case err == nil:

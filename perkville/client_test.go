@@ -492,7 +492,7 @@ func TestPreflight(t *testing.T) {
 		token  string
 		failAt int // index of the first failing check; -1 none
 	}{{adminToken, -1}, {"wrong", 1}, {otherToken, 4}, {userToken, 4}} {
-		checks := pv.Preflight(context.Background(), newClient(t, s.URL, tt.token, pv.Options{ReadOnly: true}), business)
+		checks := pv.Preflight(context.Background(), newClient(t, s.URL, tt.token, pv.Options{}), business)
 		first := -1
 		for i, ch := range checks {
 			if !ch.OK && first < 0 {

@@ -295,14 +295,18 @@ func TestPagingGuard(t *testing.T) {
 }
 
 // The admin probe writes nothing, passes an admin, and stops anyone else.
+// It is a POST: a read-only (dry-run) client refuses it unsent.
 func TestProveAdmin(t *testing.T) {
 	s := startSandbox(t, sandbox.Faults{})
 	ctx := context.Background()
-	if err := newClient(t, s.URL, adminToken, pv.Options{ReadOnly: true}).ProveAdmin(ctx, business); err != nil {
+	if err := newClient(t, s.URL, adminToken, pv.Options{ReadOnly: true}).ProveAdmin(ctx, business); !errors.Is(err, pv.ErrReadOnly) || len(s.Log()) != 0 {
+		t.Fatalf("read-only client: %v, %d requests sent; want ErrReadOnly and none", err, len(s.Log()))
+	}
+	if err := newClient(t, s.URL, adminToken, pv.Options{}).ProveAdmin(ctx, business); err != nil {
 		t.Fatalf("admin: %v", err)
 	}
 	for _, tok := range []string{userToken, otherToken} {
-		err := newClient(t, s.URL, tok, pv.Options{ReadOnly: true}).ProveAdmin(ctx, business)
+		err := newClient(t, s.URL, tok, pv.Options{}).ProveAdmin(ctx, business)
 		var na *pv.NotAdminError
 		if !errors.As(err, &na) || !pv.IsFatal(err) || !strings.Contains(err.Error(), "the token is not an admin staff member's of business 25") {
 			t.Fatalf("%s: %v", tok, err)

@@ -56,7 +56,8 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	_ = json.Unmarshal(mustJSON(raw), &b)
 	add("business has perkville_url (used in customer messages)", need(raw, "perkville_url", "name", "resource_uri"), b.Name+" "+b.PerkvilleURL)
 
-	if !add(fmt.Sprintf("admin rights: an admin staff member of business %d (a probe that changes nothing)", business), fatalIf(c.ProveAdmin(ctx, business)), "") {
+	probe := fmt.Sprintf("admin rights: an admin staff member of business %d (sent: POST %s naming only the business, a create that cannot happen; an admin is answered 400, anyone else 403 [assumed])", business, PathExternalMembers)
+	if !add(probe, fatalIf(c.ProveAdmin(ctx, business)), "") {
 		return out
 	}
 	var page map[string]json.RawMessage

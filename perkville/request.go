@@ -36,16 +36,13 @@ type request struct {
 	// it was applied: it is retried only after a 429, which the API
 	// answers before applying anything; the caller looks before re-sending.
 	once bool
-	// probe marks a write that cannot change anything: a read-only client
-	// sends it too.
-	probe bool
 	// turn, when not nil, is the rate-limit turn the first attempt spends.
 	turn *Turn
 }
 
 // do sends r through the pacer and decodes the answer into r.out.
 func (c *Client) do(ctx context.Context, r request) error {
-	if c.readOnly && r.method != http.MethodGet && !r.probe {
+	if c.readOnly && r.method != http.MethodGet {
 		return ErrReadOnly
 	}
 	var body []byte

@@ -317,8 +317,9 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		return err
 	}
 	defer ep.Close()
-	// check only reads.
-	client, err := runMode{dryRun: true}.client(ep, pv.Options{Rate: 5, Retries: 2, Timeout: 20 * time.Second})
+	// check reads, and sends the rights probe, a POST that cannot create
+	// anything (perkville.AdminProbe): its client cannot be read-only.
+	client, err := runMode{}.client(ep, pv.Options{Rate: 5, Retries: 2, Timeout: 20 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -266,10 +266,11 @@ func readHeader(ctx context.Context, in io.Reader, o export.ReaderOptions) (*exp
 	}
 }
 
-// preflight finds the business and proves the token's rights before any
-// row, with requests that change nothing (a dry run too); a failure is the
-// run's only output (exit 3), and the report directory is removed, so the
-// same command works once the cause is fixed.
+// preflight finds the business, and proves the token's rights before any
+// row of a run that may create or upsert members (the rights probe is a
+// POST, so a dry run, which sends only GET, never sends it; 'check' does);
+// a failure is the run's only output (exit 3), and the report directory is
+// removed, so the same command works once the cause is fixed.
 func (r *enrollRun) preflight(ctx context.Context) error {
 	fail := func(err error) error {
 		if ctx.Err() != nil {
@@ -282,12 +283,22 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 	if err != nil {
 		return fail(fmt.Errorf("business %d: %w", r.ep.business, err))
 	}
-	if err := r.api.ProveAdmin(ctx, r.ep.business); err != nil {
-		return fail(err)
+	if r.mayUpsert() {
+		if err := r.api.ProveAdmin(ctx, r.ep.business); err != nil {
+			return fail(err)
+		}
+	} else if r.o.DryRun {
+		r.log.Warn("admin rights not proven: their probe is a POST, and a dry run sends only GET; 'pvenroll check' sends it")
 	}
 	r.biz = biz
 	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
 	return nil
+}
+
+// mayUpsert says whether the run may create or upsert external members,
+// the writes only an admin staff member may send.
+func (r *enrollRun) mayUpsert() bool {
+	return !r.o.DryRun && (r.o.CreateMissing || r.o.SyncMembership)
 }
 
 // startReport makes the report directory, before any request, so that a
