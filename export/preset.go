@@ -12,6 +12,7 @@ import (
 // mappings (docs.perkville.com, Integration Reference).
 type Preset struct {
 	Name     string
+	Title    string // the membership system's own name, for messages
 	SystemID string // the external_system_id Perkville's integration uses
 	// Aliases are tried before the generic header names.
 	Aliases map[string][]string
@@ -29,7 +30,7 @@ var Presets = map[string]*Preset{
 	// ABC Ignite: membership_status is "ACTIVE" if isActive = true and
 	// joinStatus = "Member", else "INACTIVE"; member_id is memberId.
 	"abc-ignite": {
-		Name: "abc-ignite", SystemID: "ABC_IGNITE",
+		Name: "abc-ignite", Title: "ABC Ignite", SystemID: "ABC_IGNITE",
 		Aliases: map[string][]string{
 			FieldEmail:            {"personal.email", "email"},
 			FieldExternalMemberID: {"memberId", "member id"},
@@ -49,7 +50,7 @@ var Presets = map[string]*Preset{
 	// CSI Spectrum: external_membership_status is active if AccountType is
 	// "MEMBER" and Status is "A" or "F"; external_member_id is AccountId.
 	"csi-spectrum": {
-		Name: "csi-spectrum", SystemID: "CSI_SPECTRUM",
+		Name: "csi-spectrum", Title: "CSI Spectrum", SystemID: "CSI_SPECTRUM",
 		Aliases: map[string][]string{
 			FieldEmail:            {"Email", "EmailAddress", "Email Address"},
 			FieldExternalMemberID: {"AccountId", "Account Id"},

@@ -206,7 +206,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	preset := ro.Preset
 	rd, err := export.NewReader(in, ro)
 	if err != nil {
-		return err
+		return withPresetHint(c, err)
 	}
 	defer rd.Close()
 	out := c.OutOrStdout()
@@ -265,6 +265,9 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "first problems:")
 		fmt.Fprintln(out, strings.Join(problems, "\n"))
+	}
+	if h := presetHint(c, rd.Header); h != "" {
+		fmt.Fprintln(out, "hint:", h)
 	}
 	if usable == 0 {
 		return exitError{code: ExitUsage, err: fmt.Errorf("%s: no usable row", name)}

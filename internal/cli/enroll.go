@@ -216,7 +216,10 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		r.log.Info("reading", "input", name)
 	}
 	if r.rows, err = readHeader(ctx, r.hashing, r.read); err != nil {
-		return err
+		return withPresetHint(c, err)
+	}
+	if h := presetHint(c, r.rows.Header); h != "" {
+		r.log.Warn(h)
 	}
 	if o.State != "" {
 		l, err := r.mode.ledger(o.State)
