@@ -5,8 +5,9 @@
 // never a U+FFFD), text becomes records in records.go (a CSV reader that
 // resyncs after a runaway quote), workbooks in xlsx.go, files that are
 // neither are named in sniff.go, columns become fields in header.go (and
-// preset.go), dates (consent times among them) are read in dates.go, and
-// reader.go ties them together and checks each row.
+// preset.go), cells become fields through gocsv in gocsv.go, dates
+// (consent times among them) are read in dates.go, and reader.go ties them
+// together and checks each row.
 //
 // It is a public package on purpose: enroll's API (Rows, Enroller.Process)
 // takes its Records, so a program outside this module can read an export

@@ -1,10 +1,10 @@
 package export
 
 import (
-	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"sync"
 
 	"github.com/gocarina/gocsv"
 )
@@ -22,72 +22,93 @@ type csvRow struct {
 	Consent          string `csv:"consent"`
 }
 
-// feed hands gocsv's csv.Reader one record at a time, written the way
-// encoding/csv reads without error: the resyncing record reader does the
-// real parsing, gocsv the mapping of cells to fields.
-type feed struct {
-	b   []byte
-	off int
+// mapper maps a row's cells onto a csvRow through gocsv, record by record:
+// gocsv.UnmarshalDecoderToCallback runs in a goroutine of its own, over a
+// gocsv.SimpleDecoder whose records are the cells Reader.Next hands it, as
+// the resyncing record reader read them. So the cells reach gocsv as read,
+// with no second CSV parse, and Next keeps reading the input itself: gocsv
+// holds one row at a time and never reads ahead of Next.
+type mapper struct {
+	cols    []int         // the columns handed to gocsv, in its header's order
+	picked  []string      // their cells, reused row after row
+	cells   chan []string // Next -> gocsv: a row's picked cells
+	rows    chan csvRow   // gocsv -> Next: the row mapped
+	stopped chan struct{} // closed when gocsv has returned, err set
+	err     error         // gocsv's return
+	once    sync.Once
 }
 
-func (f *feed) Read(p []byte) (int, error) {
-	if f.off >= len(f.b) {
-		return 0, io.EOF
+// cellDecoder is the mapper's gocsv.SimpleDecoder: the header, then each row
+// Next hands over, then io.EOF once the mapper is closed.
+type cellDecoder struct {
+	header []string
+	cells  <-chan []string
+}
+
+func (d *cellDecoder) GetCSVRow() ([]string, error) {
+	if h := d.header; h != nil {
+		d.header = nil
+		return h, nil
 	}
-	n := copy(p, f.b[f.off:])
-	f.off += n
-	return n, nil
-}
-
-// put writes one canonical CSV record; every empty cell is quoted, so
-// that no record is a blank line encoding/csv would skip.
-func (f *feed) put(cells []string) {
-	f.b, f.off = f.b[:0], 0
-	for i, c := range cells {
-		if i > 0 {
-			f.b = append(f.b, ',')
-		}
-		if c != "" && !strings.ContainsAny(c, "\",\r\n") {
-			f.b = append(f.b, c...)
-			continue
-		}
-		f.b = append(f.b, '"')
-		f.b = append(f.b, strings.ReplaceAll(c, `"`, `""`)...)
-		f.b = append(f.b, '"')
+	c, ok := <-d.cells
+	if !ok {
+		return nil, io.EOF
 	}
-	f.b = append(f.b, '\n')
+	return c, nil
 }
 
-// startGocsv hands gocsv the header of the mapped columns.
-func (rd *Reader) startGocsv(m *headerMap) error {
+// GetCSVRows is never called by the callback path gocsv takes.
+func (d *cellDecoder) GetCSVRows() ([][]string, error) {
+	return nil, errors.New("the rows are handed over one at a time")
+}
+
+// newMapper starts gocsv on the header of the mapped columns.
+func newMapper(m *headerMap) *mapper {
+	mp := &mapper{cells: make(chan []string), rows: make(chan csvRow), stopped: make(chan struct{})}
 	var names []string
 	for i, f := range m.canon {
 		if f != "" {
 			names = append(names, f)
-			rd.feedCols = append(rd.feedCols, i)
+			mp.cols = append(mp.cols, i)
 		}
 	}
-	rd.feed.put(names)
-	cr := csv.NewReader(&rd.feed)
-	cr.ReuseRecord = true
-	um, err := gocsv.NewUnmarshaller(cr, csvRow{})
-	if err != nil {
-		return fmt.Errorf("%s: line 1: %w", rd.name, err)
-	}
-	rd.um = um
-	return nil
+	dec := &cellDecoder{header: names, cells: mp.cells}
+	go func() {
+		defer close(mp.stopped)
+		mp.err = gocsv.UnmarshalDecoderToCallback(dec, func(r csvRow) { mp.rows <- r })
+	}()
+	return mp
 }
 
-// unmarshal maps a row's cells to the fields, through gocsv.
-func (rd *Reader) unmarshal(cells []string) (csvRow, error) {
-	rd.picked = rd.picked[:0]
-	for _, i := range rd.feedCols {
-		rd.picked = append(rd.picked, cells[i])
+// row maps a row's cells to the fields.
+func (mp *mapper) row(cells []string) (csvRow, error) {
+	mp.picked = mp.picked[:0]
+	for _, i := range mp.cols {
+		mp.picked = append(mp.picked, cells[i])
 	}
-	rd.feed.put(rd.picked)
-	v, err := rd.um.Read()
-	if err != nil {
-		return csvRow{}, err
+	select {
+	case mp.cells <- mp.picked:
+	case <-mp.stopped:
+		return csvRow{}, mp.stoppedErr()
 	}
-	return v.(csvRow), nil
+	select {
+	case r := <-mp.rows:
+		return r, nil
+	case <-mp.stopped:
+		return csvRow{}, mp.stoppedErr()
+	}
+}
+
+// stoppedErr says why gocsv returned while rows were still handed over.
+func (mp *mapper) stoppedErr() error {
+	if mp.err == nil {
+		return errors.New("gocsv stopped mapping cells to fields")
+	}
+	return fmt.Errorf("gocsv: %w", mp.err)
+}
+
+// close ends gocsv's goroutine; it may be called more than once.
+func (mp *mapper) close() {
+	mp.once.Do(func() { close(mp.cells) })
+	<-mp.stopped
 }

@@ -9,10 +9,9 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"runtime"
 	"strings"
 	"time"
-
-	"github.com/gocarina/gocsv"
 )
 
 // Record is one data row of the input.
@@ -102,13 +101,10 @@ type Reader struct {
 	// Sheet is the sheet read, for a workbook.
 	Sheet string
 
-	feed     feed
-	um       *gocsv.Unmarshaller
-	feedCols []int    // the columns handed to gocsv, in its header's order
-	picked   []string // their cells, reused row after row
-	rule     func([]string) string
-	ruleIdx  []int
-	consent  ConsentRule
+	mapper  *mapper // nil until the header is read
+	rule    func([]string) string
+	ruleIdx []int
+	consent ConsentRule
 
 	seen  map[uint64]uint32 // customer key hash -> first line
 	seed  maphash.Seed
@@ -233,7 +229,11 @@ func (rd *Reader) readHeader(o ReaderOptions) error {
 		}
 		rd.rule, rd.ruleIdx = p.Rule, idx
 	}
-	return rd.startGocsv(m)
+	rd.mapper = newMapper(m)
+	// A Reader dropped before its end, without Close, still ends gocsv's
+	// goroutine.
+	runtime.AddCleanup(rd, (*mapper).close, rd.mapper)
+	return nil
 }
 
 // Encoding names how the input's bytes were read: an encoding (decided
@@ -245,9 +245,14 @@ func (rd *Reader) Encoding() string {
 	return rd.dec.Encoding()
 }
 
-// Close releases a workbook's temporary files. Next calls it at the end;
-// call it when stopping early.
+// Close releases a workbook's temporary files and the goroutine that maps
+// cells to fields; Next then returns io.EOF. Next calls it at the end; call
+// it when stopping early.
 func (rd *Reader) Close() error {
+	rd.done = true
+	if rd.mapper != nil {
+		rd.mapper.close()
+	}
 	if rd.xlsx == nil {
 		return nil
 	}
@@ -290,7 +295,7 @@ func (rd *Reader) Next() (*Record, error) {
 	if !ok {
 		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: ragged row: %s, the header has %d", raw.line, plural(len(cells), "cell"), rd.width)}, nil
 	}
-	row, err := rd.unmarshal(cells)
+	row, err := rd.mapper.row(cells)
 	if err != nil {
 		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: %v", raw.line, err)}, nil
 	}

@@ -219,10 +219,11 @@ func FuzzReader(f *testing.F) {
 	f.Add("email,club,notes\nu1@x.co,North,\"said hi\nu2@x.co,\"Riverside, East\",ok\n", uint8(0))
 	f.Add("email,name\ra@x.co,A\rb@x.co,\"two\rlines\"\r", uint8(0))
 	f.Add("email,notes\r\na@x.co,\"two\r\nlines\"\r\nb@x.co,\"x\nc@x.co,y\"\n", uint8(0))
+	f.Add("email,first name\na@x.co,\"Ann\r\nMarie\"\n", uint8(0))
 	encodings := []string{EncodingAuto, EncodingUTF8, EncodingUTF16, EncodingWindows1252, EncodingLatin1}
 	f.Fuzz(func(t *testing.T, data string, enc uint8) {
 		o := ReaderOptions{Encoding: encodings[int(enc)%len(encodings)]}
-		recs, _, err := readAll(t, data, o)
+		recs, rd, err := readAll(t, data, o)
 		slow, _, slowErr := readAllFrom(t, iotest.OneByteReader(strings.NewReader(data)), o)
 		if fmt.Sprint(err) != fmt.Sprint(slowErr) || len(recs) != len(slow) {
 			t.Fatalf("read whole: %d records, %v; one byte at a time: %d records, %v", len(recs), err, len(slow), slowErr)
@@ -252,6 +253,9 @@ func FuzzReader(f *testing.F) {
 			if r.Invalid == "" && strings.ContainsRune(r.FirstName+r.LastName+r.Email, '\uFFFD') {
 				t.Fatalf("a usable record with U+FFFD at line %d", r.Line)
 			}
+			if r.Invalid == "" {
+				mappedAsRead(t, rd, r)
+			}
 		}
 		if physical := strings.Count(data, "\n") + strings.Count(data, "\r") + 1; len(recs) > physical {
 			t.Fatalf("%d records from %d lines", len(recs), physical)
@@ -265,6 +269,18 @@ func FuzzReader(f *testing.F) {
 }
 
 // dataLines counts the non-blank lines after the first non-blank one.
+// mappedAsRead fails unless each field of r is its column's cell as read,
+// but for the spaces around it: mapping cells to fields changes no
+// character, line breaks included.
+func mappedAsRead(t *testing.T, rd *Reader, r *Record) {
+	t.Helper()
+	for field, got := range map[string]string{FieldExternalMemberID: r.ExternalMemberID, FieldFirstName: r.FirstName, FieldLastName: r.LastName, FieldMembershipType: r.MembershipType} {
+		if i, ok := rd.Columns[field]; ok && got != strings.TrimSpace(r.Raw[i]) {
+			t.Fatalf("line %d: %s %q, but its cell was read as %q", r.Line, field, got, r.Raw[i])
+		}
+	}
+}
+
 func dataLines(data string) int {
 	if i := strings.IndexAny(data, "\r\n"); i >= 0 && data[i] == '\r' && !strings.HasPrefix(data[i:], "\r\n") {
 		b := []byte(data) // an old Mac file: a lone CR ends a line
