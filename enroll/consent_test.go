@@ -44,3 +44,43 @@ func TestPlaceholderConsentIsNoConsent(t *testing.T) {
 		})
 	}
 }
+
+// A created member carries the row's home location and join date, and an
+// inactive one its cancel date, as ISO 8601; a date that does not parse is
+// not sent, and the row's detail says so. The membership upsert carries
+// them too.
+func TestMemberFieldsReachTheRecord(t *testing.T) {
+	data := "email,member id,status,home club,member since,cancel date\n" +
+		"new1@x.co,N-1,Active,Downtown,3/15/2021,10/31/2026\n" +
+		"new2@x.co,N-2,Expired,Uptown,2019-06-01 00:00,2026-08-31\n" +
+		"new3@x.co,N-3,active,Downtown,31/12/2020,\n" +
+		"lapsed@x.co,M-104,Active,Riverside,2020-02-02,\n"
+	w := smallWorld()
+	w.ExternalMembers = append(w.ExternalMembers, sandbox.ExternalMember{ID: 2, ExternalSystemID: "SYS", ExternalMemberID: "M-104", UserID: 104, Created: 1})
+	s := sandbox.NewServer(w, sandbox.Faults{})
+	defer s.Close()
+	got, _, _ := run(t, s, runCase{csv: data, policy: enroll.Policy{CreateMissing: true, SyncMembership: true, SystemID: "SYS"}})
+	if r := got[2]; !strings.Contains(r.Detail, `join date not sent: line 4, column 5 (member since) "31/12/2020" is not a date`) {
+		t.Errorf("unparsable join date: %s (%s)", r.Outcome, r.Detail)
+	}
+	want := map[string]string{
+		"N-1":   "ACTIVE Downtown 2021-03-15 ", // an active member's expiration is no cancellation
+		"N-2":   "INACTIVE Uptown 2019-06-01 2026-08-31",
+		"N-3":   "ACTIVE Downtown  ",
+		"M-104": "ACTIVE Riverside 2020-02-02 ", // the sync's upsert
+	}
+	seen := 0
+	for _, m := range s.State().ExternalMembers {
+		w, ok := want[m.ExternalMemberID]
+		if !ok {
+			continue
+		}
+		seen++
+		if got := strings.Join([]string{m.MembershipStatus, m.HomeLocation, m.JoinDate, m.CancelDate}, " "); got != w {
+			t.Errorf("member %s: %q, want %q", m.ExternalMemberID, got, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of %d members found", seen, len(want))
+	}
+}

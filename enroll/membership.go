@@ -51,8 +51,7 @@ func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn 
 		conn.ExternalMembershipStatus = want
 		return nil
 	}
-	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
-		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, MembershipStatus: want, MembershipType: rec.MembershipType}
+	in := e.externalMember(rec)
 	if _, _, err := e.API.UpdateExternalMember(writing(ctx), in); err != nil {
 		return fmt.Errorf("updating the membership to %s: %w", want, err)
 	}
@@ -60,6 +59,22 @@ func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn 
 	r.Detail = joinDetail(r.Detail, fmt.Sprintf("membership set %s (was %s)", want, have))
 	conn.ExternalMembershipStatus = want
 	return nil
+}
+
+// externalMember is the external member record a row makes, for a create
+// and a membership upsert alike: what Perkville's own integrations send
+// for the member. A cancel date goes only with an inactive membership, as
+// ABC Ignite's mapping sends memberStatusDate: an active member's
+// expiration is no cancellation, and it would expire their points.
+func (e *Enroller) externalMember(rec *export.Record) pv.NewExternalMember {
+	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
+		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, FirstName: rec.FirstName, LastName: rec.LastName,
+		MembershipStatus: rowMembership(rec), MembershipType: rec.MembershipType,
+		HomeLocation: rec.HomeLocation, JoinDate: rec.JoinDate}
+	if in.MembershipStatus == pv.StatusInactive {
+		in.CancelDate = rec.CancelDate
+	}
+	return in
 }
 
 // markMembershipDiffers notes a status the run leaves differing, for the

@@ -135,8 +135,8 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 			fatal = nil
 		}
 		r.Attempts += int(attempts.Load()) // and its batches' (acceptances.go)
-		if rec.ConsentNote != "" {
-			r.Detail = joinDetail(r.Detail, "no consent: "+rec.ConsentNote)
+		for _, note := range rec.Notes {
+			r.Detail = joinDetail(r.Detail, note)
 		}
 	}()
 	done, err := e.remembered(ctx, rec, prior, &r)
@@ -273,12 +273,7 @@ func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection
 // connection, so no lookup follows. If the answer was lost the POST may have
 // been applied: look the connection up before sending it again.
 func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
-	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
-		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, FirstName: rec.FirstName, LastName: rec.LastName}
-	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok {
-		in.MembershipStatus = s
-	}
-	in.MembershipType = rec.MembershipType
+	in := e.externalMember(rec)
 	for try := 0; ; try++ {
 		m, created, err := e.API.CreateExternalMember(writing(ctx), in)
 		if err == nil {

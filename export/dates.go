@@ -115,3 +115,28 @@ func (c ConsentRule) Read(cell string) (at time.Time, note string, err error) {
 	}
 	return t, "", nil
 }
+
+// readDates reads a row's join and cancel dates into ISO 8601. A date
+// that does not parse, or is a placeholder, is left out of what is sent,
+// and the row's notes say so: never a silent blank.
+func (rd *Reader) readDates(rec *Record, col func(string) string) {
+	for _, d := range []struct {
+		field string
+		v     *string
+	}{{FieldJoinDate, &rec.JoinDate}, {FieldCancelDate, &rec.CancelDate}} {
+		if *d.v == "" {
+			continue
+		}
+		t, err := ParseDate(*d.v)
+		switch {
+		case err != nil:
+			rec.Notes = append(rec.Notes, fmt.Sprintf("%s not sent: %s %v", fieldWords(d.field), col(d.field), err))
+			*d.v = ""
+		case placeholderDate(t) != "":
+			rec.Notes = append(rec.Notes, fmt.Sprintf("%s not sent: %s: %s looks like an empty date in the export (%s)", fieldWords(d.field), col(d.field), *d.v, placeholderDate(t)))
+			*d.v = ""
+		default:
+			*d.v = ISODate(t)
+		}
+	}
+}

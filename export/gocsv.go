@@ -19,6 +19,9 @@ type csvRow struct {
 	LastName         string `csv:"last_name"`
 	MembershipStatus string `csv:"membership_status"`
 	MembershipType   string `csv:"membership_type"`
+	HomeLocation     string `csv:"home_location"`
+	JoinDate         string `csv:"join_date"`
+	CancelDate       string `csv:"cancel_date"`
 	Consent          string `csv:"consent"`
 }
 

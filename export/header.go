@@ -18,11 +18,15 @@ const (
 	FieldLastName         = "last_name"
 	FieldMembershipStatus = "membership_status"
 	FieldMembershipType   = "membership_type"
+	FieldHomeLocation     = "home_location"
+	FieldJoinDate         = "join_date"
+	FieldCancelDate       = "cancel_date"
 	fieldConsent          = "consent" // the consent column, by whatever name
 )
 
 // MappableFields are the fields the field map may name.
-var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus, FieldMembershipType}
+var MappableFields = []string{FieldEmail, FieldExternalMemberID, FieldUserID, FieldFirstName, FieldLastName, FieldMembershipStatus, FieldMembershipType,
+	FieldHomeLocation, FieldJoinDate, FieldCancelDate}
 
 // aliases are the header names each field is known by, normalised.
 var aliases = map[string][]string{
@@ -35,6 +39,9 @@ var aliases = map[string][]string{
 	FieldLastName:         {"last name", "surname", "family name", "lastname"},
 	FieldMembershipStatus: {"membership status", "member status", "status"},
 	FieldMembershipType:   {"membership type", "plan", "membership"},
+	FieldHomeLocation:     {"home club", "home location", "location", "site", "home site", "club"},
+	FieldJoinDate:         {"join date", "member since", "joined", "date joined", "since date"},
+	FieldCancelDate:       {"cancel date", "cancellation date", "canceled date", "cancelled date", "expiration date", "expiry date"},
 }
 
 // lookalikes are header names, normalised, that look like a field's but
@@ -200,8 +207,13 @@ func settingOf(field string) Setting {
 
 // fieldWords names a field in a message.
 func fieldWords(field string) string {
-	if field == fieldConsent {
+	switch field {
+	case fieldConsent:
 		return "consent"
+	case FieldJoinDate:
+		return "join date"
+	case FieldCancelDate:
+		return "cancel date"
 	}
 	return field
 }
@@ -299,7 +311,10 @@ func (m *headerMap) byAlias(f string, byNorm map[string][]int, p *Preset) *Heade
 	}
 	var found []int
 	names := aliases[f]
-	if p != nil {
+	switch {
+	case p != nil && f == FieldExternalMemberID && p.OwnMemberID:
+		names = p.Aliases[f] // no generic name stands in for the integration's own
+	case p != nil:
 		names = append(slices.Clone(p.Aliases[f]), names...)
 	}
 	for _, a := range names {

@@ -10,6 +10,7 @@ import (
 	"hash/maphash"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,8 +23,18 @@ type Record struct {
 	UserID           string
 	FirstName        string
 	LastName         string
+	// MembershipStatus is ACTIVE or INACTIVE (empty: the export says
+	// nothing, or a word the tool does not know, and the row is invalid);
+	// MembershipWord is what the export said: its status cell, or the
+	// cells its preset's rule read, joined by " / ".
 	MembershipStatus string
+	MembershipWord   string
 	MembershipType   string
+	// HomeLocation, JoinDate and CancelDate describe the membership as
+	// Perkville's own integrations send it; the dates are ISO 8601.
+	HomeLocation string
+	JoinDate     string
+	CancelDate   string
 	// Consent is the consent cell, when a consent column is set and the
 	// cell records a consent; ConsentAt is its time. A cell that holds no
 	// consent (a placeholder date, yes/no) leaves both empty and says why
@@ -31,7 +42,10 @@ type Record struct {
 	Consent     string
 	ConsentAt   time.Time
 	ConsentNote string
-	Raw         []string // the row's cells as read, for follow-up files
+	// Notes are what the reader left out of a usable row, and why (a
+	// consent that is none, a date that does not parse), for its report.
+	Notes []string
+	Raw   []string // the row's cells as read, for follow-up files
 	// Invalid says why the row cannot be used (empty: usable).
 	Invalid string
 	// DuplicateOf is the earlier line of the same customer (0: none).
@@ -76,6 +90,11 @@ type ReaderOptions struct {
 	// DefaultConsentAfter, and up to a day past the clock).
 	Consent ConsentRule
 	Preset  *Preset // the export's shape; nil: generic
+	// StatusMap holds the business's own status words (ParseStatusMap);
+	// StatusMapName is how the user sets it, for the detail of a row with
+	// an unknown word ("--status-map").
+	StatusMap     map[string]string
+	StatusMapName string
 }
 
 // source hands out the input's records: CSV text or a workbook's rows.
@@ -105,6 +124,9 @@ type Reader struct {
 	rule    func([]string) string
 	ruleIdx []int
 	consent ConsentRule
+	// the business's own status words, and how the user names them
+	statusMap     map[string]string
+	statusMapName string
 
 	seen  map[uint64]uint32 // customer key hash -> first line
 	seed  maphash.Seed
@@ -124,7 +146,8 @@ func NewReader(r io.Reader, o ReaderOptions) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(r, 512)
 	head := peekHead(br)
-	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ',', consent: o.Consent}
+	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ',', consent: o.Consent,
+		statusMap: o.StatusMap, statusMapName: o.StatusMapName}
 	kind, problem := sniff(head)
 	if kind == "binary" && !(enc == EncodingUTF16 && utf16NoBOM(head)) {
 		return nil, &FileError{Name: o.Name, Problem: problem}
@@ -307,17 +330,42 @@ func (rd *Reader) Next() (*Record, error) {
 		LastName:         strings.TrimSpace(row.LastName),
 		MembershipStatus: strings.TrimSpace(row.MembershipStatus),
 		MembershipType:   strings.TrimSpace(row.MembershipType),
+		HomeLocation:     strings.TrimSpace(row.HomeLocation),
+		JoinDate:         strings.TrimSpace(row.JoinDate),
+		CancelDate:       strings.TrimSpace(row.CancelDate),
 		Consent:          strings.TrimSpace(row.Consent),
 	}
+	rd.readStatus(rec, cells)
+	rd.check(rec)
+	return rec, nil
+}
+
+// readStatus reads the row's membership status: its preset's rule, or its
+// status column in the business's words and then the generic ones.
+func (rd *Reader) readStatus(rec *Record, cells []string) {
 	if rd.rule != nil {
 		ruleCells := make([]string, len(rd.ruleIdx))
 		for k, i := range rd.ruleIdx {
-			ruleCells[k] = cells[i]
+			ruleCells[k] = strings.TrimSpace(cells[i])
 		}
-		rec.MembershipStatus = rd.rule(ruleCells)
+		rec.MembershipWord, rec.MembershipStatus = strings.Join(ruleCells, " / "), rd.rule(ruleCells)
+		return
 	}
-	rd.check(rec)
-	return rec, nil
+	rec.MembershipWord = rec.MembershipStatus
+	rec.MembershipStatus, _ = rd.statusOf(rec.MembershipWord)
+}
+
+// statusMapHint says how to name an unknown status word.
+func (rd *Reader) statusMapHint(word string) string {
+	name := rd.statusMapName
+	if name == "" {
+		name = "the status map"
+	}
+	w := cut(strings.TrimSpace(word), 40)
+	if strings.ContainsAny(w, ", =") {
+		w = strconv.Quote(w)
+	}
+	return fmt.Sprintf("say what it means with %s %s=ACTIVE or %s=INACTIVE", name, w, w)
 }
 
 // isRow says whether cells are a data row with a customer key: the test
@@ -368,6 +416,7 @@ func (rd *Reader) check(rec *Record) {
 			rec.Invalid = fmt.Sprintf("%s: %v", col(fieldConsent), err)
 		case note != "":
 			rec.Consent, rec.ConsentNote = "", note
+			rec.Notes = append(rec.Notes, "no consent: "+note)
 		default:
 			rec.ConsentAt = at
 		}
@@ -375,14 +424,15 @@ func (rd *Reader) check(rec *Record) {
 	if rec.Invalid == "" {
 		rec.Invalid = rd.lostCharacters(rec, col)
 	}
+	if rec.Invalid == "" {
+		rd.readDates(rec, col)
+	}
 	if rec.Invalid != "" {
 		return
 	}
-	if s := rec.MembershipStatus; s != "" {
-		if _, ok := MembershipStatus(s); !ok {
-			rec.Invalid = fmt.Sprintf("%s: membership status %q is not active or inactive", col(FieldMembershipStatus), cut(s, 40))
-			return
-		}
+	if rec.MembershipWord != "" && rec.MembershipStatus == "" {
+		rec.Invalid = fmt.Sprintf("%s: membership status %q is not a word the tool knows; %s", col(FieldMembershipStatus), cut(rec.MembershipWord, 40), rd.statusMapHint(rec.MembershipWord))
+		return
 	}
 	key := rec.Key()
 	h := maphash.String(rd.seed, key)
@@ -399,7 +449,7 @@ func (rd *Reader) check(rec *Record) {
 func (rd *Reader) lostCharacters(rec *Record, col func(string) string) string {
 	for _, f := range []struct {
 		name, v string
-	}{{FieldEmail, rec.Email}, {FieldExternalMemberID, rec.ExternalMemberID}, {FieldUserID, rec.UserID}, {FieldFirstName, rec.FirstName}, {FieldLastName, rec.LastName}, {FieldMembershipType, rec.MembershipType}} {
+	}{{FieldEmail, rec.Email}, {FieldExternalMemberID, rec.ExternalMemberID}, {FieldUserID, rec.UserID}, {FieldFirstName, rec.FirstName}, {FieldLastName, rec.LastName}, {FieldMembershipType, rec.MembershipType}, {FieldHomeLocation, rec.HomeLocation}} {
 		if strings.ContainsRune(f.v, '\uFFFD') {
 			return fmt.Sprintf("%s: %q holds U+FFFD (�), a character an earlier conversion lost; fix the cell", col(f.name), cut(f.v, 40))
 		}

@@ -148,7 +148,7 @@ func TestReaderMapAndAliases(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := recs[0]
-	if r.Email != "a@x.co" || r.ExternalMemberID != "C-1" || r.FirstName != "Ana" || r.LastName != "Ruiz" || r.MembershipStatus != "Active" {
+	if r.Email != "a@x.co" || r.ExternalMemberID != "C-1" || r.FirstName != "Ana" || r.LastName != "Ruiz" || r.MembershipStatus != "ACTIVE" || r.MembershipWord != "Active" {
 		t.Fatalf("%+v", r)
 	}
 	if strings.Join(r.Raw, ",") != "A@x.co,C-1,Ana,Ruiz,Active,=1+1" || strings.Join(rd.Header, ",") != "Correo,Client ID,Given Name,Family Name,Estado,Notes" {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -22,14 +23,46 @@ func validID(s string) bool {
 	return err == nil && n > 0
 }
 
+// statusWords are the membership status words exports use, as normHeader
+// folds them (no case, spaces, '-' or '_'): the generic vocabulary, with
+// Mindbody's (Active; Non-member, Expired, Suspended, Terminated,
+// Declined) and CSI Spectrum's (A and F active, as Perkville's CSI mapping
+// reads them).
+var statusWords = map[string]string{
+	"active": "ACTIVE", "a": "ACTIVE", "f": "ACTIVE", "current": "ACTIVE", "member": "ACTIVE",
+	"yes": "ACTIVE", "true": "ACTIVE", "1": "ACTIVE",
+	"inactive": "INACTIVE", "i": "INACTIVE", "cancelled": "INACTIVE", "canceled": "INACTIVE", "expired": "INACTIVE",
+	"frozen": "INACTIVE", "suspended": "INACTIVE", "terminated": "INACTIVE", "nonmember": "INACTIVE",
+	"declined": "INACTIVE", "no": "INACTIVE", "false": "INACTIVE", "0": "INACTIVE",
+}
+
 // MembershipStatus reads a membership status cell: ACTIVE or INACTIVE, in
-// the words exports use.
+// the words exports use (any case, surrounding spaces ignored).
 func MembershipStatus(s string) (string, bool) {
-	switch normHeader(s) {
-	case "active", "a", "current", "member", "yes", "true", "1":
-		return "ACTIVE", true
-	case "inactive", "i", "cancelled", "canceled", "expired", "frozen", "suspended", "terminated", "no", "false", "0":
-		return "INACTIVE", true
+	st, ok := statusWords[normHeader(s)]
+	return st, ok
+}
+
+// ParseStatusMap reads a business's own status words, each WORD=ACTIVE or
+// WORD=INACTIVE, into the map ReaderOptions.StatusMap takes.
+func ParseStatusMap(entries []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, e := range entries {
+		word, status, ok := strings.Cut(e, "=")
+		status = strings.ToUpper(strings.TrimSpace(status))
+		if !ok || strings.TrimSpace(word) == "" || (status != "ACTIVE" && status != "INACTIVE") {
+			return nil, fmt.Errorf("%q: write WORD=ACTIVE or WORD=INACTIVE, e.g. Paused=INACTIVE", e)
+		}
+		m[normHeader(word)] = status
 	}
-	return "", false
+	return m, nil
+}
+
+// statusOf reads a status word: the business's own map first, then the
+// generic vocabulary.
+func (rd *Reader) statusOf(word string) (string, bool) {
+	if st, ok := rd.statusMap[normHeader(word)]; ok {
+		return st, true
+	}
+	return MembershipStatus(word)
 }

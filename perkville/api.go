@@ -121,7 +121,8 @@ type ActivateRequest struct {
 }
 
 // NewExternalMember is the POST /v2/external-members/ body. The first four
-// fields are [doc]; the optional ones are [assumed].
+// fields are [doc]; the optional ones are [assumed]. The dates are ISO 8601
+// (YYYY-MM-DD, or a date-time with its zone).
 type NewExternalMember struct {
 	Business         int64  `json:"business"`
 	ExternalSystemID string `json:"external_system_id"`
@@ -131,6 +132,9 @@ type NewExternalMember struct {
 	MembershipType   string `json:"membership_type,omitempty"`
 	FirstName        string `json:"first_name,omitempty"`
 	LastName         string `json:"last_name,omitempty"`
+	HomeLocation     string `json:"home_location,omitempty"` // the member's home club or site
+	JoinDate         string `json:"join_date,omitempty"`     // member since: new-member challenges
+	CancelDate       string `json:"cancel_date,omitempty"`   // an inactive member's end: point expiry
 }
 
 // AdminProbe is the body of the admin probe [assumed]: a POST to

@@ -251,6 +251,7 @@ type readerFlags struct {
 	Sheet         string
 	ConsentColumn string
 	ConsentAfter  string
+	StatusMap     []string
 }
 
 func (r *readerFlags) add(f *pflag.FlagSet) {
@@ -260,6 +261,7 @@ func (r *readerFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&r.Encoding, "encoding", "auto", "the CSV's encoding: auto, utf-8, utf-16, windows-1252 or latin1 (auto: a byte-order mark, else UTF-8 if valid, else Windows-1252)")
 	f.StringVar(&r.Sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
 	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
+	f.StringSliceVar(&r.StatusMap, "status-map", nil, "WORD=ACTIVE|INACTIVE,...: the business's own membership status words (e.g. Paused=INACTIVE); the generic words are known")
 	f.StringVar(&r.ConsentAfter, "consent-after", export.ISODate(export.DefaultConsentAfter), "DATE: a consent counts only if later than this (and no later than tomorrow); earlier dates are placeholders")
 }
 
@@ -277,6 +279,10 @@ func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
 			return o, usagef("--consent-after: %v", err)
 		}
 	}
+	if o.StatusMap, err = export.ParseStatusMap(r.StatusMap); err != nil {
+		return o, usagef("--status-map %v", err)
+	}
+	o.StatusMapName = "--status-map"
 	for _, m := range r.Map {
 		field, col, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(col) == "" {

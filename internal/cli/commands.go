@@ -229,7 +229,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	}
 	var usable, invalid, dup, active, inactive int
 	var problems []string
-	tally := exportTally{consentColumn: ro.ConsentColumn != ""}
+	tally := exportTally{consentColumn: ro.ConsentColumn != "", preset: preset, rd: rd}
 	for {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -239,10 +239,10 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 			return err
 		}
 		o, detail, bad := enroll.Precheck(rec)
+		tally.add(rec, !bad)
 		switch {
 		case !bad:
 			usable++
-			tally.add(rec)
 			switch s, _ := export.MembershipStatus(rec.MembershipStatus); s {
 			case "ACTIVE":
 				active++

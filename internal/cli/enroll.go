@@ -140,6 +140,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 	if err := r.setUp(ctx, c); err != nil {
 		return err
 	}
+	if err := r.presetMemberID(); err != nil {
+		return err
+	}
 	if err := r.startReport(); err != nil {
 		r.discard()
 		return err

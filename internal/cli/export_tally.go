@@ -8,21 +8,45 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 )
 
-// exportTally counts, for validate, what the usable rows of an export
-// say beyond their customer: whether they hold a consent.
+// exportTally counts, for validate, what the rows of an export say beyond
+// their customer: their consent, their status words, their member ids.
 type exportTally struct {
 	consentColumn bool
-	consent       int      // rows whose consent counts
-	placeholder   int      // rows whose consent cell holds no consent
-	noConsent     int      // rows with an empty consent cell
-	notes         []string // the first placeholders, with why
+	preset        *export.Preset
+	rd            *export.Reader
+
+	consent     int      // usable rows whose consent counts
+	placeholder int      // usable rows whose consent cell holds no consent
+	noConsent   int      // usable rows with an empty consent cell
+	notes       []string // the first placeholders, with why
+
+	words     map[string]*statusWord // by the word in lower case
+	wordOrder []string               // as first met
+	moreWords int                    // rows whose word came past maxStatusWords
+
+	oddIDs   int      // usable rows whose member id is not in the preset's shape
+	oddLines []string // the first of them
 }
 
-// maxTallyNotes bounds the examples validate shows.
-const maxTallyNotes = 5
+// statusWord is one status word met: how often, and what it became.
+type statusWord struct {
+	word   string // as first written
+	rows   int
+	status string // ACTIVE, INACTIVE, or "" when unknown
+}
 
-// add counts one usable row.
-func (t *exportTally) add(rec *export.Record) {
+// Bounds of what validate lists.
+const (
+	maxTallyNotes  = 5
+	maxStatusWords = 30
+)
+
+// add counts one row; usable says whether it is left to the API.
+func (t *exportTally) add(rec *export.Record, usable bool) {
+	t.addWord(rec)
+	if !usable {
+		return
+	}
 	switch {
 	case !t.consentColumn:
 	case rec.Consent != "":
@@ -35,14 +59,93 @@ func (t *exportTally) add(rec *export.Record) {
 	default:
 		t.noConsent++
 	}
+	if id := rec.ExternalMemberID; id != "" && t.preset.MemberIDShape != nil && !t.preset.MemberIDShape(id) {
+		t.oddIDs++
+		if len(t.oddLines) < 3 {
+			t.oddLines = append(t.oddLines, fmt.Sprintf("line %d %q", rec.Line, id))
+		}
+	}
+}
+
+// addWord counts the row's membership status word.
+func (t *exportTally) addWord(rec *export.Record) {
+	if rec.MembershipWord == "" {
+		return
+	}
+	key := strings.ToLower(rec.MembershipWord)
+	w := t.words[key]
+	if w == nil {
+		if len(t.wordOrder) == maxStatusWords {
+			t.moreWords++
+			return
+		}
+		if t.words == nil {
+			t.words = map[string]*statusWord{}
+		}
+		w = &statusWord{word: rec.MembershipWord, status: rec.MembershipStatus}
+		t.words[key] = w
+		t.wordOrder = append(t.wordOrder, key)
+	}
+	w.rows++
 }
 
 // print writes the counts.
 func (t *exportTally) print(out io.Writer) {
+	t.printWords(out)
 	if t.consentColumn {
 		fmt.Fprintf(out, "consent: %d usable, %d placeholder (not consent: enrolled as without), %d none\n", t.consent, t.placeholder, t.noConsent)
 		if len(t.notes) > 0 {
 			fmt.Fprintln(out, strings.Join(t.notes, "\n"))
 		}
 	}
+	t.printMemberIDs(out)
+}
+
+// printWords lists each status word met, how often, and what it became.
+func (t *exportTally) printWords(out io.Writer) {
+	if len(t.wordOrder) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "status words met (rows, read as):")
+	for _, k := range t.wordOrder {
+		w := t.words[k]
+		became := w.status
+		if became == "" {
+			became = fmt.Sprintf("unknown: the rows are invalid (--status-map %s=ACTIVE or =INACTIVE says what it means)", w.word)
+		}
+		fmt.Fprintf(out, "  %-20q %5d  %s\n", w.word, w.rows, became)
+	}
+	if t.moreWords > 0 {
+		fmt.Fprintf(out, "  … and %s with other words\n", rowCount(t.moreWords))
+	}
+}
+
+// printMemberIDs warns about member ids a preset's integration would not
+// recognise, and says where the member id was read from.
+func (t *exportTally) printMemberIDs(out io.Writer) {
+	p := t.preset
+	if p == nil || !p.OwnMemberID {
+		return
+	}
+	own := p.Aliases[export.FieldExternalMemberID][0]
+	if _, ok := t.rd.Columns[export.FieldExternalMemberID]; !ok {
+		fmt.Fprintf(out, "warning: no member id: preset %s reads it from column %q only (no barcode or other id stands in); without it --create-missing and --sync-membership are refused\n", p.Name, own)
+	}
+	if t.oddIDs > 0 {
+		fmt.Fprintf(out, "warning: %s hold a member id that is not %s, the shape of %s's %s (%s): Perkville's integration keys members by it, so --create-missing would give these customers a second record\n",
+			rowCount(t.oddIDs), p.MemberIDShapeText, p.SystemID, own, strings.Join(t.oddLines, ", "))
+	}
+}
+
+// presetMemberID refuses to create or upsert members under a preset whose
+// own member id column the file lacks: Perkville's integration keys its
+// members by that id, and another would give each customer a second record.
+func (r *enrollRun) presetMemberID() error {
+	if !r.o.CreateMissing && !r.o.SyncMembership {
+		return nil
+	}
+	if err := r.read.Preset.MemberIDMissing(r.rows.Columns); err != nil {
+		return usageError{withHint(err, "if another column holds the integration's own ids, name it with --map external_member_id=COLUMN; else run without --create-missing and --sync-membership")}
+	}
+	return nil
 }

@@ -25,12 +25,7 @@ func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
 	if s.world.Business.UpsertsIgnoreMembership {
 		in.MembershipStatus, in.MembershipType = "", ""
 	}
-	if in.MembershipStatus != "" {
-		m.MembershipStatus = in.MembershipStatus
-	}
-	if in.MembershipType != "" {
-		m.MembershipType = in.MembershipType
-	}
+	m.keepFields(in)
 	if u.Connection == nil {
 		// A new connection starts IMPORTED: not joined [doc].
 		u.Connection = &Connection{ConnectionID: s.nextConn, Status: pv.StatusImported,
@@ -79,8 +74,8 @@ func (s *Sandbox) readExternalMember(tok *Token, body []byte) (in pv.NewExternal
 	if err != nil || addr.Address != strings.TrimSpace(in.UserEmail) {
 		return fail(validation("user_email", "invalid", "Enter a valid email address."))
 	}
-	if in.MembershipStatus != "" && in.MembershipStatus != pv.StatusActive && in.MembershipStatus != pv.StatusInactive {
-		return fail(validation("membership_status", "invalid_choice", "ACTIVE or INACTIVE."))
+	if refusal, ok := memberFieldsError(in); !ok {
+		return fail(refusal)
 	}
 	return in, strings.ToLower(addr.Address), nil
 }

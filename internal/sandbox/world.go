@@ -99,6 +99,9 @@ type ExternalMember struct {
 	UserID           int64  `json:"user_id"`
 	MembershipStatus string `json:"membership_status,omitempty"`
 	MembershipType   string `json:"membership_type,omitempty"`
+	HomeLocation     string `json:"home_location,omitempty"`
+	JoinDate         string `json:"join_date,omitempty"`
+	CancelDate       string `json:"cancel_date,omitempty"`
 	Created          int    `json:"created"` // POSTs that created it: more than 1 is a bug
 	Updated          int    `json:"updated"` // POSTs that updated it
 	// MatchesAnyEmail is sandbox-only: an upsert of this member id lands on
