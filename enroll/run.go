@@ -75,8 +75,9 @@ type RunInfo struct {
 }
 
 // Run decides every row of rows with en and gives each result to sink.
-// It returns an error only when the input could not be read or the sink
-// failed (the run then stopped, the rest not-attempted); a row's failure
+// It returns an error only when the input could not be read (*ReadError)
+// or a record of the run could not be written (*RecordError; the run then
+// stopped, the rest not-attempted); a row's failure
 // is its outcome, and a fatal API answer stops the run with the rest
 // not-attempted. With en.Memory set, every result an API answer decided is
 // recorded there.
@@ -147,14 +148,34 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 		})
 	}
 	_ = g.Wait()
-	sinkErr := c.close()
+	recErr := c.close()
 	info.End = time.Now()
 	info.Stop, info.StopErr = st.reason(), st.err()
-	if sinkErr != nil {
-		return info, sinkErr
+	if recErr != nil {
+		return info, recErr
 	}
 	return info, readErr
 }
+
+// RecordError is a record of the run that could not be written (a full
+// disk, a file size limit): the run stopped sending writes, rows in flight
+// finished, and the other record, if any, took every row.
+type RecordError struct {
+	Memory error // recording in Memory failed; the sink took every row
+	Sink   error // the sink failed; Memory, if any, recorded every row
+}
+
+func (e *RecordError) Error() string {
+	switch {
+	case e.Memory != nil && e.Sink != nil:
+		return fmt.Sprintf("%v; %v", e.Memory, e.Sink)
+	case e.Memory != nil:
+		return e.Memory.Error()
+	}
+	return e.Sink.Error()
+}
+
+func (e *RecordError) Unwrap() []error { return []error{e.Memory, e.Sink} }
 
 // ReadError is an input that turned unreadable during the run: rows up to
 // LastLine (0: none) were read and decided; none after it was read.
@@ -173,10 +194,13 @@ func (e *ReadError) Error() string {
 func (e *ReadError) Unwrap() error { return e.Err }
 
 // collector hands results to the sink and to memory from one goroutine.
+// The two are records of one run: when either fails, the run stops sending
+// writes (StopRecords) and the other goes on taking every row.
 type collector struct {
-	items chan collected
-	done  chan struct{}
-	err   error
+	items  chan collected
+	done   chan struct{}
+	memErr error
+	err    error // the sink's
 }
 
 type collected struct {
@@ -190,17 +214,16 @@ func newCollector(mem Memory, sink Sink, st *stopper, start time.Time, workers i
 	go func() {
 		defer close(c.done)
 		for it := range c.items {
-			if c.err == nil && mem != nil && it.rec != nil && it.r.Outcome.Recorded() {
+			if c.memErr == nil && mem != nil && it.rec != nil && it.r.Outcome.Recorded() {
 				if err := mem.Record(it.rec.Key(), memo(it.r, it.rec, start)); err != nil {
-					c.err = fmt.Errorf("recording the run: %w", err)
-					st.stop(StopFatal, c.err)
+					c.memErr = fmt.Errorf("recording the run: %w", err)
+					st.stop(StopRecords, c.memErr)
 				}
 			}
-			if c.err == nil {
-				if err := sink.Add(it.seq, it.r); err != nil {
-					c.err = fmt.Errorf("writing the report: %w", err)
-					st.stop(StopFatal, c.err)
-				}
+			// The sink counts every row even after a failed write.
+			if err := sink.Add(it.seq, it.r); err != nil && c.err == nil {
+				c.err = fmt.Errorf("writing the report: %w", err)
+				st.stop(StopRecords, c.err)
 			}
 		}
 	}()
@@ -211,11 +234,15 @@ func (c *collector) add(seq int, r report.Result, rec *export.Record) {
 	c.items <- collected{seq, r, rec}
 }
 
-// close waits for every result to be handed over.
+// close waits for every result to be handed over; the error is a
+// *RecordError when a record failed.
 func (c *collector) close() error {
 	close(c.items)
 	<-c.done
-	return c.err
+	if c.memErr == nil && c.err == nil {
+		return nil
+	}
+	return &RecordError{Memory: c.memErr, Sink: c.err}
 }
 
 func notAttempted(rec *export.Record, st *stopper) report.Result {

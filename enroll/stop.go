@@ -11,9 +11,10 @@ type Stop int
 
 const (
 	StopNone        Stop = iota
-	StopFatal            // a fatal API answer, or memory or the report failing (exit 3)
+	StopFatal            // a fatal API answer (exit 3)
 	StopMaxDuration      // the run's time limit (exit 4)
 	StopInterrupted      // SIGINT or SIGTERM (exit 130)
+	StopRecords          // a record of the run (the report, memory) could not be written
 )
 
 func (s Stop) String() string {
@@ -24,6 +25,8 @@ func (s Stop) String() string {
 		return "time limit reached"
 	case StopInterrupted:
 		return "interrupted"
+	case StopRecords:
+		return "a record of the run could not be written"
 	}
 	return ""
 }

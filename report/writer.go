@@ -1,10 +1,8 @@
 package report
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +47,11 @@ type Writer struct {
 	sum       *Summary
 	closed    bool
 	rerender  bool
+	// failed is the first write that failed (a full disk, a file size
+	// limit): the files are given up, but rows are still counted, so that
+	// the run can say what it settled when no record of it could be kept.
+	failed   error
+	lastLine int // the line of the last row settled in input order
 }
 
 // Options shape a report after its input.
@@ -103,7 +106,8 @@ func NewWriter(dir string, o Options) (*Writer, error) {
 }
 
 // Add takes the result of the row with sequence number seq (0, 1, 2, ...
-// in input order). Each seq must come exactly once.
+// in input order). Each seq must come exactly once. After a write failed,
+// Add keeps counting the rows and returns that first failure.
 func (w *Writer) Add(seq int, r Result) error {
 	if seq < w.next {
 		return fmt.Errorf("report: row %d (line %d) reported twice", seq, r.Line)
@@ -115,23 +119,45 @@ func (w *Writer) Add(seq int, r Result) error {
 	for {
 		r, ok := w.pending[w.next]
 		if !ok {
-			return nil
+			return w.failed
 		}
 		delete(w.pending, w.next)
 		w.next++
-		if err := w.write(r); err != nil {
-			return err
-		}
+		w.settle(r)
 	}
 }
 
-func (w *Writer) write(r Result) error {
+// settle counts a row in input order and writes it, unless a write failed.
+func (w *Writer) settle(r Result) {
 	if !r.Outcome.Valid() {
-		return fmt.Errorf("report: line %d has no valid outcome %q", r.Line, r.Outcome)
+		w.fail(fmt.Errorf("report: line %d has no valid outcome %q", r.Line, r.Outcome))
+		return
 	}
 	raw := r.Raw
 	r = Bounded(r)
 	w.sum.Add(r)
+	w.lastLine = r.Line
+	if w.failed == nil {
+		if err := w.write(r, raw); err != nil {
+			w.fail(err)
+		}
+	}
+}
+
+// fail gives the files up at the first failed write.
+func (w *Writer) fail(err error) {
+	if w.failed == nil {
+		w.failed = err
+		w.Abort()
+		w.closed = false // Close still reports the failure
+	}
+}
+
+// LastLine is the line of the last row settled in input order: every row
+// up to it has its result.
+func (w *Writer) LastLine() int { return w.lastLine }
+
+func (w *Writer) write(r Result, raw []string) error {
 	if w.csv != nil {
 		if err := w.csv.Write(Record(r)); err != nil {
 			return err
@@ -184,6 +210,10 @@ func (w *Writer) Close(meta Meta) error {
 		return nil
 	}
 	w.closed = true
+	if w.failed != nil {
+		w.discard()
+		return w.failed
+	}
 	if len(w.pending) > 0 {
 		w.Abort()
 		return fmt.Errorf("report: %d rows never arrived before row %d", len(w.pending), w.next)
@@ -204,26 +234,53 @@ func (w *Writer) Close(meta Meta) error {
 			}
 		}
 	}
+	if err := w.commit(meta); err != nil {
+		w.failed = err
+		w.discard()
+		return err
+	}
+	return nil
+}
+
+// commit puts the files in place. report.csv is committed last, so that
+// its presence means the whole report is there: a run killed a moment
+// earlier leaves no report.csv.
+func (w *Writer) commit(meta Meta) error {
 	for _, f := range w.followups {
 		if err := f.Commit(); err != nil {
-			w.Abort()
 			return err
 		}
 	}
 	meta.Input.Delimiter = string(w.opts.Delimiter)
 	if err := WriteSummaries(w.dir, w.sum, meta); err != nil {
-		w.Abort()
 		return err
 	}
-	// report.csv is committed last, so that its presence means the whole
-	// report is there: a run killed a moment earlier leaves no report.csv.
 	if w.csv != nil {
-		if err := w.csv.Commit(); err != nil {
-			w.Abort()
-			return err
-		}
+		return w.csv.Commit()
 	}
 	return nil
+}
+
+// discard removes what a report that could not be finished wrote: its
+// temporary files and, during a run, the files it had put in place (the
+// folder was empty when it began), so that no summary stands without its
+// report.csv and the same --out can be used again. A re-render's folder
+// keeps the run's files.
+func (w *Writer) discard() {
+	w.Abort()
+	if w.rerender {
+		return
+	}
+	fd := filepath.Join(w.dir, "followup")
+	if notALink(fd) == nil {
+		for o := range w.followups {
+			os.Remove(filepath.Join(fd, string(o)+".csv"))
+		}
+		os.Remove(fd) // only if empty
+	}
+	for _, name := range []string{"summary.json", "summary.md", "report.html"} {
+		os.Remove(filepath.Join(w.dir, name))
+	}
 }
 
 // Abort removes the unfinished files.
@@ -278,107 +335,3 @@ var machineFormat = csvFormat{comma: ',', neutralise: true}
 func sheetFormat(comma rune) csvFormat { return csvFormat{comma: comma, bom: true, neutralise: true} }
 
 const utf8BOM = "\ufeff"
-
-// atomicCSV writes a CSV to a hidden temporary file beside its name and
-// renames it into place on Commit, so a crash never leaves a half file
-// under the final name.
-type atomicCSV struct {
-	path   string
-	tmp    *os.File
-	w      *csv.Writer
-	format csvFormat
-}
-
-func openAtomicCSV(path string, header []string, format csvFormat) (*atomicCSV, error) {
-	tmp, err := CreateTemp(path)
-	if err != nil {
-		return nil, err
-	}
-	a := &atomicCSV{path: path, tmp: tmp, w: csv.NewWriter(tmp), format: format}
-	a.w.Comma = format.comma
-	if format.bom {
-		if _, err := io.WriteString(tmp, utf8BOM); err != nil {
-			a.Abort()
-			return nil, err
-		}
-	}
-	if err := a.w.Write(header); err != nil {
-		a.Abort()
-		return nil, err
-	}
-	return a, nil
-}
-
-func (a *atomicCSV) Write(rec []string) error {
-	if a.format.neutralise {
-		out := make([]string, len(rec))
-		for i, c := range rec {
-			out[i] = Neutralise(c)
-		}
-		rec = out
-	}
-	return a.w.Write(rec)
-}
-
-func (a *atomicCSV) Commit() error {
-	a.w.Flush()
-	if err := a.w.Error(); err != nil {
-		a.Abort()
-		return err
-	}
-	return CommitTemp(a.tmp, a.path)
-}
-
-func (a *atomicCSV) Abort() {
-	if a.tmp != nil {
-		a.tmp.Close()
-		os.Remove(a.tmp.Name())
-		a.tmp = nil
-	}
-}
-
-// CreateTemp opens a hidden temporary file (0600) beside path.
-func CreateTemp(path string) (*os.File, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
-	if err != nil {
-		return nil, err
-	}
-	if err := f.Chmod(FileMode); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	return f, nil
-}
-
-// CommitTemp syncs, closes and renames a temporary file into place.
-func CommitTemp(f *os.File, path string) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := CreateTemp(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	return CommitTemp(f, path)
-}

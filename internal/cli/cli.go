@@ -33,6 +33,7 @@ const (
 	ExitFatalAPI    = 3
 	ExitMaxDuration = 4
 	ExitLocked      = 5
+	ExitRecords     = 6 // a record of the run (report, --state) could not be written
 	ExitInterrupted = 130
 )
 

@@ -53,13 +53,21 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		return runErr
 	}
 	stats := r.api.Stats.Snapshot()
-	if err := r.finish(info, sum, sink.changes, code, stats, runErr); err != nil {
-		return err
+	failure := r.finish(info, sum, sink.changes, code, stats, runErr)
+	if failure != nil {
+		code = ExitRecords
 	}
-	printTable(c.OutOrStdout(), sum, r.o.DryRun)
-	fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", r.out)
+	if failure == nil || failure.report == nil {
+		printTable(c.OutOrStdout(), sum, r.o.DryRun)
+		fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", r.out)
+	} else if r.made {
+		os.Remove(r.out) // only if empty: the writer removed what it wrote
+	}
 	r.log.Info("done", "rows", sum.Rows, "requests", stats.Requests, "retries", stats.Retries, "throttled_429", stats.Throttled,
 		"elapsed", info.End.Sub(info.Start).Round(time.Millisecond), "exit_code", code)
+	if failure != nil {
+		return r.recordsError(failure, info, sum)
+	}
 	if code == ExitOK {
 		return nil
 	}
@@ -74,8 +82,11 @@ func (r *enrollRun) policy() enroll.Policy {
 		ConsentAfter: r.read.Consent.After})
 }
 
-// finish records the run's end in the ledger, then closes the report.
-func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *report.Changes, code int, stats pv.StatsSnapshot, runErr error) error {
+// finish records the run's end in the ledger, then closes the report; a
+// record that could not be written does not keep the other from being
+// written.
+func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *report.Changes, code int, stats pv.StatsSnapshot, runErr error) *recordsFailure {
+	var finishErr error
 	sha := hex.EncodeToString(r.hashing.h.Sum(nil))
 	if r.ledger != nil {
 		status := ledger.RunFinished
@@ -86,8 +97,8 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 		if changes != nil {
 			resumed, skipped = changes.Resumed, changes.Skipped
 		}
-		if err := r.ledger.Finish(info.End, sha, status, sum.Counts, resumed, skipped); err != nil {
-			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
+		if finishErr = r.ledger.Finish(info.End, sha, status, sum.Counts, resumed, skipped); finishErr != nil {
+			code = ExitRecords
 		}
 	}
 	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
@@ -105,10 +116,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 			meta.Stop += ": " + info.StopErr.Error()
 		}
 	}
-	if err := r.report.Close(meta); err != nil {
-		return exitError{code: ExitFailedRows, err: fmt.Errorf("writing the report in %s: %w", r.out, err)}
-	}
-	return nil
+	return recordsFailed(runErr, finishErr, r.report.Close(meta))
 }
 
 // stopError says why a finished run did not exit 0, and what to do.
@@ -188,6 +196,8 @@ func (r *enrollRun) total() int64 {
 func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int {
 	var readErr *enroll.ReadError
 	switch {
+	case errors.As(runErr, new(*enroll.RecordError)):
+		return ExitRecords // the nightly wrapper alerts on it: a record is missing
 	case errors.As(runErr, &readErr):
 		return ExitUsage // the nightly wrapper alerts on it: fix the export
 	case info.Stop == enroll.StopFatal && runErr == nil:

@@ -4,8 +4,8 @@
 # per exit code. Used by the crontab line, the systemd service and the
 # Kubernetes CronJob beside this file.
 #
-# It prints to standard output ONLY when a person must act (exit 2, 3, 5 or
-# an unexpected code): cron mails that output, systemd keeps it in the
+# It prints to standard output ONLY when a person must act (exit 2, 3, 5, 6
+# or an unexpected code): cron mails that output, systemd keeps it in the
 # journal for its OnFailure= unit. Everything else, pvenroll's full output
 # included, goes to the log file.
 #
@@ -61,6 +61,7 @@ case $code in
   2) alert "exit 2: the command or the export is wrong; nothing was sent. Fix it, then run $0 again." ;;
   3) alert "exit 3: the API refused or could not be reached (token, rights, business, network); the rest were not attempted. Report: $out (if it exists)." ;;
   5) alert "exit 5: another run holds $home/state.db; nothing was done. If no pvenroll runs, look for a hung process." ;;
+  6) alert "exit 6: a record of the run (the report in $out, or $home/state.db) could not be written (disk full?); the run stopped. Free space; the next run resumes from the state file." ;;
   *) alert "unexpected exit code $code." ;;
 esac
 exit $code
