@@ -24,8 +24,9 @@ type fullMemory struct {
 	kept map[string]enroll.Memo
 }
 
-func (m *fullMemory) Prior(string) (enroll.Memo, bool) { return enroll.Memo{}, false }
-func (m *fullMemory) Resumable(uint64) bool            { return false }
+func (m *fullMemory) Prior(string) (enroll.Memo, bool)      { return enroll.Memo{}, false }
+func (m *fullMemory) Resumable(uint64) bool                 { return false }
+func (m *fullMemory) Grounds(uint64) (enroll.Grounds, bool) { return enroll.Grounds{}, false }
 func (m *fullMemory) Record(key string, memo enroll.Memo) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
