@@ -56,7 +56,7 @@ func (s *fullSink) Add(seq int, r report.Result) error {
 }
 
 // runRecords runs n joinable rows with mem and sink as the run's records.
-func runRecords(t *testing.T, n int, mem enroll.Memory, sink enroll.Sink) (*enroll.RunInfo, error, *sandbox.Server) {
+func runRecords(t *testing.T, n int, mem enroll.Memory, sink enroll.Sink) (*enroll.RunInfo, *sandbox.Server, error) {
 	t.Helper()
 	w, csv := joinWorld(n)
 	s := sandbox.NewServer(w, sandbox.Faults{})
@@ -71,7 +71,7 @@ func runRecords(t *testing.T, n int, mem enroll.Memory, sink enroll.Sink) (*enro
 	}
 	en := &enroll.Enroller{API: api, Business: business(t, api), Memory: mem}
 	info, err := enroll.Run(context.Background(), rows, en, sink, enroll.Options{Workers: 4})
-	return info, err, s
+	return info, s, err
 }
 
 // activeInSandbox is the connections the run set ACTIVE: what Perkville
@@ -92,7 +92,7 @@ func TestMemoryFullReportTakesEveryRow(t *testing.T) {
 	const n = 200
 	mem := &fullMemory{room: 20, kept: map[string]enroll.Memo{}}
 	sink := &memSink{rows: map[int]report.Result{}}
-	info, err, s := runRecords(t, n, mem, sink)
+	info, s, err := runRecords(t, n, mem, sink)
 	var rec *enroll.RecordError
 	if !errors.As(err, &rec) || rec.Memory == nil || rec.Sink != nil || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("run error %v, want the memory's record error", err)
@@ -128,7 +128,7 @@ func TestReportFullMemoryTakesEveryRow(t *testing.T) {
 	const n = 200
 	mem := &fullMemory{room: n, kept: map[string]enroll.Memo{}}
 	sink := &fullSink{memSink: memSink{rows: map[int]report.Result{}}, room: 20}
-	info, err, s := runRecords(t, n, mem, sink)
+	info, s, err := runRecords(t, n, mem, sink)
 	var rec *enroll.RecordError
 	if !errors.As(err, &rec) || rec.Sink == nil || rec.Memory != nil || !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("run error %v, want the report's record error", err)
