@@ -20,6 +20,9 @@ var readmeRewrites = []struct {
 }{
 	// the test's sandbox is started by the script, on a free port
 	{regexp.MustCompile(`^pvenroll sandbox &( *#.*)?$`), `: the script started the sandbox`, "a background server would outlive sh"},
+	// the rehearsal's login: the sandbox user's password on standard input
+	{regexp.MustCompile(`^pvenroll login --username admin@riverside.example( *#.*)?$`),
+		`echo sandbox-password | pvenroll login --username admin@riverside.example --password-stdin`, "no terminal to type the password at"},
 	// make test is the suite this test runs in
 	{regexp.MustCompile(`^make test( *#.*)?$`), `: make test runs this test`, "recursion"},
 	// the demo's recipe, with this test's pvenroll, no rate limit, and

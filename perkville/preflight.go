@@ -17,6 +17,9 @@ type Check struct {
 	Detail string
 	Err    error // why it failed
 	Fatal  bool  // it failed so that no run could go on
+	// Note marks a line that no request proved: it says what is known
+	// (the token's scopes, as login kept them), and can only fail.
+	Note bool
 }
 
 // Preflight checks, with requests that change nothing, that the API answers,

@@ -162,7 +162,7 @@ Try it, from any folder, against the built-in sandbox API:
 	// the documented way.
 	root.Version = version()
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newStateCmd(), newSamplesCmd(), &cobra.Command{
+	root.AddCommand(newEnrollCmd(), newSandboxCmd(), newReportCmd(), newValidateCmd(), newCheckCmd(), newLoginCmd(), newStateCmd(), newSamplesCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,

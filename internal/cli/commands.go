@@ -69,6 +69,12 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 	fmt.Fprintf(out, "sandbox Perkville API at %s\nbusiness %d %s\ntokens:\n", srv.URL, w.Business.BusinessID, w.Business.Name)
 	for _, t := range w.Tokens {
 		fmt.Fprintf(out, "  %-12s %s staff_of=%v: %s\n", t.Name, strings.Join(t.Scopes, ","), t.StaffOf, t.Token)
+		if t.Username != "" {
+			fmt.Fprintf(out, "  %-12s pvenroll login --username %s (password %s)\n", "", t.Username, t.Password)
+		}
+	}
+	for _, cl := range w.OAuthClients {
+		fmt.Fprintf(out, "login client: PERKVILLE_CLIENT_ID=%s PERKVILLE_CLIENT_SECRET=%s\n", cl.ClientID, cl.ClientSecret)
 	}
 	fmt.Fprintf(out, "try: curl -H \"Authorization: Bearer %s\" %s/v2/businesses/%d/\n", adminToken(w), srv.URL, w.Business.BusinessID)
 	if f, ok := out.(*os.File); ok {
@@ -326,11 +332,21 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	if err != nil {
 		return err
 	}
-	results := pv.Preflight(ctx, client, ep.business)
-	failed, code := 0, ExitFailedRows
+	// The token's scopes, when login kept them, stop a token that is not
+	// an admin's before any request.
+	results := []pv.Check{scopeCheck(ep.tokenFile)}
 	var hints []string
+	if results[0].Fatal {
+		hints = append(hints, "log in as an admin staff member of the business: pvenroll login --force --username …")
+	} else {
+		results = append(results, pv.Preflight(ctx, client, ep.business)...)
+	}
+	failed, code := 0, ExitFailedRows
 	for _, r := range results {
 		mark := "ok  "
+		if r.Note {
+			mark = "note"
+		}
 		if !r.OK {
 			mark = "FAIL"
 			failed++

@@ -285,6 +285,9 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: %w", err),
 			hint: hintLines(apiHints(err, r.ep.given), "nothing was written; run the same command again once this is fixed")}
 	}
+	if sc := scopeCheck(r.ep.tokenFile); sc.Fatal {
+		return fail(sc.Err) // known from login: a dry run learns it too
+	}
 	biz, err := r.api.Business(ctx, r.ep.business)
 	if err != nil {
 		return fail(fmt.Errorf("business %d: %w", r.ep.business, err))

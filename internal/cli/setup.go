@@ -82,6 +82,9 @@ type endpoint struct {
 	token    pv.Secret
 	business int64
 	sandbox  *sandbox.Server // the in-process --sandbox; nil without
+	// tokenFile is the file the token came from ("" for PERKVILLE_TOKEN
+	// or the sandbox's own), beside which login kept its scopes.
+	tokenFile string
 	// given says whether --api, PERKVILLE_API or --sandbox chose the API;
 	// if not, the real one is tried, and a hint says how to try the sandbox.
 	given bool
@@ -99,12 +102,16 @@ func (e *endpoint) Close() {
 func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	var token string
 	var err error
-	if a.TokenFile != "" || !a.Sandbox {
-		if token, err = readToken(a.TokenFile, c.ErrOrStderr()); err != nil {
+	tokenFile := a.TokenFile
+	if tokenFile == "" && !a.Sandbox && os.Getenv("PERKVILLE_TOKEN") == "" {
+		tokenFile = existingDefaultTokenFile() // where 'pvenroll login' put it
+	}
+	if tokenFile != "" || !a.Sandbox {
+		if token, err = readToken(tokenFile, c.ErrOrStderr()); err != nil {
 			return nil, err
 		}
 	}
-	e := &endpoint{url: a.API, given: a.Sandbox || c.Flags().Changed("api") || os.Getenv("PERKVILLE_API") != ""}
+	e := &endpoint{url: a.API, tokenFile: tokenFile, given: a.Sandbox || c.Flags().Changed("api") || os.Getenv("PERKVILLE_API") != ""}
 	business := a.Business
 	if a.Sandbox {
 		world, err := loadWorld(a.SandboxWorld)
@@ -130,7 +137,7 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	}
 	if token == "" {
 		e.Close()
-		return nil, usagef("no token: set PERKVILLE_TOKEN or use --token-file PATH (a token is never a flag value)")
+		return nil, usagef("no token: run 'pvenroll login', set PERKVILLE_TOKEN or use --token-file PATH (a token is never a flag value)")
 	}
 	if _, err := pv.CheckBaseURL(e.url); err != nil {
 		e.Close()

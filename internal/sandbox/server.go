@@ -196,9 +196,14 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var res result
 	tok := s.token(r)
-	if tok == nil {
+	switch {
+	case isTokenPath(r.URL.Path):
+		s.mu.Lock()
+		res.status, res.body = s.tokenEndpoint(r, body)
+		s.mu.Unlock()
+	case tok == nil:
 		res = errorResult(http.StatusUnauthorized, pv.ErrorTypeOAuth, "__all__", pv.CodeInvalidToken, "Invalid token.")
-	} else {
+	default:
 		entry.Token = tok.Name
 		s.mu.Lock()
 		res = s.route(tok, r, body)

@@ -24,9 +24,6 @@ type Shapes struct {
 	// EmptyWrites: a join (PATCH) and an external-member POST answer this
 	// status (200, 202 or 204) with no body, once applied.
 	EmptyWrites int `json:"empty_writes,omitempty"`
-	// CreateWithoutConnection: the external-member answer leaves out the
-	// connection (and the user).
-	CreateWithoutConnection bool `json:"create_without_connection,omitempty"`
 	// NoPagingMeta: a listing's meta holds limit and offset only: no
 	// total_count, no next, no previous.
 	NoPagingMeta bool `json:"no_paging_meta,omitempty"`
@@ -95,8 +92,9 @@ func (s *Sandbox) rateHeaders(h http.Header) {
 }
 
 // shaped is a handler's result as the world's shapes answer it: an empty
-// write, ids as strings, a create without its connection, a listing
-// without paging fields, a version as text.
+// write, ids as strings, a listing without paging fields, a version as
+// text. (A create answered without its connection is the business setting
+// create_answers_without_connection.)
 func (s *Sandbox) shaped(res result, endpoint string) answer {
 	sh := s.world.Shapes
 	isWrite := endpoint == pv.Endpoint(http.MethodPatch, pv.ConnectionPath(1)) ||
@@ -105,7 +103,7 @@ func (s *Sandbox) shaped(res result, endpoint string) answer {
 		return answer{status: sh.EmptyWrites, header: http.Header{}}
 	}
 	a := jsonAnswer(res.status, res.body)
-	if res.status >= 300 || (!sh.StringIDs && !sh.CreateWithoutConnection && !sh.NoPagingMeta && !sh.TextVersions) {
+	if res.status >= 300 || (!sh.StringIDs && !sh.NoPagingMeta && !sh.TextVersions) {
 		return a
 	}
 	var v any
@@ -119,10 +117,6 @@ func (s *Sandbox) shaped(res result, endpoint string) answer {
 		delete(meta, "total_count")
 		delete(meta, "next")
 		delete(meta, "previous")
-	}
-	if _, isMember := obj["external_member_id"]; isMember && sh.CreateWithoutConnection {
-		delete(obj, "connection")
-		delete(obj, "user")
 	}
 	reshape(v, sh)
 	return jsonAnswer(res.status, v)

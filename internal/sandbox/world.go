@@ -15,6 +15,7 @@ type World struct {
 	Tokens          []Token          `json:"tokens"`
 	Users           []User           `json:"users"`
 	ExternalMembers []ExternalMember `json:"external_members,omitempty"`
+	OAuthClients    []OAuthClient    `json:"oauth_clients,omitempty"`
 	// Shapes: the answers the API's documentation leaves open (shapes.go).
 	Shapes Shapes `json:"shapes,omitzero"`
 }
@@ -53,6 +54,16 @@ type Token struct {
 	UserID  int64    `json:"user_id"`
 	Scopes  []string `json:"scopes"`
 	StaffOf []int64  `json:"staff_of,omitempty"` // businesses whose admin staff this user is
+	// Username and Password get this token from the token endpoint
+	// (oauth.go), with one of the world's OAuthClients.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// OAuthClient is an application registered for the password grant.
+type OAuthClient struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
 }
 
 // User is a Perkville user, with at most one connection to the business.
