@@ -304,6 +304,9 @@ func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
 	if err != nil {
 		return o, usageError{withHint(err, "name one with --preset NAME; 'pvenroll enroll --help' says what each reads")}
 	}
+	if len(o.StatusMap) > 0 && p.Rule != nil {
+		return o, usagef("--status-map names the words of a membership status column; preset %s derives the status by its rule instead (%s)", p.Name, p.RuleText)
+	}
 	o.Preset = p
 	return o, nil
 }
