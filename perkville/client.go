@@ -49,6 +49,8 @@ type Client struct {
 	timeout  time.Duration
 	readOnly bool
 	Stats    *Stats
+	// probePath is what the breaker probes: the business the preflight read.
+	probePath atomic.Pointer[string]
 }
 
 // New returns a client, or an error if the base URL is unusable.
@@ -69,7 +71,7 @@ func New(o Options) (*Client, error) {
 		wire = newWire()
 	}
 	stats := &Stats{}
-	return &Client{
+	c := &Client{
 		base: base,
 		http: &http.Client{Transport: wire,
 			// The token goes to the API host only: a redirect is an
@@ -78,7 +80,9 @@ func New(o Options) (*Client, error) {
 		pacer: &Pacer{Limiter: newLimiter(o.Rate, clock), Clock: clock, Retries: o.Retries,
 			BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax, MaxWait: o.MaxWait, Stats: stats},
 		headers: newHeaders(o.Token, o.UserAgent), scrub: newScrubber(o.Token), timeout: o.Timeout, readOnly: o.ReadOnly, Stats: stats,
-	}, nil
+	}
+	c.pacer.breaker = &breaker{clock: clock, maxWait: o.MaxWait, probe: c.probe, stats: stats}
+	return c, nil
 }
 
 // headers are the values every request carries, built once.
@@ -158,9 +162,11 @@ func IsLoopback(host string) bool {
 // Business fetches a business: the preflight of every run.
 func (c *Client) Business(ctx context.Context, id int64) (*Business, error) {
 	var b Business
-	if err := c.do(ctx, request{method: http.MethodGet, path: BusinessPath(id), out: &b}); err != nil {
+	path := BusinessPath(id)
+	if err := c.do(ctx, request{method: http.MethodGet, path: path, out: &b}); err != nil {
 		return nil, err
 	}
+	c.probePath.Store(&path)
 	return &b, nil
 }
 

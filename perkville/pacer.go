@@ -37,6 +37,8 @@ type Pacer struct {
 	// ends the call with a *WaitError, which stops the run (0: no limit).
 	MaxWait time.Duration
 	Stats   *Stats
+	// breaker pauses every call while the API is down (nil: no breaker).
+	breaker *breaker
 }
 
 // CallOnTurn runs fn until it succeeds, says not to retry, or the retries
@@ -44,10 +46,23 @@ type Pacer struct {
 // answer that left nothing applied or that is safe to repeat. The first
 // attempt spends turn, a turn at the Limiter the caller already took (nil:
 // it waits for one).
+//
+// While the API is down (the breaker is open) the call waits, and its
+// retries are not spent by an outage: a call whose last retry failed as an
+// outage does, while no answer came since its own first failure (or while
+// that retry was under way when one came), goes on, so that it waits for
+// the breaker's verdict rather than fail a row the outage's end would have
+// let through.
 func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry bool, err error)) error {
+	var streak uint64 // of this call's first outage failure
+	failedOnce := false
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			p.Stats.retry()
+		}
+		ticket, err := p.breaker.wait(ctx)
+		if err != nil {
+			return err
 		}
 		if attempt > 0 || !turn.take() {
 			if err := p.Limiter.Wait(ctx); err != nil {
@@ -55,9 +70,13 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 			}
 		}
 		retry, err := fn()
+		s := p.breaker.record(ticket, err)
 		if err == nil {
 			p.Limiter.Succeeded()
 			return nil
+		}
+		if outage(err) && !failedOnce {
+			streak, failedOnce = s, true
 		}
 		var ae *Error
 		if !errors.As(err, &ae) {
@@ -77,7 +96,15 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 			p.Stats.throttled()
 			p.Limiter.Throttled(ra)
 		}
-		if !retry || attempt >= p.Retries || ctx.Err() != nil {
+		if !retry {
+			return err
+		}
+		if ctx.Err() != nil {
+			// The run stopped the call before the retry: that, not the
+			// failure a retry would have got past, is why it ends.
+			return ctx.Err()
+		}
+		if attempt >= p.Retries && !(outage(err) && p.breaker.unbroken(streak, ticket)) {
 			return err
 		}
 		if throttled {

@@ -83,6 +83,7 @@ type Stats struct {
 	byEndpoint map[string]int64
 	retries    atomic.Int64
 	throttles  atomic.Int64
+	probes     atomic.Int64
 }
 
 func (s *Stats) request(endpoint string) {
@@ -103,6 +104,12 @@ func (s *Stats) retry() {
 	}
 }
 
+func (s *Stats) probed() {
+	if s != nil {
+		s.probes.Add(1)
+	}
+}
+
 func (s *Stats) throttled() {
 	if s != nil {
 		s.throttles.Add(1)
@@ -115,6 +122,7 @@ type StatsSnapshot struct {
 	ByEndpoint map[string]int64 `json:"by_endpoint"`
 	Retries    int64            `json:"retries"`
 	Throttled  int64            `json:"throttled_429"`
+	Probes     int64            `json:"outage_probes"` // requests of an open breaker, also in Requests
 }
 
 // Snapshot copies the counters.
@@ -136,5 +144,6 @@ func (s *Stats) Snapshot() StatsSnapshot {
 	s.mu.Unlock()
 	out.Retries = s.retries.Load()
 	out.Throttled = s.throttles.Load()
+	out.Probes = s.probes.Load()
 	return out
 }

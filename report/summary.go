@@ -191,6 +191,9 @@ type APIStats struct {
 	ByEndpoint map[string]int64 `json:"by_endpoint"`
 	Retries    int64            `json:"retries"`
 	Throttled  int64            `json:"throttled_429"`
+	// OutageProbes are the requests that tried the API while it was down
+	// (counted in Requests too).
+	OutageProbes int64 `json:"outage_probes,omitempty"`
 }
 
 // WriteSummaries writes summary.json, summary.md and report.html.

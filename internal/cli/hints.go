@@ -20,7 +20,10 @@ func apiHints(err error, apiGiven bool) []string {
 	var ae *pv.Error
 	var we *pv.WaitError
 	var na *pv.NotAdminError
+	var oe *pv.OutageError
 	switch {
+	case errors.As(err, &oe):
+		return []string{fmt.Sprintf("the API was down for longer than --max-wait (now %s); rerun once it answers (with --state the same command resumes), or raise --max-wait", oe.Waited)}
 	case errors.As(err, &we):
 		return []string{fmt.Sprintf("--max-wait (now %s) is the longest wait pvenroll accepts from the API; rerun later, or raise it", we.Max)}
 	case errors.As(err, &na):

@@ -68,6 +68,9 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.BoolVar(&x.EchoToken, prefix+"token-echo", false, "sandbox: a lookup by email answers 400 quoting the Authorization header")
 	f.IntVar(&x.BlockPage, prefix+"html-block", 0, "sandbox: answer every request with this status (403, 429, 503) and a CDN's HTML block page")
 	f.Int64Var(&x.HugeHeaders, prefix+"huge-headers", 0, "sandbox: give every answer about this many bytes of headers")
+	f.IntVar(&x.OutageAfter, prefix+"outage-after", 0, "sandbox: after this many requests, an outage: every request answered 500")
+	f.DurationVar(&x.OutageFor, prefix+"outage-for", 0, "sandbox: how long the outage lasts (0: for ever)")
+	f.BoolVar(&x.OutageHang, prefix+"outage-hang", false, "sandbox: in the outage, accept requests and never answer them")
 }
 
 // fromEnv fills what the flags left unset from the environment.

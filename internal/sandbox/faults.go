@@ -52,6 +52,16 @@ type Faults struct {
 	BlockPage int
 	// HugeHeaders: every answer carries about this many bytes of headers.
 	HugeHeaders int64
+
+	// An outage: after OutageAfter requests answered as usual (0: no
+	// outage), every request fails for OutageFor (0: for ever), timed from
+	// the first that fails on Now (time.Now when nil; a test's fake
+	// clock): a 500, or with OutageHang no answer at all until the client
+	// gives up, as a server that accepts connections and hangs.
+	OutageAfter int
+	OutageFor   time.Duration
+	OutageHang  bool
+	Now         func() time.Time `json:"-"`
 }
 
 type faultInjector struct {
@@ -59,6 +69,9 @@ type faultInjector struct {
 	mu  sync.Mutex
 	rnd *rand.Rand
 	lim *rate.Limiter
+
+	requests    int       // drawn so far
+	outageStart time.Time // the first request of the outage
 }
 
 func newFaultInjector(f Faults) *faultInjector {
@@ -82,12 +95,14 @@ const (
 	faultDropApplied
 	faultRedirect
 	faultBlockPage
+	faultOutage
+	faultHang
 )
 
 var faultNames = map[faultKind]string{
 	fault429: "429", faultRateLimited: "rate-limit", fault5xx: "5xx", faultCDN: "cdn-502",
 	faultDrop: "drop", fault5xxApplied: "5xx-after-apply", faultDropApplied: "drop-after-apply",
-	faultRedirect: "redirect", faultBlockPage: "block-page",
+	faultRedirect: "redirect", faultBlockPage: "block-page", faultOutage: "outage", faultHang: "outage-hang",
 }
 
 // faultPlan is what happens to one request.
@@ -109,6 +124,13 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 	p := faultPlan{delay: f.Latency, retryAfter: f.RetryAfter, date: f.RetryAfterDate, f: &fi.f}
 	if f.Jitter > 0 {
 		p.delay += time.Duration(fi.rnd.Int64N(int64(f.Jitter)))
+	}
+	if fi.outage() {
+		p.kind = faultOutage
+		if f.OutageHang {
+			p.kind = faultHang
+		}
+		return p
 	}
 	if fi.lim != nil && !fi.lim.Allow() {
 		p.kind, p.retryAfter = faultRateLimited, time.Second
@@ -143,6 +165,23 @@ func (fi *faultInjector) plan(write bool) faultPlan {
 	return p
 }
 
+// outage counts a request and reports whether it falls in the outage;
+// fi.mu is held.
+func (fi *faultInjector) outage() bool {
+	fi.requests++
+	if fi.f.OutageAfter <= 0 || fi.requests <= fi.f.OutageAfter {
+		return false
+	}
+	now := time.Now()
+	if fi.f.Now != nil {
+		now = fi.f.Now()
+	}
+	if fi.outageStart.IsZero() {
+		fi.outageStart = now
+	}
+	return fi.f.OutageFor <= 0 || now.Sub(fi.outageStart) < fi.f.OutageFor
+}
+
 // before answers the request in place of the API, if the plan says so.
 func (p faultPlan) before(r *http.Request) (answer, bool) {
 	if p.f.EchoToken && r.Method == http.MethodGet && r.URL.Path == pv.PathConnections && r.URL.Query().Has(pv.QueryEmail) {
@@ -164,8 +203,11 @@ func (p faultPlan) before(r *http.Request) (answer, bool) {
 			a.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 		}
 		return a, true
-	case fault5xx:
+	case fault5xx, faultOutage:
 		return serverError(), true
+	case faultHang:
+		<-r.Context().Done() // the client gave up
+		return answer{drop: true}, true
 	case faultCDN:
 		return answer{status: http.StatusBadGateway, header: http.Header{"Content-Type": {"text/html; charset=utf-8"}},
 			body: []byte("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>The origin did not answer. cdn-ray 8f1c2d</p></body></html>\n")}, true
