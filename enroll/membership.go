@@ -13,7 +13,10 @@ import (
 const (
 	ActionSyncedMembership    = "synced-membership"
 	ActionWouldSyncMembership = "would-sync-membership"
-	membershipDiffersHint     = "--sync-membership with --system-id updates it"
+	// ActionMembershipNotApplied: the upsert was answered, but the
+	// connection read back still holds another membership status.
+	ActionMembershipNotApplied = "membership-not-applied"
+	membershipDiffersHint      = "--sync-membership with --system-id updates it"
 )
 
 // rowMembership is the row's membership status, ACTIVE or INACTIVE, from the
@@ -34,31 +37,30 @@ func (e *Enroller) canSyncMembership(rec *export.Record) bool {
 // join, and an ended membership is recorded. It never touches the
 // connection itself: leaving the program is the customer's choice, and a
 // membership's end is not. Rows it may not upsert are marked as differing,
-// so the summary can say how many the sync would change.
-func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, r *report.Result) error {
+// so the summary can say how many the sync would change. The connection
+// returned is what decides the rest: after an upsert, as read back.
+func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, r *report.Result) (*pv.Connection, error) {
 	want := rowMembership(rec)
 	if want == "" || want == conn.ExternalMembershipStatus {
-		return nil
+		return conn, nil
 	}
 	if !e.canSyncMembership(rec) {
 		e.markMembershipDiffers(want, conn.ExternalMembershipStatus, r)
-		return nil
+		return conn, nil
 	}
 	have := shownMembership(conn.ExternalMembershipStatus)
 	if e.Policy.DryRun {
 		r.Actions = append(r.Actions, ActionWouldSyncMembership)
 		r.Detail = joinDetail(r.Detail, fmt.Sprintf("would set the membership %s (Perkville: %s)", want, have))
 		conn.ExternalMembershipStatus = want
-		return nil
+		return conn, nil
 	}
 	in := e.externalMember(rec)
-	if _, _, err := e.API.UpdateExternalMember(writing(ctx), in); err != nil {
-		return fmt.Errorf("updating the membership to %s: %w", want, err)
+	m, _, err := e.API.UpdateExternalMember(writing(ctx), in)
+	if err != nil {
+		return nil, fmt.Errorf("updating the membership to %s: %w", want, err)
 	}
-	r.Actions = append(r.Actions, ActionSyncedMembership)
-	r.Detail = joinDetail(r.Detail, fmt.Sprintf("membership set %s (was %s)", want, have))
-	conn.ExternalMembershipStatus = want
-	return nil
+	return e.readBackMembership(ctx, rec, conn, m, want, r)
 }
 
 // externalMember is the external member record a row makes, for a create

@@ -71,10 +71,10 @@ func TestSyncMembershipBeforeTheJoin(t *testing.T) {
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: membershipCSV, workers: 1, policy: enroll.Policy{SystemID: "SYS", SyncMembership: true}})
 	checkRows(t, got, []rowWant{
-		{report.Joined, "synced-membership;activated", 3, false}, // find, upsert, join
-		{report.AlreadyActive, "synced-membership", 2, false},    // the membership ended; the connection stays
+		{report.Joined, "synced-membership;activated", 4, false}, // find, upsert, read back, join
+		{report.AlreadyActive, "synced-membership", 3, false},    // the membership ended; the connection stays
 		{report.Joined, "activated", 2, false},                   // nothing differs: nothing extra
-		{report.OptedOut, "synced-membership", 2, false},         // left: never rejoined
+		{report.OptedOut, "synced-membership", 3, false},         // left: never rejoined
 		{report.MembershipInactive, "", 2, true},                 // no member id: no upsert
 	})
 	st := s.State()
@@ -168,7 +168,7 @@ func TestSyncMembershipWithState(t *testing.T) {
 	first, _ := runState(t, s, path, data, enroll.Policy{SystemID: "SYS"}, nil)
 	checkRows(t, first, []rowWant{{report.AlreadyActive, "", 1, true}, {report.Joined, "activated", 2, false}})
 	second, _ := runState(t, s, path, data, sync, nil)
-	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 2, false}, {report.AlreadyActive, "", 0, false}})
+	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}, {report.AlreadyActive, "", 0, false}})
 	third, _ := runState(t, s, path, data, sync, nil)
 	checkRows(t, third, []rowWant{{report.AlreadyActive, "", 0, false}, {report.AlreadyActive, "", 0, false}})
 	if !third[0].Skipped || !third[1].Skipped {
@@ -176,7 +176,7 @@ func TestSyncMembershipWithState(t *testing.T) {
 	}
 	renewed := strings.Replace(data, "cancelled", "active", 1)
 	fourth, _ := runState(t, s, path, renewed, sync, nil)
-	checkRows(t, fourth, []rowWant{{report.AlreadyActive, "synced-membership", 2, false}, {report.AlreadyActive, "", 0, false}})
+	checkRows(t, fourth, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}, {report.AlreadyActive, "", 0, false}})
 }
 
 // A preset's rule is the row's membership status: a change of the cells it
@@ -195,7 +195,7 @@ func TestPresetRuleChangeIsAChangeOfTheRow(t *testing.T) {
 	checkRows(t, first, []rowWant{{report.AlreadyActive, "", 1, false}})
 	ended := "email,memberId,isActive,joinStatus\nended@x.co,E-1,true,Prospect\n"
 	second, _ := runState(t, s, path, ended, sync, preset)
-	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 2, false}})
+	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}})
 	again, _ := runState(t, s, path, ended, sync, preset)
 	checkRows(t, again, []rowWant{{report.AlreadyActive, "", 0, false}})
 }

@@ -75,6 +75,9 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 				e.activeErr = err
 				return
 			}
+			if conn.Status != pv.StatusActive {
+				continue // a listing that ignored its filter: its own status counts
+			}
 			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
 		}
 	})

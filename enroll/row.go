@@ -4,9 +4,13 @@ package enroll
 // whole flow, spending as few API calls as the answer allows:
 //
 //	remembered (--state): resumed, or unchanged and still ACTIVE  0 calls
-//	find the connection (user id, else email)                 1 call
-//	membership status differs: upsert it (--sync-membership)  +1
-//	none: create the external member (--create-missing)      +1
+//	find the connection (email, else user id; with both, the  1 call
+//	  email's must be the user id's: identity.go)             (+1 if none)
+//	claim the customer for this line, before any write (claim.go)
+//	membership status differs: upsert it (--sync-membership)  +1,
+//	  and read the connection back                            +1
+//	none: create the external member (--create-missing)      +1,
+//	  and read back the connection the email finds            +1
 //	ACTIVE → already-active; INACTIVE → opted-out
 //	consent on the row: accept the join agreements            +1 (+1 once per business),
 //	  batched with other rows' (acceptances.go): about +1/K
@@ -94,10 +98,10 @@ type Enroller struct {
 	active     map[int64]string
 	activeErr  error
 
-	// The line that first resolved to each connection in this run: two
-	// customers on one connection is a conflict, not two joins.
+	// The line that claimed each customer (connection, email, member id)
+	// first in this run (claim.go): one customer's second row writes nothing.
 	claimMu sync.Mutex
-	claims  map[int64]int
+	claims  map[claimKey]int
 }
 
 // fatalError wraps an API answer that must stop the run.
@@ -174,56 +178,30 @@ func newResult(rec *export.Record) report.Result {
 		ExportMembership: rowMembership(rec)}
 }
 
-// decide fills r, or returns the error that ended the row.
+// decide fills r, or returns the error that ended the row. The row claims
+// its customer (claim.go) before any write of its own.
 func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) error {
 	conn, err := e.find(ctx, rec)
 	if err != nil {
 		return err
 	}
-	if conn != nil {
-		// The export's membership status, before the join is decided.
-		if err := e.syncMembership(ctx, rec, conn, r); err != nil {
+	if conn == nil {
+		if conn, err = e.createMissing(ctx, rec, r); conn == nil || err != nil {
 			return err
 		}
 	} else {
-		if !e.Policy.CreateMissing {
-			r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
+		r.ConnectionID = conn.ConnectionID
+		if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
 			return nil
 		}
-		if rec.ExternalMemberID == "" || rec.Email == "" {
-			r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
-			return nil
-		}
-		if e.Policy.DryRun {
-			return e.predictNew(rec, r)
-		}
-		if conn, err = e.create(ctx, rec, r); err != nil {
+		// The export's membership status, before the join is decided.
+		if conn, err = e.syncMembership(ctx, rec, conn, r); err != nil {
 			return err
 		}
 	}
 	r.ConnectionID = conn.ConnectionID
-	if other := e.claim(conn.ConnectionID, rec.Line); other != 0 {
-		r.Outcome = report.Conflict
-		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the API answered connection %d, which line %d resolved to in this run: two customers on one connection", conn.ConnectionID, other))
+	if e.settledByStatus(conn, prior, r) {
 		return nil
-	}
-	switch conn.Status {
-	case pv.StatusActive:
-		r.Outcome = report.AlreadyActive
-		return nil
-	case pv.StatusInactive:
-		if !e.Policy.RejoinInactive {
-			r.Outcome, r.Detail = report.OptedOut, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)"
-			return nil
-		}
-	default:
-		// The ledger remembers who left: a re-import that reset the
-		// connection must not quietly rejoin them.
-		if prior != nil && prior.Outcome == report.OptedOut && !e.Policy.RejoinInactive {
-			r.Outcome = report.OptedOut
-			r.Detail = fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status)
-			return nil
-		}
 	}
 	userID, err := conn.UserID()
 	if err != nil {
@@ -245,45 +223,71 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 	return nil
 }
 
-// claim notes that line resolved to connection id, and returns the other
-// line that did first in this run (0: none).
-func (e *Enroller) claim(id int64, line int) int {
-	e.claimMu.Lock()
-	defer e.claimMu.Unlock()
-	if e.claims == nil {
-		e.claims = map[int64]int{}
+// settledByStatus settles a row whose connection's status decides it:
+// ACTIVE is already-active; INACTIVE (or a customer the ledger remembers
+// as opted out) is opted-out unless --rejoin-inactive.
+func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *report.Result) bool {
+	switch conn.Status {
+	case pv.StatusActive:
+		r.Outcome = report.AlreadyActive
+		return true
+	case pv.StatusInactive:
+		if !e.Policy.RejoinInactive {
+			r.Outcome, r.Detail = report.OptedOut, joinDetail(r.Detail, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)")
+			return true
+		}
+	default:
+		// The ledger remembers who left: a re-import that reset the
+		// connection must not quietly rejoin them.
+		if prior != nil && prior.Outcome == report.OptedOut && !e.Policy.RejoinInactive {
+			r.Outcome = report.OptedOut
+			r.Detail = joinDetail(r.Detail, fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status))
+			return true
+		}
 	}
-	if other, ok := e.claims[id]; ok && other != line {
-		return other
-	}
-	e.claims[id] = line
-	return 0
+	return false
 }
 
-// find looks the connection up by user id when the row has one, else by email.
-func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection, error) {
-	if rec.UserID != "" {
-		id, _ := strconv.ParseInt(rec.UserID, 10, 64) // checked by the reader
-		return e.API.ConnectionByUserID(ctx, e.Business.BusinessID, id)
+// createMissing creates the customer of a row no connection was found for
+// (--create-missing), once its email and member id are claimed. It returns
+// nil with r settled when the row creates nothing: not-found, a conflict,
+// or a dry run's prediction.
+func (e *Enroller) createMissing(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
+	switch {
+	case !e.Policy.CreateMissing:
+		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
+		return nil, nil
+	case rec.ExternalMemberID == "" || rec.Email == "":
+		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
+		return nil, nil
+	case !e.claimed(rec, r, recordClaims(rec)...):
+		return nil, nil
+	case e.Policy.DryRun:
+		return nil, e.predictNew(rec, r)
 	}
-	return e.API.ConnectionByEmail(ctx, e.Business.BusinessID, rec.Email)
+	conn, err := e.create(ctx, rec, r)
+	if err != nil {
+		return nil, err
+	}
+	r.ConnectionID = conn.ConnectionID
+	if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
+		return nil, nil
+	}
+	return conn, nil
 }
 
-// create makes the customer an external member. Its answer names the new
-// connection, so no lookup follows. If the answer was lost the POST may have
-// been applied: look the connection up before sending it again.
+// create makes the customer an external member, then reads back the
+// connection the row's email finds, which must be the one the answer names
+// (identity.go): that connection, as read, decides the rest. If the answer
+// was lost the POST may have been applied: look the connection up before
+// sending it again.
 func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
 	in := e.externalMember(rec)
 	for try := 0; ; try++ {
 		m, created, err := e.API.CreateExternalMember(writing(ctx), in)
 		if err == nil {
-			id, err := pv.IDFromURI(m.Connection)
-			if err != nil {
-				return nil, fmt.Errorf("the external member answer has no connection: %w", err)
-			}
 			r.Actions = append(r.Actions, map[bool]string{true: ActionCreated, false: ActionUpdated}[created])
-			// A new connection starts IMPORTED [doc].
-			return &pv.Connection{ConnectionID: id, User: m.User, Status: pv.StatusImported}, nil
+			return e.readBackCreated(ctx, rec, m)
 		}
 		if pv.ClassOf(err) != pv.ClassRetryable || try >= createLookupsPerRow || ctx.Err() != nil {
 			return nil, err
@@ -326,6 +330,10 @@ func (e *rowError) Error() string { return e.detail }
 
 // setError turns the error that ended a row into its outcome.
 func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
+	if isConflict(err) {
+		r.Outcome, r.Detail = report.Conflict, joinDetail(r.Detail, err.Error()+afterActions(r))
+		return
+	}
 	var re *rowError
 	if errors.As(err, &re) {
 		r.Outcome, r.Code, r.Detail = report.Failed, re.code, joinDetail(r.Detail, re.detail)

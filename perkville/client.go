@@ -207,6 +207,23 @@ func (c *Client) ConnectionByUserID(ctx context.Context, business, userID int64)
 	return c.oneConnection(ctx, business, q)
 }
 
+// Connection reads one connection of the business by its id, checked: an
+// answer about another connection or business is an *UnexpectedAnswer.
+func (c *Client) Connection(ctx context.Context, business, connectionID int64) (*Connection, error) {
+	path := ConnectionPath(connectionID)
+	conn, err := c.readConnection(ctx, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	if bad := conn.Shape(); bad != nil {
+		return nil, shapeAnswer(http.MethodGet, path, bad)
+	}
+	if err := checkConnection(http.MethodGet, path, business, connectionID, &conn); err != nil {
+		return nil, err
+	}
+	return &conn, nil
+}
+
 // lookupLimit is the most connections a lookup asks for: one customer has
 // one, and asking for two lets a second show without reading thousands.
 const lookupLimit = 2

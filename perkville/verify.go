@@ -31,6 +31,69 @@ func (e *UnexpectedAnswer) Class() Class {
 	return ClassRow
 }
 
+// OtherCustomer is an answer about another customer than the one a write
+// was for: an external-member upsert that landed on someone else's record,
+// or a connection that is not the one the customer's email finds. Nothing
+// more may be written on its word: the row is a conflict.
+type OtherCustomer struct {
+	Method, Path string
+	For          string // whom the write was for ("pat@example.com")
+	Got          string // what the answer and the reads say
+}
+
+func (e *OtherCustomer) Error() string {
+	return fmt.Sprintf("%s %s was for %s, but %s", e.Method, e.Path, e.For, e.Got)
+}
+
+// Class is ClassRow: another row may well be answered about its own customer.
+func (e *OtherCustomer) Class() Class { return ClassRow }
+
+// CheckMemberAnswer compares an external-member upsert's answer for the
+// customer with this email with found, the business's connection that email
+// finds when read after the write (nil: none). They must be the same
+// connection of the same user; an answer that names no connection (or no
+// user) leaves found to stand for it. found is what is believed after.
+func CheckMemberAnswer(email string, m *ExternalMember, found *Connection) error {
+	other := func(got string) error {
+		return &OtherCustomer{Method: http.MethodPost, Path: PathExternalMembers, For: email, Got: got}
+	}
+	named := "the answer names " + describeMember(m)
+	if found == nil {
+		return other(named + ", and the email finds no connection")
+	}
+	foundUser, err := found.UserID()
+	if err != nil {
+		return &UnexpectedAnswer{Method: http.MethodGet, Path: PathConnections, Expected: "a connection naming its user",
+			Got: fmt.Sprintf("connection %d with user %s", found.ConnectionID, quoteOrNone(found.User))}
+	}
+	mismatch := func() error {
+		return other(fmt.Sprintf("%s, and the email finds connection %d of user %d", named, found.ConnectionID, foundUser))
+	}
+	if m.Connection != "" {
+		if id, err := IDFromURI(m.Connection); err != nil || id != found.ConnectionID {
+			return mismatch()
+		}
+	}
+	if m.User != "" {
+		if id, err := IDFromURI(m.User); err != nil || id != foundUser {
+			return mismatch()
+		}
+	}
+	return nil
+}
+
+// describeMember names the user and connection an answer names.
+func describeMember(m *ExternalMember) string {
+	conn, user := "no connection", "no user"
+	if m.Connection != "" {
+		conn = "connection " + quoteOrNone(m.Connection)
+	}
+	if m.User != "" {
+		user = "user " + quoteOrNone(m.User)
+	}
+	return conn + " of " + user
+}
+
 // NotAdminError says the token may not write for the business.
 type NotAdminError struct {
 	Business int64

@@ -37,17 +37,9 @@ func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
 		u.Connection.ExternalMembershipStatus = in.MembershipStatus
 	}
 	u.Connection.LastModDT = s.now().UTC().Format("2006-01-02T15:04:05")
-	answer := pv.ExternalMember{ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
+	return result{status: status, applied: true, body: pv.ExternalMember{ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
 		User: pv.UserPath(uid), Connection: pv.ConnectionPath(u.Connection.ConnectionID),
-		ResourceURI: pv.ExternalMemberPath(m.ID)}
-	if s.world.Business.CreateAnswersWithoutConnection {
-		// The outer field hides the embedded one, and is left out when empty.
-		return result{status: status, applied: true, body: struct {
-			pv.ExternalMember
-			Connection string `json:"connection,omitempty"`
-		}{ExternalMember: answer}}
-	}
-	return result{status: status, applied: true, body: answer}
+		ResourceURI: pv.ExternalMemberPath(m.ID)}}
 }
 
 // readExternalMember decodes and validates an upsert's body: the business

@@ -28,14 +28,12 @@ type BusinessSeed struct {
 	RequiresActiveMembership bool            `json:"requires_active_membership"`
 	Agreements               []AgreementSeed `json:"agreements,omitempty"`
 	// Sandbox-only, to play a server that does not hold to what it is
-	// asked (identity.go): ListingIgnoresStatus answers a listing's every
-	// connection whatever its status filter; UpsertsIgnoreMembership
-	// answers an external-member upsert 200/201 and keeps the membership
-	// fields as they were; CreateAnswersWithoutConnection leaves
-	// "connection" out of the external-member answer.
-	ListingIgnoresStatus           bool `json:"listing_ignores_status,omitempty"`
-	UpsertsIgnoreMembership        bool `json:"upserts_ignore_membership,omitempty"`
-	CreateAnswersWithoutConnection bool `json:"create_answers_without_connection,omitempty"`
+	// asked: ListingIgnoresStatus answers a listing's every connection
+	// whatever its status filter; UpsertsIgnoreMembership answers an
+	// external-member upsert as usual and keeps the membership fields as
+	// they were.
+	ListingIgnoresStatus    bool `json:"listing_ignores_status,omitempty"`
+	UpsertsIgnoreMembership bool `json:"upserts_ignore_membership,omitempty"`
 }
 
 // AgreementSeed is one of the business's agreements.

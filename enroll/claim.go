@@ -1,0 +1,75 @@
+package enroll
+
+// This file holds the run's claims: which line a customer belongs to in
+// this run. A row claims its customer before it writes anything: the
+// connection it found, or, before a create, the email and member id it
+// would create with (then the connection created). A row that finds its
+// customer claimed by another line writes nothing and is a conflict naming
+// that line. So two rows never write for one customer (two emails of one
+// user), and never create one customer twice (one member id twice).
+//
+// A found customer does not claim its member id: a row that would create
+// with it meets the API's own refusal (or, for an upsert that lands on
+// someone else, the read-back of identity.go), whichever row goes first,
+// so the outcome does not hang on the order rows reach the workers.
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pvenroll/pvenroll/export"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// claimKey names one thing a row may claim.
+type claimKey string
+
+func connectionClaim(id int64) claimKey { return claimKey("connection " + strconv.FormatInt(id, 10)) }
+
+// recordClaims are the keys a row creates its customer with: its email
+// and its member id (one person in the source system).
+func recordClaims(rec *export.Record) []claimKey {
+	var keys []claimKey
+	if rec.Email != "" {
+		keys = append(keys, claimKey("email "+rec.Email))
+	}
+	if rec.ExternalMemberID != "" {
+		keys = append(keys, claimKey("member id "+rec.ExternalMemberID))
+	}
+	return keys
+}
+
+// claim gives the keys to line, all or none: it returns the key and the
+// other line holding it when another line claimed one first (0: none).
+func (e *Enroller) claim(line int, keys ...claimKey) (claimKey, int) {
+	e.claimMu.Lock()
+	defer e.claimMu.Unlock()
+	if e.claims == nil {
+		e.claims = map[claimKey]int{}
+	}
+	for _, k := range keys {
+		if other, held := e.claims[k]; held && other != line {
+			return k, other
+		}
+	}
+	for _, k := range keys {
+		e.claims[k] = line
+	}
+	return "", 0
+}
+
+// claimed claims the keys for rec's line, or makes r a conflict naming the
+// line that holds one, and reports whether the row may go on.
+func (e *Enroller) claimed(rec *export.Record, r *report.Result, keys ...claimKey) bool {
+	key, other := e.claim(rec.Line, keys...)
+	if other == 0 {
+		return true
+	}
+	written := "nothing written for this row"
+	if len(r.Actions) > 0 {
+		written = "nothing further written for this row" + afterActions(r)
+	}
+	r.Outcome = report.Conflict
+	r.Detail = joinDetail(r.Detail, fmt.Sprintf("line %d holds %s in this run: one customer, two rows; %s", other, key, written))
+	return false
+}
