@@ -156,9 +156,9 @@ func TestCreateIsBelievedOnlyAsReadBack(t *testing.T) {
 		{"lands on one who left, rejoin", "left@x.co,L-1", nil, "left@x.co", true, report.Joined, "", []int64{304}},
 		{"lands on another's record", "new@x.co,M-306", func(w *sandbox.World) { w.ExternalMembers[0].MatchesAnyEmail = true }, "", true,
 			report.Conflict, `was for new@x.co, but the answer names connection "/v2/connections/3006/" of user "/v2/users/306/", and the email finds no connection`, nil},
-		{"answer without connection", "new@x.co,N-1", func(w *sandbox.World) { w.Shapes.CreateWithoutConnection = true }, "", false, report.Joined, "", []int64{1000000}},
+		{"answer without connection", "new@x.co,N-1", func(w *sandbox.World) { w.Business.CreateAnswersWithoutConnection = true }, "", false, report.Joined, "", []int64{1000000}},
 		{"answer without connection, another's record", "new@x.co,M-306", func(w *sandbox.World) {
-			w.Shapes.CreateWithoutConnection = true
+			w.Business.CreateAnswersWithoutConnection = true
 			w.ExternalMembers[0].MatchesAnyEmail = true
 		}, "", false, report.Conflict, "the email finds no connection", nil},
 	} {

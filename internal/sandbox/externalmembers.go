@@ -37,9 +37,18 @@ func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
 		u.Connection.ExternalMembershipStatus = in.MembershipStatus
 	}
 	u.Connection.LastModDT = s.now().UTC().Format("2006-01-02T15:04:05")
-	return result{status: status, applied: true, body: pv.ExternalMember{ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
+	answer := pv.ExternalMember{ExternalMemberID: m.ExternalMemberID, ExternalSystemID: m.ExternalSystemID,
 		User: pv.UserPath(uid), Connection: pv.ConnectionPath(u.Connection.ConnectionID),
-		ResourceURI: pv.ExternalMemberPath(m.ID)}}
+		ResourceURI: pv.ExternalMemberPath(m.ID)}
+	if s.world.Business.CreateAnswersWithoutConnection {
+		// Fields that hide the embedded ones, left out when empty.
+		return result{status: status, applied: true, body: struct {
+			pv.ExternalMember
+			User       string `json:"user,omitempty"`
+			Connection string `json:"connection,omitempty"`
+		}{ExternalMember: answer}}
+	}
+	return result{status: status, applied: true, body: answer}
 }
 
 // readExternalMember decodes and validates an upsert's body: the business

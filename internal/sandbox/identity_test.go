@@ -76,6 +76,24 @@ func TestUpsertMatchesAnotherCustomersRecord(t *testing.T) {
 	}
 }
 
+func TestCreateAnswersWithoutConnection(t *testing.T) {
+	w := syncWorld()
+	w.Business.CreateAnswersWithoutConnection = true
+	s := sandbox.NewServer(w, sandbox.Faults{})
+	defer s.Close()
+	a := call(t, s, admin, "POST", "/v2/external-members/",
+		`{"business":25,"external_system_id":"SYS","external_member_id":"M-9","user_email":"new@x.co"}`)
+	_, hasConn := a.body["connection"]
+	_, hasUser := a.body["user"]
+	if a.status != 201 || hasConn || hasUser || a.body["external_member_id"] != "M-9" {
+		t.Fatalf("create: %d %s, want 201 without connection and user", a.status, a.raw)
+	}
+	l := call(t, s, admin, "GET", "/v2/connections/?business=25&user__emails__email=new@x.co", "")
+	if objs, _ := l.body["objects"].([]any); len(objs) != 1 {
+		t.Fatalf("the connection was made all the same: %s", l.raw)
+	}
+}
+
 // Two emails of one customer find the same connection.
 func TestTwoEmailsOneConnection(t *testing.T) {
 	w := syncWorld()

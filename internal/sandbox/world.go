@@ -31,9 +31,11 @@ type BusinessSeed struct {
 	// asked: ListingIgnoresStatus answers a listing's every connection
 	// whatever its status filter; UpsertsIgnoreMembership answers an
 	// external-member upsert as usual and keeps the membership fields as
-	// they were.
-	ListingIgnoresStatus    bool `json:"listing_ignores_status,omitempty"`
-	UpsertsIgnoreMembership bool `json:"upserts_ignore_membership,omitempty"`
+	// they were; CreateAnswersWithoutConnection leaves "connection" (and
+	// "user") out of the external-member answer.
+	ListingIgnoresStatus           bool `json:"listing_ignores_status,omitempty"`
+	UpsertsIgnoreMembership        bool `json:"upserts_ignore_membership,omitempty"`
+	CreateAnswersWithoutConnection bool `json:"create_answers_without_connection,omitempty"`
 }
 
 // AgreementSeed is one of the business's agreements.
