@@ -66,6 +66,7 @@ func TestScripts(t *testing.T) {
 			"sandboxlog": cmdSandboxLog,
 			"encode":     cmdEncode,
 			"mkxlsx":     cmdMkXLSX,
+			"xlsxhide":   cmdXLSXHide,
 			"readme":     cmdReadme,
 		},
 	})

@@ -124,17 +124,17 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 		if oc, detail, done := Precheck(rec); done {
 			r := newResult(rec)
 			r.Outcome, r.Detail = oc, detail
-			c.add(n, r, nil)
+			c.add(n, noted(r, rec), nil)
 			continue
 		}
 		if st.reason() != StopNone {
-			c.add(n, notAttempted(rec, st), nil)
+			c.add(n, noted(notAttempted(rec, st), rec), nil)
 			continue
 		}
 		g.Go(func() error {
 			// The stop may have come while this row waited for a worker.
 			if st.reason() != StopNone {
-				c.add(n, notAttempted(rec, st), nil)
+				c.add(n, noted(notAttempted(rec, st), rec), nil)
 				return nil
 			}
 			f := st.begin()
@@ -143,7 +143,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}
-			c.add(n, r, rec)
+			c.add(n, noted(r, rec), rec)
 			return nil
 		})
 	}
@@ -243,6 +243,15 @@ func (c *collector) close() error {
 		return nil
 	}
 	return &RecordError{Memory: c.memErr, Sink: c.err}
+}
+
+// noted adds to a row's result what the export says of the row itself:
+// a workbook row Excel hides is read, and its report row says so.
+func noted(r report.Result, rec *export.Record) report.Result {
+	if rec.Hidden {
+		r.Detail = joinDetail(export.HiddenNote, r.Detail)
+	}
+	return r
 }
 
 func notAttempted(rec *export.Record, st *stopper) report.Result {

@@ -52,7 +52,14 @@ type Record struct {
 	DuplicateOf int
 	// DuplicateKey names what matched ("email x@y").
 	DuplicateKey string
+	// Hidden is a workbook row that Excel hides (by hand, or filtered
+	// out): still a row of the export, read and enrolled; its report row
+	// says so (HiddenNote), as the operator may not have seen it.
+	Hidden bool
 }
+
+// HiddenNote is the detail of a hidden row's report row.
+const HiddenNote = "a hidden row of the workbook (hidden or filtered out in Excel)"
 
 // Key is the customer key: email, else member id, else user id.
 func (r *Record) Key() string {
@@ -311,16 +318,23 @@ func (rd *Reader) Next() (*Record, error) {
 		}
 		return nil, rd.wrap(err)
 	}
+	rec := rd.record(raw)
+	rec.Hidden = raw.hidden
+	return rec, nil
+}
+
+// record is a raw record read as a row of the export.
+func (rd *Reader) record(raw rawRecord) *Record {
 	if raw.invalid != "" {
-		return &Record{Line: raw.line, Invalid: raw.invalid}, nil
+		return &Record{Line: raw.line, Invalid: raw.invalid}
 	}
 	cells, ok := rd.fit(raw.fields)
 	if !ok {
-		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: ragged row: %s, the header has %d", raw.line, plural(len(cells), "cell"), rd.width)}, nil
+		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: ragged row: %s, the header has %d", raw.line, plural(len(cells), "cell"), rd.width)}
 	}
 	row, err := rd.mapper.row(cells)
 	if err != nil {
-		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: %v", raw.line, err)}, nil
+		return &Record{Line: raw.line, Raw: cells, Invalid: fmt.Sprintf("line %d: %v", raw.line, err)}
 	}
 	rec := &Record{Line: raw.line, Raw: cells,
 		Email:            strings.ToLower(strings.TrimSpace(row.Email)),
@@ -337,7 +351,7 @@ func (rd *Reader) Next() (*Record, error) {
 	}
 	rd.readStatus(rec, cells)
 	rd.check(rec)
-	return rec, nil
+	return rec
 }
 
 // readStatus reads the row's membership status: its preset's rule, or its

@@ -26,6 +26,7 @@ type rawRecord struct {
 	line    int // physical line where the record starts
 	fields  []string
 	invalid string
+	hidden  bool // a workbook row Excel hides (by hand or by a filter)
 }
 
 // physLine is one physical line with its terminator as written; tooLong

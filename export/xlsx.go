@@ -26,7 +26,8 @@ type xlsxSource struct {
 }
 
 // openXLSX copies the input to a temporary file, checks it is an .xlsx
-// workbook, and opens the sheet (the first one when sheet is "").
+// workbook, and opens the sheet (when sheet is "", the one the operator
+// sees on opening the workbook: see defaultSheet).
 func openXLSX(r io.Reader, name, sheet string) (*xlsxSource, error) {
 	tmp, err := os.CreateTemp("", "pvenroll-*.xlsx")
 	if err != nil {
@@ -69,7 +70,10 @@ func openSheet(f *excelize.File, name, sheet string) (*xlsxSource, error) {
 		return nil, &FileError{Name: name, Problem: "the workbook has no sheet"}
 	}
 	if sheet == "" {
-		sheet = sheets[0]
+		var ok bool
+		if sheet, ok = defaultSheet(f, sheets); !ok {
+			return nil, &FileError{Name: name, Problem: fmt.Sprintf("every sheet of the workbook is hidden; name the one to read with its name: %s", quoteSheets(sheets))}
+		}
 	}
 	found := false
 	for _, s := range sheets {
@@ -85,6 +89,25 @@ func openSheet(f *excelize.File, name, sheet string) (*xlsxSource, error) {
 	return &xlsxSource{f: f, rows: rows, sheet: sheet, sheets: sheets}, nil
 }
 
+// defaultSheet is the sheet Excel shows on opening the workbook: the
+// active one if it is visible, else the first visible one. A hidden sheet
+// (an old export, a lookup table) is read only when named.
+func defaultSheet(f *excelize.File, sheets []string) (string, bool) {
+	visible := func(s string) bool {
+		v, err := f.GetSheetVisible(s)
+		return err == nil && v
+	}
+	if i := f.GetActiveSheetIndex(); i >= 0 && i < len(sheets) && visible(sheets[i]) {
+		return sheets[i], true
+	}
+	for _, s := range sheets {
+		if visible(s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
 func quoteSheets(sheets []string) string {
 	q := make([]string, 0, min(len(sheets), shownColumns))
 	for _, s := range sheets[:min(len(sheets), shownColumns)] {
@@ -93,7 +116,9 @@ func quoteSheets(sheets []string) string {
 	return strings.Join(q, ", ")
 }
 
-// next returns the next row that has a cell, with its row number.
+// next returns the next row that has a cell, with its row number, and
+// whether Excel hides it (hidden by hand, or filtered out): it is still a
+// row of the export, and is read.
 func (s *xlsxSource) next(limit int) (rawRecord, error) {
 	for s.rows.Next() {
 		s.row++
@@ -101,6 +126,7 @@ func (s *xlsxSource) next(limit int) (rawRecord, error) {
 		if err != nil {
 			return rawRecord{}, fmt.Errorf("row %d: %w", s.row, err)
 		}
+		hidden := s.rows.GetRowOpts().Hidden
 		size, blank := 0, true
 		for _, c := range cells {
 			size += len(c)
@@ -110,9 +136,9 @@ func (s *xlsxSource) next(limit int) (rawRecord, error) {
 		case blank:
 			continue
 		case size > limit:
-			return rawRecord{line: s.row, invalid: fmt.Sprintf("line %d: the row is longer than %d KiB", s.row, limit>>10)}, nil
+			return rawRecord{line: s.row, hidden: hidden, invalid: fmt.Sprintf("line %d: the row is longer than %d KiB", s.row, limit>>10)}, nil
 		}
-		return rawRecord{line: s.row, fields: cells}, nil
+		return rawRecord{line: s.row, fields: cells, hidden: hidden}, nil
 	}
 	if err := s.rows.Error(); err != nil {
 		return rawRecord{}, err

@@ -213,3 +213,122 @@ func TestXLSXBombsRefused(t *testing.T) {
 		t.Fatalf("a workbook within the limits: %d records, %v", len(recs), err)
 	}
 }
+
+// visibilityWorkbook has a hidden first sheet (an old export), the
+// members' sheet, and a staff sheet; active is the index of the sheet
+// Excel opens on. Row 3 of Members is hidden by hand, row 5 filtered out.
+func visibilityWorkbook(t *testing.T, active int, hideAll bool) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sheets := map[string][][]any{
+		"Old":     {{"email"}, {"old@x.co"}},
+		"Members": {{"email", "first name"}, {"a@x.co", "A"}, {"hidden@x.co", "H"}, {"b@x.co", "B"}, {"filtered@x.co", "F"}},
+		"Staff":   {{"email"}, {"staff@x.co"}},
+	}
+	for i, name := range []string{"Old", "Members", "Staff"} {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range sheets[name] {
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(name, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.AutoFilter("Members", "A1:B5", []excelize.AutoFilterOptions{{Column: "A", Expression: "x != filtered@x.co"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []int{3, 5} {
+		if err := f.SetRowVisible("Members", row, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.SetActiveSheet(1)
+	if !hideAll {
+		if err := f.SetSheetVisible("Old", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.SetActiveSheet(active)
+	b, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hideAll {
+		// excelize keeps one sheet visible; a crafted file need not.
+		return rewritePart(t, b.Bytes(), "xl/workbook.xml", func(x string) string {
+			return strings.ReplaceAll(x, "<sheet name=", `<sheet state="hidden" name=`)
+		})
+	}
+	return b.Bytes()
+}
+
+// rewritePart returns the ZIP archive data with one part rewritten.
+func rewritePart(t *testing.T, data []byte, part string, edit func(string) string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name] = string(b)
+	}
+	if !strings.Contains(files[part], "<sheet name=") {
+		t.Fatalf("%s holds no sheet to hide", part)
+	}
+	files[part] = edit(files[part])
+	return []byte(zipOf(t, files))
+}
+
+func TestXLSXReadsWhatTheOperatorSees(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		active int
+		sheet  string
+		want   string // the sheet read
+	}{
+		{"the active sheet, not the hidden first one", 1, "", "Members"},
+		{"the active sheet, not the first visible one", 2, "", "Staff"},
+		{"an active sheet that is hidden: the first visible one", 0, "", "Members"},
+		{"a hidden sheet named with --sheet", 1, "Old", "Old"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rd, err := readAllFrom(t, bytes.NewReader(visibilityWorkbook(t, tt.active, false)), ReaderOptions{Name: "m.xlsx", Sheet: tt.sheet})
+			if err != nil || rd.Sheet != tt.want {
+				t.Fatalf("read sheet %q (%v), want %q", rd.Sheet, err, tt.want)
+			}
+		})
+	}
+	_, _, err := readAllFrom(t, bytes.NewReader(visibilityWorkbook(t, 1, true)), ReaderOptions{Name: "m.xlsx"})
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `every sheet of the workbook is hidden; name the one to read with its name: "Old", "Members", "Staff"`) {
+		t.Fatalf("a workbook whose sheets are all hidden: %v", err)
+	}
+
+	// Rows hidden by hand or filtered out are read, and marked.
+	recs, _, err := readAllFrom(t, bytes.NewReader(visibilityWorkbook(t, 1, false)), ReaderOptions{Name: "m.xlsx"})
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("%d records (%v), want every row of the sheet", len(recs), err)
+	}
+	for _, r := range recs {
+		if want := r.Email == "hidden@x.co" || r.Email == "filtered@x.co"; r.Hidden != want {
+			t.Errorf("line %d %s: hidden %v, want %v", r.Line, r.Email, r.Hidden, want)
+		}
+	}
+}

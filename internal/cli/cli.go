@@ -260,7 +260,7 @@ func (r *readerFlags) add(f *pflag.FlagSet) {
 	f.StringSliceVar(&r.Map, "map", nil, "FIELD=COLUMN,...: the column of a field ("+strings.Join(export.MappableFields, ", ")+"), by name or by position (email=#2)")
 	f.StringVar(&r.Delimiter, "delimiter", "", `field delimiter: , ; \t or | (default: guessed from the header line)`)
 	f.StringVar(&r.Encoding, "encoding", "auto", "the CSV's encoding: auto, utf-8, utf-16, windows-1252 or latin1 (auto: a byte-order mark, else UTF-8 if valid, else Windows-1252)")
-	f.StringVar(&r.Sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the first)")
+	f.StringVar(&r.Sheet, "sheet", "", "the sheet of an .xlsx workbook to read (default: the active one, or the first visible; a hidden sheet only when named)")
 	f.StringVar(&r.ConsentColumn, "consent-column", "", "column holding when the customer accepted the program terms")
 	f.StringSliceVar(&r.StatusMap, "status-map", nil, "WORD=ACTIVE|INACTIVE,...: the business's own membership status words (e.g. Paused=INACTIVE); the generic words are known")
 	f.StringVar(&r.ConsentAfter, "consent-after", export.ISODate(export.DefaultConsentAfter), "DATE: a consent counts only if later than this (and no later than tomorrow); earlier dates are placeholders")

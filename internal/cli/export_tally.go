@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/pvenroll/pvenroll/export"
@@ -26,6 +27,9 @@ type exportTally struct {
 
 	oddIDs   int      // usable rows whose member id is not in the preset's shape
 	oddLines []string // the first of them
+
+	hidden      int   // workbook rows Excel hides (by hand or by a filter)
+	hiddenLines []int // the first of them
 }
 
 // statusWord is one status word met: how often, and what it became.
@@ -44,6 +48,12 @@ const (
 // add counts one row; usable says whether it is left to the API.
 func (t *exportTally) add(rec *export.Record, usable bool) {
 	t.addWord(rec)
+	if rec.Hidden {
+		t.hidden++
+		if len(t.hiddenLines) < maxTallyNotes {
+			t.hiddenLines = append(t.hiddenLines, rec.Line)
+		}
+	}
 	if !usable {
 		return
 	}
@@ -99,6 +109,24 @@ func (t *exportTally) print(out io.Writer) {
 		}
 	}
 	t.printMemberIDs(out)
+	t.printHidden(out)
+}
+
+// printHidden counts the workbook rows Excel hides: they are read like
+// any row, though the operator looking at the sheet may not see them.
+func (t *exportTally) printHidden(out io.Writer) {
+	if t.hidden == 0 {
+		return
+	}
+	lines := make([]string, len(t.hiddenLines))
+	for i, l := range t.hiddenLines {
+		lines[i] = strconv.Itoa(l)
+	}
+	more := ""
+	if t.hidden > len(lines) {
+		more = ", …"
+	}
+	fmt.Fprintf(out, "hidden rows: %d (hidden or filtered out in Excel: read and enrolled like any row; their report rows say so): line %s%s\n", t.hidden, strings.Join(lines, ", "), more)
 }
 
 // printWords lists each status word met, how often, and what it became.
