@@ -83,9 +83,9 @@ func TestBarCountsRowsFinished(t *testing.T) {
 			t.Fatalf("after %d rows: %q", i, f)
 		}
 	}
-	// 9 rows in 4.5 s: 2 rows/s, 1 row left
-	if f := lastFrame(&w); !strings.Contains(f, "9/10 rows · 2.0 rows/s · 1s left · joined=8 failed=1") {
-		t.Fatalf("rate and time left: %q", f)
+	// 9 rows in 4.5 s: 2 rows/s, and too few rows and seconds for a time left
+	if f := lastFrame(&w); !strings.Contains(f, "9/10 rows · 2.0 rows/s · joined=8 failed=1") {
+		t.Fatalf("rate without a time left: %q", f)
 	}
 }
 
@@ -216,7 +216,73 @@ func TestLogProgressLine(t *testing.T) {
 	sum.Add(report.Result{Outcome: report.Joined})
 	sum.Add(report.Result{Outcome: report.Failed})
 	c.advance(30 * time.Second)
-	if a := next(); a["done"] != "3" || a["total"] != "10" || a["rows_per_s"] != "0.1" || a["left"] != "1m10s" || a["outcomes"] != "joined=2 failed=1" {
-		t.Fatalf("after 3 rows in 30 s: %v", a)
+	if a := next(); a["done"] != "3" || a["total"] != "10" || a["rows_per_s"] != "0.1" || a["left"] != "" || a["outcomes"] != "joined=2 failed=1" {
+		t.Fatalf("after 3 rows in 30 s (too few for a time left): %v", a)
+	}
+}
+
+// fakeCounts are counts the test sets.
+type fakeCounts struct{ rows int }
+
+func (f *fakeCounts) Snapshot() report.Tally { return report.Tally{Rows: f.rows} }
+
+// The time left waits for 20 rows and 5 seconds, then follows a smoothed
+// rate: a burst moves it a little, a lasting change all the way.
+func TestEstimateWaitsThenSmooths(t *testing.T) {
+	c := newClock()
+	counts := &fakeCounts{}
+	tl := newTally(counts, c.now(), 1000)
+	at := func(d time.Duration, rows int) status {
+		c.advance(d)
+		counts.rows = rows
+		return tl.status(c.now())
+	}
+	if s := at(3*time.Second, 4); s.Left >= 0 {
+		t.Fatalf("4 rows in 3 s: time left %s", s.Left)
+	}
+	if s := at(7*time.Second, 19); s.Left >= 0 {
+		t.Fatalf("19 rows in 10 s: time left %s", s.Left)
+	}
+	fast := newTally(counts, c.now(), 1000)
+	c.advance(4 * time.Second)
+	counts.rows = 40
+	if s := fast.status(c.now()); s.Left >= 0 {
+		t.Fatalf("40 rows in 4 s: time left %s", s.Left)
+	}
+	// 50 rows in 5 s: 10 rows/s, 950 rows left
+	c.advance(time.Second)
+	counts.rows = 50
+	s := fast.status(c.now())
+	if s.Rate != 10 || s.Left != 95*time.Second {
+		t.Fatalf("50 rows in 5 s: rate %v, left %s; want 10 rows/s, 1m35s", s.Rate, s.Left)
+	}
+	// a burst of 100 rows in a second moves the rate a little
+	c.advance(time.Second)
+	counts.rows = 150
+	s = fast.status(c.now())
+	if s.Rate <= 10 || s.Rate >= 20 {
+		t.Fatalf("after a burst of 100 rows/s for 1 s: rate %v, want a little over 10", s.Rate)
+	}
+	// asked again within the second: the same estimate
+	c.advance(200 * time.Millisecond)
+	if again := fast.status(c.now()); again.Rate != s.Rate {
+		t.Fatalf("200 ms later: rate %v, then %v", s.Rate, again.Rate)
+	}
+	// two minutes at 5 rows/s: the rate comes down to it
+	for range 24 {
+		c.advance(5 * time.Second)
+		counts.rows += 25
+		s = fast.status(c.now())
+	}
+	if s.Rate < 4.5 || s.Rate > 5.5 {
+		t.Fatalf("after 2 minutes at 5 rows/s: rate %v", s.Rate)
+	}
+	// a stall: the rate decays, and a time left past 100 h is unknown
+	for range 100 {
+		c.advance(time.Hour)
+		s = fast.status(c.now())
+	}
+	if s.Left >= 0 {
+		t.Fatalf("after a 100 h stall: time left %s", s.Left)
 	}
 }
