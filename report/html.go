@@ -69,7 +69,7 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 		}
 	}
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
-		"ChartHeight": max(y, barHeight), "Duration": meta.End.Sub(meta.Start).Round(time.Second),
+		"ChartHeight": max(y, barHeight), "Duration": Duration(meta.End.Sub(meta.Start)),
 		"Start": meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
 		"History": chartHistory(meta.History)}
 	if meta.DryRun && s.Counts[WouldJoin] > 0 {

@@ -25,7 +25,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	fmt.Fprintf(&b, "Input: `%s`, %s%s, sha256 `%s`  \n", mdCode(meta.Input.Path), count(s.Rows, "row", "rows"), enc, short(meta.Input.SHA256))
 	if !meta.Start.IsZero() {
 		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
-			meta.End.Sub(meta.Start).Round(time.Second), meta.ExitCode)
+			Duration(meta.End.Sub(meta.Start)), meta.ExitCode)
 		if meta.Stop != "" {
 			fmt.Fprintf(&b, ", stopped: %s", mdCell(meta.Stop))
 		}

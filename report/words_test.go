@@ -35,3 +35,16 @@ func TestOneIsSingular(t *testing.T) {
 		}
 	}
 }
+
+// A run under a second is said in milliseconds, never "0s" or "1s".
+func TestDuration(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "0s"}, {730 * time.Millisecond, "730ms"}, {40*time.Millisecond + 400*time.Microsecond, "40ms"},
+		{999 * time.Millisecond, "999ms"}, {time.Second, "1s"}, {1600 * time.Millisecond, "2s"}, {75 * time.Second, "1m15s"}} {
+		if got := Duration(c.d); got != c.want {
+			t.Errorf("Duration(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}

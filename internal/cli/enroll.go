@@ -101,7 +101,7 @@ Flags may come before or after FILE.`,
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and only warnings on stderr")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only warnings, errors and the final hint: no progress, no outcome table")
 	f.StringVar(&o.Progress, "progress", "auto", "progress: auto (a bar on a terminal, a line every 30 s otherwise), always or never")
 	f.DurationVar(&o.Grace, "stop-grace", enroll.DefaultGrace, "after a stop, how long rows in flight may finish")
 	f.DurationVar(&o.BackoffBase, "backoff", 250*time.Millisecond, "first retry backoff for 5xx and resets (doubles, with jitter)")

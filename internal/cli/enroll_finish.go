@@ -58,13 +58,15 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		code = ExitRecords
 	}
 	if failure == nil || failure.report == nil {
-		printTable(c.OutOrStdout(), sum, r.o.DryRun)
-		fmt.Fprintf(c.OutOrStdout(), "report: %s (summary.md, report.html, report.csv, followup/)\n", r.out)
+		if !r.o.Quiet { // -q: only errors and the final hint
+			printTable(c.OutOrStdout(), sum, r.o.DryRun)
+			fmt.Fprintln(c.OutOrStdout(), reportLine(r.out))
+		}
 	} else if r.made {
 		os.Remove(r.out) // only if empty: the writer removed what it wrote
 	}
 	r.log.Info("done", "rows", sum.Rows, "requests", stats.Requests, "retries", stats.Retries, "throttled_429", stats.Throttled,
-		"elapsed", info.End.Sub(info.Start).Round(time.Millisecond), "exit_code", code)
+		"elapsed_ms", info.End.Sub(info.Start).Milliseconds(), "exit_code", code)
 	if failure != nil {
 		return r.recordsError(failure, info, sum)
 	}

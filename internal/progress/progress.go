@@ -144,7 +144,7 @@ func durationText(d time.Duration) string {
 	case d < 0:
 		return "unknown"
 	case d < 2*time.Minute:
-		return d.Round(time.Second).String()
+		return report.Duration(d)
 	}
 	m := int(d.Round(time.Minute) / time.Minute)
 	if m < 60 {
