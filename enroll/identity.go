@@ -48,7 +48,7 @@ func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection
 			return nil, fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
 		}
 		if owner != userID {
-			return nil, &conflictError{fmt.Sprintf("the email %s is Perkville user %d's (connection %d), the user id %d another customer's: two customers in one row; nothing written",
+			return nil, &conflictError{fmt.Sprintf("the email %s finds Perkville user %d (connection %d), not the row's user id %d: two customers in one row; nothing written",
 				rec.Email, owner, conn.ConnectionID, userID)}
 		}
 		return conn, nil

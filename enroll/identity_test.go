@@ -95,9 +95,9 @@ func TestRowOfTwoCustomersWritesNothing(t *testing.T) {
 		"second@x.co,305,T-1," + consentAt + "\n" // two ids of one customer
 	got := identityRun(t, s, data, enroll.Policy{CreateMissing: true, SystemID: "SYS", RejoinInactive: true}, 4, nil)
 	for i, want := range []string{
-		"the email ann@x.co is Perkville user 301's (connection 3001), the user id 302 another customer's",
+		"the email ann@x.co finds Perkville user 301 (connection 3001), not the row's user id 302",
 		"the user id 303 has connection 3003, but the email nobody@x.co finds no connection",
-		"the email left@x.co is Perkville user 304's (connection 3004), the user id 999999 another customer's",
+		"the email left@x.co finds Perkville user 304 (connection 3004), not the row's user id 999999",
 	} {
 		if r := got[i]; r.Outcome != report.Conflict || !strings.Contains(r.Detail, want) || len(r.Actions) > 0 {
 			t.Errorf("line %d: %s %v (%s), want a conflict saying %q, nothing written", r.Line, r.Outcome, r.Actions, r.Detail, want)

@@ -99,7 +99,7 @@ func (o Outcome) Description() string {
 	case Duplicate:
 		return "same customer on an earlier line"
 	case Conflict:
-		return "the API refused for a conflict"
+		return "not one customer, another row's, or refused by the API as a conflict"
 	case Failed:
 		return "error after retries; safe to rerun"
 	case Interrupted:

@@ -38,6 +38,7 @@ func table() {
 	fastRows := flag.Int("fast-rows", 100_000, "rows of the unthrottled run")
 	rssRows := flag.String("rss-rows", "100000,1000000", "row counts of the peak-RSS runs")
 	nightlyRows := flag.Int("nightly-rows", 10_000, "rows of the nightly rerun")
+	createdRows := flag.Int("created-rows", 500, "rows of the created-customer cost")
 	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
 	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
 	readRows := flag.Int("read-rows", 1_000_000, "rows of the read bench (each encoding, and .xlsx)")
@@ -70,6 +71,7 @@ func table() {
 	}
 	if !strings.Contains(*skip, "calls") {
 		callsPerRow()
+		createdCost(*createdRows)
 		batchedCalls()
 	}
 	if !strings.Contains(*skip, "migration") {
@@ -223,7 +225,7 @@ func callsPerRow() {
 		name string
 		min  int
 	}{{"join", 2}, {"already-active", 1}, {"opted-out", 1}, {"not-found", 1}, {"needs-agreement", 2},
-		{"create+join (needs-agreement: no consent)", 3}, {"join + accept (first: + the agreements view)", 4}, {"join + accept", 3}, {"create + accept + join", 4}}
+		{"create+join (needs-agreement: no consent; + the read-back)", 4}, {"join + accept (first: + the agreements view)", 4}, {"join + accept", 3}, {"create + accept + join (+ the read-back)", 5}}
 	for i, m := range minimum {
 		res := r.results[i]
 		ok := "equal"
