@@ -96,21 +96,24 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // exitCode is the one place an error becomes an exit code and the lines
-// that say it: "error: what went wrong", then "hint: what to do".
+// that say it: "error: what went wrong", then "hint: what to do". An
+// error may quote the API or the export: it is printed through termText,
+// on one line, so that no text of theirs acts on the terminal or passes
+// for a line of the tool's.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(stderr, "error:", msg)
+		fmt.Fprintln(stderr, "error:", termText(msg))
 	}
 	var ee exitError
 	if errors.As(err, &ee) && ee.hint != "" {
-		fmt.Fprintln(stderr, "hint:", ee.hint)
+		fmt.Fprintln(stderr, "hint:", termLines(ee.hint))
 	}
 	var hint hintError
 	if errors.As(err, &hint) {
-		fmt.Fprintln(stderr, "hint:", hint.hint)
+		fmt.Fprintln(stderr, "hint:", termLines(hint.hint))
 	}
 	if errors.As(err, &ee) {
 		return ee.code
@@ -121,7 +124,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &fe) {
 		if he != nil {
 			if h := headerHint(he); h != "" {
-				fmt.Fprintln(stderr, "hint:", h)
+				fmt.Fprintln(stderr, "hint:", termLines(h))
 			}
 		}
 		if fe != nil && fe.Line > 0 {

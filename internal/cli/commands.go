@@ -66,7 +66,7 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 		return usageError{fmt.Errorf("--listen %s: %w", o.Listen, err)}
 	}
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "sandbox Perkville API at %s\nbusiness %d %s\ntokens:\n", srv.URL, w.Business.BusinessID, w.Business.Name)
+	fmt.Fprintf(out, "sandbox Perkville API at %s\nbusiness %d %s\ntokens:\n", srv.URL, w.Business.BusinessID, termText(w.Business.Name))
 	for _, t := range w.Tokens {
 		fmt.Fprintf(out, "  %-12s %s staff_of=%v: %s\n", t.Name, strings.Join(t.Scopes, ","), t.StaffOf, t.Token)
 		if t.Username != "" {
@@ -261,7 +261,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 			dup++
 		}
 		if bad && len(problems) < 20 {
-			problems = append(problems, fmt.Sprintf("  line %d: %s: %s", rec.Line, o, detail))
+			problems = append(problems, fmt.Sprintf("  line %d: %s: %s", rec.Line, o, termText(detail)))
 		}
 	}
 	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
@@ -355,9 +355,10 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 				code = ExitFatalAPI // no run could go on
 			}
 		}
-		fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, r.Name)
+		// A check line quotes the API (the business's name, its URL).
+		fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, termText(r.Name))
 		if r.Detail != "" {
-			fmt.Fprintf(c.OutOrStdout(), ": %s", r.Detail)
+			fmt.Fprintf(c.OutOrStdout(), ": %s", termText(r.Detail))
 		}
 		fmt.Fprintln(c.OutOrStdout())
 	}

@@ -64,7 +64,7 @@ func (t *exportTally) add(rec *export.Record, usable bool) {
 	case rec.ConsentNote != "":
 		t.placeholder++
 		if len(t.notes) < maxTallyNotes {
-			t.notes = append(t.notes, fmt.Sprintf("  line %d: %s", rec.Line, rec.ConsentNote))
+			t.notes = append(t.notes, fmt.Sprintf("  line %d: %s", rec.Line, termText(rec.ConsentNote)))
 		}
 	default:
 		t.noConsent++
