@@ -55,6 +55,7 @@ flaky:
 fuzz:
 	$(GO) test ./export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzParseErrorBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzScrubber$$' -fuzztime $(FUZZTIME)
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=15s

@@ -305,7 +305,7 @@ func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Res
 }
 
 func (e *Enroller) message(tmpl string) string {
-	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.Business.PerkvilleURL)
+	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.Business.ProgramName())
 }
 
 // afterActions names what the row did before it ended, for its detail.

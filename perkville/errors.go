@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -261,7 +262,8 @@ func ParseErrorBody(body []byte) (errorType string, codes []string) {
 	return errorType, codes
 }
 
-// parseErrorBody is ParseErrorBody plus the first message, for operators.
+// parseErrorBody is ParseErrorBody plus the first message, for operators,
+// whole: it is scrubbed before it is cut.
 func parseErrorBody(body []byte) (errorType string, codes []string, message string) {
 	add := func(c string) {
 		if c != "" && !slices.Contains(codes, c) {
@@ -280,7 +282,7 @@ func parseErrorBody(body []byte) (errorType string, codes []string, message stri
 			for _, d := range eb.Errors[k] {
 				add(d.Code)
 				if message == "" {
-					message = truncate(d.Message, 200)
+					message = d.Message
 				}
 			}
 		}
@@ -315,15 +317,26 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-func newError(method, path string, resp *http.Response, body []byte, now time.Time) *Error {
+// newError reads an answer that was not a success. Every text in it the
+// server chose (its body, message, codes, title, Retry-After) is scrubbed of
+// the token before it is cut to length: the body as JSON decodes it, so
+// that an escaped spelling of the token is found too.
+func newError(method, path string, resp *http.Response, body []byte, now time.Time, scrub scrubber) *Error {
 	e := &Error{Method: method, Path: path, Status: resp.StatusCode}
+	raw := json.RawMessage(body)
+	scrub.walk(reflect.ValueOf(&raw))
+	body = scrub.bytes(raw)
 	e.HTML = isHTML(resp.Header.Get("Content-Type"), body)
 	if e.HTML {
-		e.Title = htmlTitle(body)
+		e.Title = truncate(scrub.text(htmlTitle(body)), 100)
 	} else {
 		e.ErrorType, e.Codes, e.Message = parseErrorBody(body)
+		e.ErrorType, e.Message = scrub.text(e.ErrorType), truncate(scrub.text(e.Message), 200)
+		for i, code := range e.Codes {
+			e.Codes[i] = scrub.text(code)
+		}
 	}
-	e.RetryAfterHeader = truncate(resp.Header.Get("Retry-After"), 64)
+	e.RetryAfterHeader = truncate(scrub.text(resp.Header.Get("Retry-After")), 64)
 	e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Body = truncate(string(body), maxBodyInError)
 	return e
@@ -343,14 +356,14 @@ func isHTML(contentType string, body []byte) bool {
 var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 
 // htmlTitle is the <title> of an HTML page, its spaces collapsed and its
-// entities decoded, cut at 100 bytes: what a person recognises a block page
-// by ("Attention Required! | Cloudflare").
+// entities decoded: what a person recognises a block page by ("Attention
+// Required! | Cloudflare").
 func htmlTitle(body []byte) string {
 	m := titleRE.FindSubmatch(body)
 	if m == nil {
 		return ""
 	}
-	return truncate(strings.Join(strings.Fields(html.UnescapeString(string(m[1]))), " "), 100)
+	return strings.Join(strings.Fields(html.UnescapeString(string(m[1]))), " ")
 }
 
 func truncate(s string, n int) string {

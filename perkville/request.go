@@ -137,14 +137,15 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		*r.bodyless = true
 		return nil
 	}
-	// What the answer says may reach a row's detail (a status, an
-	// acceptance's message): it is decoded without the token.
-	data = c.scrub.bytes(data)
 	if err := json.Unmarshal(data, r.out); err != nil {
 		e := c.answerError(r, resp, data)
 		e.Err = fmt.Errorf("unexpected answer (not the documented JSON): %w", err)
 		return e
 	}
+	// What the answer says may reach a row's detail, a report or a
+	// customer message: every string of it is scrubbed of the token once
+	// decoded, when escapes no longer hide it.
+	c.scrub.decoded(r.out)
 	return nil
 }
 
@@ -172,17 +173,9 @@ func (c *Client) newRequest(ctx context.Context, method, target string, body []b
 }
 
 // answerError turns an answer into an *Error: the one place where text the
-// server chose (its body, message, codes, Retry-After) enters an error, so
-// the token is scrubbed from all of it here, also from a message whose JSON
-// escapes spelled the token differently in the raw body.
+// server chose enters an error, scrubbed of the token (newError).
 func (c *Client) answerError(r request, resp *http.Response, body []byte) *Error {
-	e := newError(r.method, r.path, resp, c.scrub.bytes(body), c.pacer.Clock.Now())
-	e.ErrorType, e.Message = c.scrub.text(e.ErrorType), c.scrub.text(e.Message)
-	for i, code := range e.Codes {
-		e.Codes[i] = c.scrub.text(code)
-	}
-	e.RetryAfterHeader, e.Title = c.scrub.text(e.RetryAfterHeader), c.scrub.text(e.Title)
-	return e
+	return newError(r.method, r.path, resp, body, c.pacer.Clock.Now(), c.scrub)
 }
 
 // errTooLarge is an answer past its size cap.
