@@ -28,6 +28,9 @@ type exportTally struct {
 	oddIDs   int      // usable rows whose member id is not in the preset's shape
 	oddLines []string // the first of them
 
+	datesLeft int      // usable rows with a date left out (it does not parse)
+	dateNotes []string // the first of them
+
 	hidden      int   // workbook rows Excel hides (by hand or by a filter)
 	hiddenLines []int // the first of them
 }
@@ -69,10 +72,29 @@ func (t *exportTally) add(rec *export.Record, usable bool) {
 	default:
 		t.noConsent++
 	}
+	t.addDateNotes(rec)
 	if id := rec.ExternalMemberID; id != "" && t.preset.MemberIDShape != nil && !t.preset.MemberIDShape(id) {
 		t.oddIDs++
 		if len(t.oddLines) < 3 {
 			t.oddLines = append(t.oddLines, fmt.Sprintf("line %d %q", rec.Line, id))
+		}
+	}
+}
+
+// addDateNotes counts a row whose join or cancel date is left out: every
+// note of a usable row but its consent's is about a date.
+func (t *exportTally) addDateNotes(rec *export.Record) {
+	counted := false
+	for _, n := range rec.Notes {
+		if rec.ConsentNote != "" && strings.HasSuffix(n, rec.ConsentNote) {
+			continue
+		}
+		if !counted {
+			t.datesLeft++
+			counted = true
+		}
+		if len(t.dateNotes) < maxTallyNotes {
+			t.dateNotes = append(t.dateNotes, "  "+n)
 		}
 	}
 }
@@ -107,6 +129,9 @@ func (t *exportTally) print(out io.Writer) {
 		if len(t.notes) > 0 {
 			fmt.Fprintln(out, strings.Join(t.notes, "\n"))
 		}
+	}
+	if t.datesLeft > 0 {
+		fmt.Fprintf(out, "dates left out: %s (sent without them)\n%s\n", rowCount(t.datesLeft), strings.Join(t.dateNotes, "\n"))
 	}
 	t.printMemberIDs(out)
 	t.printHidden(out)
