@@ -93,7 +93,7 @@ type Connection struct {
 	LastModDT                string `json:"last_mod_dt"`
 	ResourceURI              string `json:"resource_uri"`
 
-	shape *ShapeError // a needed field the answer lacked (shape.go)
+	shape shapeProblems // needed fields the answer lacked (shape.go)
 }
 
 // UserID parses the user id from the connection's user URI.
@@ -165,7 +165,7 @@ type Agreement struct {
 	Accepted    bool   `json:"accepted"`
 	Text        string `json:"text"`
 
-	shape *ShapeError // a needed field the answer lacked (shape.go)
+	shape shapeProblems // needed fields the answer lacked (shape.go)
 }
 
 // AgreementAcceptance records one customer's own consent [assumed shape].

@@ -27,8 +27,9 @@ type request struct {
 	method, path string
 	query        url.Values
 	in, out      any
-	maxAnswer    int64 // MaxObjectAnswer when 0
-	status       *int  // set to the answer's status, when not nil
+	maxAnswer    int64        // MaxObjectAnswer when 0
+	status       *int         // set to the answer's status, when not nil
+	header       *http.Header // set to the answer's headers, when not nil (check --report)
 	// bodyless, when not nil, accepts a 2xx without a body (a write
 	// answered 204, or 200 with nothing): it is set and r.out left as it is.
 	bodyless *bool
@@ -100,6 +101,9 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 	defer resp.Body.Close()
 	if r.status != nil {
 		*r.status = resp.StatusCode
+	}
+	if r.header != nil {
+		*r.header = resp.Header.Clone()
 	}
 	switch code := resp.StatusCode; {
 	case code >= 300 && code <= 399:

@@ -30,6 +30,26 @@ func (e *ShapeError) Error() string {
 	return fmt.Sprintf("the %s's %s is %s", e.Object, e.Field, e.Seen)
 }
 
+// shapeProblems are the needed fields an object lacked, in field order.
+type shapeProblems []*ShapeError
+
+func (p shapeProblems) first() *ShapeError {
+	if len(p) == 0 {
+		return nil
+	}
+	return p[0]
+}
+
+// about returns the problem with the field, if any.
+func (p shapeProblems) about(field string) *ShapeError {
+	for _, e := range p {
+		if e.Field == field {
+			return e
+		}
+	}
+	return nil
+}
+
 // fields is one JSON object, field by field.
 type fields map[string]json.RawMessage
 
@@ -180,21 +200,21 @@ func (c *Connection) UnmarshalJSON(b []byte) error {
 	*c = Connection{}
 	f, bad := decodeObject("connection", b)
 	if bad != nil {
-		c.shape = bad
+		c.shape = shapeProblems{bad}
 		return nil
 	}
 	var ok bool
-	if c.ConnectionID, ok = f.ownID("connection_id"); !ok && c.shape == nil {
-		c.shape = f.problem("connection", "connection_id")
+	if c.ConnectionID, ok = f.ownID("connection_id"); !ok {
+		c.shape = append(c.shape, f.problem("connection", "connection_id"))
 	}
-	if c.Business = f.ref("business", BusinessPath); c.Business == "" && c.shape == nil {
-		c.shape = f.problem("connection", "business")
+	if c.Business = f.ref("business", BusinessPath); c.Business == "" {
+		c.shape = append(c.shape, f.problem("connection", "business"))
 	}
-	if c.User = f.ref("user", UserPath); c.User == "" && c.shape == nil {
-		c.shape = f.problem("connection", "user")
+	if c.User = f.ref("user", UserPath); c.User == "" {
+		c.shape = append(c.shape, f.problem("connection", "user"))
 	}
-	if c.Status, ok = f.text("status"); (!ok || c.Status == "") && c.shape == nil {
-		c.shape = f.problem("connection", "status")
+	if c.Status, ok = f.text("status"); !ok || c.Status == "" {
+		c.shape = append(c.shape, f.problem("connection", "status"))
 	}
 	c.ExternalMembershipStatus, _ = f.text("external_membership_status")
 	c.LastModDT, _ = f.text("last_mod_dt")
@@ -207,7 +227,7 @@ func (c *Connection) UnmarshalJSON(b []byte) error {
 
 // Shape is the first needed field the answer lacked or held unusably; nil
 // for a connection every flow can use.
-func (c *Connection) Shape() *ShapeError { return c.shape }
+func (c *Connection) Shape() *ShapeError { return c.shape.first() }
 
 // UnmarshalJSON reads a business tolerantly. Nothing in it stops a run:
 // without perkville_url the customer messages name the business instead.
@@ -230,15 +250,15 @@ func (a *Agreement) UnmarshalJSON(b []byte) error {
 	*a = Agreement{}
 	f, bad := decodeObject("agreement", b)
 	if bad != nil {
-		a.shape = bad
+		a.shape = shapeProblems{bad}
 		return nil
 	}
 	var ok bool
 	if a.AgreementID, ok = f.ownID("agreement_id"); !ok {
-		a.shape = f.problem("agreement", "agreement_id")
+		a.shape = append(a.shape, f.problem("agreement", "agreement_id"))
 	}
-	if a.Accepted, ok = f.flag("accepted"); !ok && a.shape == nil {
-		a.shape = f.problem("agreement", "accepted")
+	if a.Accepted, ok = f.flag("accepted"); !ok {
+		a.shape = append(a.shape, f.problem("agreement", "accepted"))
 	}
 	a.Title, _ = f.text("title")
 	a.Version, _ = f.text("version")
@@ -247,7 +267,7 @@ func (a *Agreement) UnmarshalJSON(b []byte) error {
 }
 
 // Shape is the first needed field the agreement lacked; nil when usable.
-func (a *Agreement) Shape() *ShapeError { return a.shape }
+func (a *Agreement) Shape() *ShapeError { return a.shape.first() }
 
 // UnmarshalJSON reads an external member answer tolerantly: its user and
 // connection as URIs or ids. Either may be missing (an upsert answered

@@ -302,7 +302,8 @@ func presetRuleColumns(p *export.Preset) string {
 
 // checkOptions are the check command's flags.
 type checkOptions struct {
-	API apiFlags
+	API    apiFlags
+	Report string
 }
 
 func newCheckCmd() *cobra.Command {
@@ -317,6 +318,8 @@ func newCheckCmd() *cobra.Command {
 		},
 	}
 	o.API.add(c.Flags())
+	o.API.addSandbox(c.Flags())
+	c.Flags().StringVar(&o.Report, "report", "", "also write FILE: a JSON record of what the API answered, shape by shape (GETs only), to send Perkville support")
 	return c
 }
 
@@ -361,6 +364,16 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 			fmt.Fprintf(c.OutOrStdout(), ": %s", termText(r.Detail))
 		}
 		fmt.Fprintln(c.OutOrStdout())
+	}
+	if o.Report != "" && !results[0].Fatal {
+		failing, err := writeShapeReport(ctx, c.OutOrStdout(), client, ep.business, o.Report)
+		if err != nil {
+			return err
+		}
+		if failing > 0 && failed == 0 {
+			return exitError{code: ExitFailedRows, err: fmt.Errorf("%s in the API's answers would fail rows", plural(failing, "difference", "differences")),
+				hint: "send " + o.Report + " to Perkville support"}
+		}
 	}
 	if failed > 0 {
 		return exitError{code: code, err: fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks")), hint: hintLines(hints)}

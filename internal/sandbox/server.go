@@ -186,13 +186,6 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.send(w, &entry, a)
 		return
 	}
-	s.mu.Lock()
-	blocked, isBlocked := s.blockedPage()
-	s.mu.Unlock()
-	if isBlocked {
-		s.send(w, &entry, blocked)
-		return
-	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var res result
 	tok := s.token(r)

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,46 +26,16 @@ type Shapes struct {
 	// NoPagingMeta: a listing's meta holds limit and offset only: no
 	// total_count, no next, no previous.
 	NoPagingMeta bool `json:"no_paging_meta,omitempty"`
-	// HTMLStatus: answer with a proxy's or CDN's HTML page of this status
-	// (403, 429, 503…), every HTMLEvery-th request of the API (every one
-	// when HTMLEvery is 0), before anything is applied.
-	HTMLStatus int `json:"html_status,omitempty"`
-	HTMLEvery  int `json:"html_every,omitempty"`
 	// RateLimit: answers carry RateLimit-Limit, -Remaining and -Reset (and
 	// the X-RateLimit-* spellings) for a window of a minute with this many
 	// requests; the sandbox counts but does not refuse past it.
 	RateLimit int `json:"rate_limit,omitempty"`
 }
 
-// shapeState is what the shapes count across requests.
+// shapeState is the rate-limit window the shapes count requests in.
 type shapeState struct {
-	requests    int       // of the API, for HTMLEvery
-	windowStart time.Time // of the rate-limit window
+	windowStart time.Time
 	inWindow    int
-}
-
-// blockedPage is the HTML page a proxy or CDN answers in the API's place,
-// or false when this request gets the API's answer. Called with s.mu held.
-func (s *Sandbox) blockedPage() (answer, bool) {
-	sh := s.world.Shapes
-	if sh.HTMLStatus == 0 {
-		return answer{}, false
-	}
-	s.shapeState.requests++
-	if sh.HTMLEvery > 1 && s.shapeState.requests%sh.HTMLEvery != 0 {
-		return answer{}, false
-	}
-	title := fmt.Sprintf("%d %s", sh.HTMLStatus, http.StatusText(sh.HTMLStatus))
-	if sh.HTMLStatus == http.StatusForbidden {
-		title = "Attention Required! | You have been blocked"
-	}
-	page := "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
-		"</h1><p>Sorry, you have been blocked. This website is using a security service.</p></body></html>\n"
-	h := http.Header{"Content-Type": {"text/html; charset=UTF-8"}, "Server": {"cloudflare"}}
-	if sh.HTMLStatus == http.StatusTooManyRequests {
-		h.Set("Retry-After", "1")
-	}
-	return answer{status: sh.HTMLStatus, header: h, body: []byte(page)}, true
 }
 
 // rateHeaders adds the rate-limit headers of RateLimit to an answer.
