@@ -195,7 +195,7 @@ func (c *Client) ProveAdmin(ctx context.Context, business int64) error {
 }
 
 // ConnectionByEmail finds the business's connection of the customer with
-// this email (matched case-insensitively by the API). nil, nil: none.
+// this email (matched without case by the API [assumed]). nil, nil: none.
 func (c *Client) ConnectionByEmail(ctx context.Context, business int64, email string) (*Connection, error) {
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryEmail: {email}}
 	return c.oneConnection(ctx, business, q)

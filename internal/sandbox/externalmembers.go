@@ -27,7 +27,7 @@ func (s *Sandbox) postExternalMember(tok *Token, body []byte) result {
 	}
 	m.keepFields(in)
 	if u.Connection == nil {
-		// A new connection starts IMPORTED: not joined [doc].
+		// A new connection starts IMPORTED: not joined [assumed].
 		u.Connection = &Connection{ConnectionID: s.nextConn, Status: pv.StatusImported,
 			ExternalMembershipStatus: pv.StatusActive}
 		s.byConn[s.nextConn] = uid
