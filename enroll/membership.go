@@ -16,7 +16,6 @@ const (
 	// ActionMembershipNotApplied: the upsert was answered, but the
 	// connection read back still holds another membership status.
 	ActionMembershipNotApplied = "membership-not-applied"
-	membershipDiffersHint      = "--sync-membership with --system-id updates it"
 )
 
 // rowMembership is the row's membership status, ACTIVE or INACTIVE, from the
@@ -83,9 +82,15 @@ func (e *Enroller) externalMember(rec *export.Record) pv.NewExternalMember {
 // summary's count and the operator.
 func (e *Enroller) markMembershipDiffers(want, have string, r *report.Result) {
 	r.MembershipDiffers = true
-	why := membershipDiffersHint
-	if e.Policy.SyncMembership {
+	// Ask only for what the run lacks: a preset sets the system id.
+	why := "--sync-membership updates it"
+	switch {
+	case e.Policy.SyncMembership && e.Policy.SystemID != "":
+		why = "updating it needs a member id and an email"
+	case e.Policy.SyncMembership:
 		why = "updating it needs a member id, an email and a system id"
+	case e.Policy.SystemID == "":
+		why = "--sync-membership with --system-id updates it"
 	}
 	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", report.MembershipDiffersNote, want, shownMembership(have), why))
 }

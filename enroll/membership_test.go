@@ -126,6 +126,16 @@ func TestWithoutSyncMembershipNothingIsUpsertedAndDifferencesAreCounted(t *testi
 	if d := got[0].Detail; !strings.Contains(d, report.MembershipDiffersNote) || !strings.Contains(d, "export ACTIVE, Perkville INACTIVE") {
 		t.Errorf("detail %q", d)
 	}
+	// the system id is set (as a preset sets it): the detail does not ask for it
+	if d := got[0].Detail; !strings.Contains(d, "; --sync-membership updates it)") || strings.Contains(d, "--system-id") {
+		t.Errorf("with a system id, the detail %q asks for more than --sync-membership", d)
+	}
+	s2 := sandbox.NewServer(membershipWorld(), sandbox.Faults{})
+	defer s2.Close()
+	bare, _, _ := run(t, s2, runCase{csv: membershipCSV, workers: 2})
+	if d := bare[0].Detail; !strings.Contains(d, "--sync-membership with --system-id updates it") {
+		t.Errorf("without a system id, the detail %q does not ask for one", d)
+	}
 	sum := report.NewSummary()
 	for _, r := range got {
 		sum.Add(r)

@@ -63,11 +63,12 @@ Flags may come before or after FILE.`,
   pvenroll samples
   pvenroll enroll --sandbox --dry-run --rate 0 samples/members.csv
 
-  # a real run
+  # a real run of an ABC Ignite export (the preset names its columns, its
+  # membership rule and its system id), with a state file to resume from
   export PERKVILLE_BUSINESS=25
-  pvenroll enroll --token-file ~/.config/pvenroll/token \
-      --create-missing --system-id ABC_IGNITE --consent-column "Terms Accepted At" \
-      --out /var/lib/pvenroll/report-$(date +%F) members.csv
+  pvenroll enroll --token-file ~/.config/pvenroll/token --preset abc-ignite \
+      --create-missing --consent-column "Terms Accepted At" \
+      --state pvenroll.db --out run-1 members.csv
 
   # standard input, semicolon-separated, columns named by hand
   cat export.csv | pvenroll enroll --map email=Correo,first_name=Nombre -`,
