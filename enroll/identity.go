@@ -86,6 +86,8 @@ func (e *Enroller) readBackCreated(ctx context.Context, rec *export.Record, m *p
 // status Perkville holds decides the rest.
 func (e *Enroller) readBackMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, m *pv.ExternalMember, want string, r *report.Result) (*pv.Connection, error) {
 	if err := pv.CheckMemberAnswer(rec.Email, m, conn); err != nil {
+		// Sent, but applied to someone else, if at all: not the row's.
+		r.Actions = append(r.Actions, ActionMembershipNotApplied)
 		return nil, err
 	}
 	now, err := e.API.Connection(ctx, e.Business.BusinessID, conn.ConnectionID)

@@ -258,6 +258,30 @@ func TestMembershipNotApplied(t *testing.T) {
 	}
 }
 
+// A membership upsert whose answer names another customer (it landed on
+// someone else's record) is a conflict: nothing more is written for the
+// row, neither its acceptance nor its join.
+func TestMembershipUpsertAnsweredForAnotherCustomer(t *testing.T) {
+	w := identityWorld()
+	w.ExternalMembers[0].MatchesAnyEmail = true                        // M-306, owner@x.co's
+	w.Users[0].Connection.ExternalMembershipStatus = pv.StatusInactive // ann@x.co
+	s := sandbox.NewServer(w, sandbox.Faults{})
+	defer s.Close()
+	got := identityRun(t, s, "email,member id,membership status,consent\nann@x.co,M-306,active,"+consentAt+"\n",
+		enroll.Policy{SystemID: "SYS", SyncMembership: true}, 1, nil)
+	r := got[0]
+	want := `was for ann@x.co, but the answer names connection "/v2/connections/3006/" of user "/v2/users/306/", and the email finds connection 3001 of user 301 (after: membership-not-applied)`
+	if r.Outcome != report.Conflict || !strings.Contains(r.Detail, want) {
+		t.Fatalf("%s %v (%s), want a conflict saying %q", r.Outcome, r.Actions, r.Detail, want)
+	}
+	if w := writes(s); len(w) != 1 {
+		t.Errorf("writes %v: the upsert only", w)
+	}
+	if accepted, active := acceptedAndActive(s); len(accepted)+len(active) > 0 {
+		t.Errorf("accepted %v, active %v: nobody", accepted, active)
+	}
+}
+
 // A listing that ignores its status filter: a listed connection counts as
 // ACTIVE only if its own status is, so a customer who left since is
 // looked up again (opted-out), never reported still in the program.
