@@ -110,7 +110,11 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 		if throttled {
 			continue // the Limiter's gate holds every request until Retry-After
 		}
-		if !p.sleep(ctx, max(p.backoff(attempt), ra)) {
+		// Past its retries a call waits on the breaker's verdict: its
+		// backoff stays at the last one, for the breaker, not a doubling
+		// wait, decides when an outage is over (a lone broken record
+		// would otherwise wait out the 15 s ceiling a dozen times).
+		if !p.sleep(ctx, max(p.backoff(min(attempt, p.Retries)), ra)) {
 			return ctx.Err()
 		}
 	}
