@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"csvrows":    cmdCSVRows,
 			"modes":      cmdModes,
 			"sandboxlog": cmdSandboxLog,
+			"waitwrites": cmdWaitWrites,
 			"encode":     cmdEncode,
 			"mkxlsx":     cmdMkXLSX,
 			"xlsxhide":   cmdXLSXHide,

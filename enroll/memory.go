@@ -44,7 +44,9 @@ func memo(r report.Result, rec *export.Record, start time.Time) Memo {
 	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
 		since = r.PriorSince
 	}
-	return Memo{ConnectionID: r.ConnectionID, Outcome: r.Outcome, Hash: rec.Hash(), Since: since, Updated: start}
+	// A resumed row stays the work of the run that decided it (Run 0: this
+	// run's).
+	return Memo{ConnectionID: r.ConnectionID, Outcome: r.Outcome, Run: r.ResumedFrom, Hash: rec.Hash(), Since: since, Updated: start}
 }
 
 // remembered settles a row from the ledger without a call to the API: the
@@ -58,7 +60,7 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 		return false, nil
 	}
 	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
-		r.Outcome, r.ConnectionID, r.Resumed = prior.Outcome, prior.ConnectionID, true
+		r.Outcome, r.ConnectionID, r.Resumed, r.ResumedFrom = prior.Outcome, prior.ConnectionID, true, prior.Run
 		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
 		e.restoreMessage(r)
 		return true, nil

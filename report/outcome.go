@@ -116,8 +116,9 @@ type Result struct {
 	// this row was settled from memory without a call.
 	PriorOutcome Outcome
 	PriorSince   time.Time
-	Resumed      bool // the outcome of an interrupted run, not sent again
-	Skipped      bool // unchanged since it was active; confirmed by the listing
+	Resumed      bool   // the outcome of an interrupted run, not sent again
+	ResumedFrom  uint64 // with Resumed: the run that decided it
+	Skipped      bool   // unchanged since it was active; confirmed by the listing
 
 	Line             int
 	Email            string

@@ -174,7 +174,7 @@ func newReportCmd() *cobra.Command {
 				}
 				return err
 			}
-			printTable(c.OutOrStdout(), sum, false)
+			printTable(c.OutOrStdout(), sum, false, nil)
 			return nil
 		},
 	}

@@ -132,7 +132,10 @@ type enrollRun struct {
 	out     string
 	report  *report.Writer
 	made    bool // the report directory is this run's own
-	workers int
+	// continued is the unfinished run whose report this run continues
+	// (0: none): its folder holds that run's report until this one's.
+	continued uint64
+	workers   int
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
@@ -320,7 +323,15 @@ func (r *enrollRun) startReport() error {
 	}
 	_, err := os.Stat(r.out)
 	r.made = errors.Is(err, os.ErrNotExist)
-	if err := report.Prepare(r.out); err != nil {
+	err = report.Prepare(r.out)
+	if errors.Is(err, report.ErrOutNotEmpty) && r.ledger != nil && !r.o.DryRun {
+		if prev := r.ledger.Continues(absPath(r.out)); prev != nil {
+			// The same command again, after a stop: one report, every row once.
+			r.log.Info("continuing the report of the unfinished run", "run", prev.ID, "out", r.out)
+			r.continued, err = prev.ID, report.Continue(r.out)
+		}
+	}
+	if err != nil {
 		r.made = false
 		if errors.Is(err, report.ErrOutNotEmpty) {
 			return usageError{withHint(fmt.Errorf("--out %w", err), "name a new report directory, or remove the old one")}

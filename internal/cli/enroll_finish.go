@@ -53,13 +53,13 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		return runErr
 	}
 	stats := r.api.Stats.Snapshot()
-	failure := r.finish(info, sum, sink.changes, code, stats, runErr)
+	failure := r.finish(info, sum, sink, code, stats, runErr)
 	if failure != nil {
 		code = ExitRecords
 	}
 	if failure == nil || failure.report == nil {
 		if !r.o.Quiet { // -q: only errors and the final hint
-			printTable(c.OutOrStdout(), sum, r.o.DryRun)
+			printTable(c.OutOrStdout(), sum, r.o.DryRun, &sink.resumed)
 			fmt.Fprintln(c.OutOrStdout(), reportLine(r.out))
 		}
 	} else if r.made {
@@ -87,8 +87,9 @@ func (r *enrollRun) policy() enroll.Policy {
 // finish records the run's end in the ledger, then closes the report; a
 // record that could not be written does not keep the other from being
 // written.
-func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *report.Changes, code int, stats pv.StatsSnapshot, runErr error) *recordsFailure {
+func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resultSink, code int, stats pv.StatsSnapshot, runErr error) *recordsFailure {
 	var finishErr error
+	changes := sink.changes
 	sha := hex.EncodeToString(r.hashing.h.Sum(nil))
 	if r.ledger != nil {
 		status := ledger.RunFinished
@@ -99,7 +100,9 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 		if changes != nil {
 			resumed, skipped = changes.Resumed, changes.Skipped
 		}
-		if finishErr = r.ledger.Finish(info.End, sha, status, sum.Counts, resumed, skipped); finishErr != nil {
+		// The run is credited with its own work: resumed rows are the
+		// work of the runs that decided them.
+		if finishErr = r.ledger.Finish(info.End, sha, status, sink.resumed.own(sum.Counts), resumed, skipped); finishErr != nil {
 			code = ExitRecords
 		}
 	}
@@ -118,7 +121,17 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, changes *r
 			meta.Stop += ": " + info.StopErr.Error()
 		}
 	}
-	return recordsFailed(runErr, finishErr, r.report.Close(meta))
+	var reportErr error
+	if r.continued != 0 {
+		// Follow-ups of the continued report that this one does not replace.
+		if reportErr = report.DropStale(r.out, sum); reportErr != nil {
+			r.report.Abort()
+		}
+	}
+	if reportErr == nil {
+		reportErr = r.report.Close(meta)
+	}
+	return recordsFailed(runErr, finishErr, reportErr)
 }
 
 // stopError says why a finished run did not exit 0, and what to do.
@@ -214,25 +227,6 @@ func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int
 	return ExitOK
 }
 
-// resultSink takes each row's result: the report, whose summary holds the
-// counts that the progress display and the ledger read, and the changes
-// since the previous run.
-type resultSink struct {
-	report  *report.Writer
-	changes *report.Changes // nil without a previous run in the ledger
-	start   time.Time
-}
-
-func (s *resultSink) Add(seq int, r report.Result) error {
-	if err := s.report.Add(seq, r); err != nil {
-		return err
-	}
-	if s.changes != nil {
-		s.changes.Count(r, s.start)
-	}
-	return nil
-}
-
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -246,20 +240,4 @@ func newProgress(w io.Writer, o enrollOptions, log *slog.Logger, total int64, co
 		return progress.NewBarProgress(w, total, counts)
 	}
 	return progress.NewLogProgress(log, 30*time.Second, total, counts)
-}
-
-// printTable prints the outcome counts on stdout.
-func printTable(w io.Writer, s *report.Summary, dryRun bool) {
-	if dryRun {
-		fmt.Fprintln(w, "dry run: nothing was written")
-	}
-	for _, o := range report.Outcomes {
-		if n := s.Counts[o]; n > 0 {
-			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, o.Description())
-		}
-		if o == report.WouldJoin && s.WouldTry() > 0 {
-			fmt.Fprintf(w, "  %-18s %7d  of them likely refused (see summary.md)\n", "would try", s.WouldTry())
-		}
-	}
-	fmt.Fprintf(w, "%-20s %7d\n", "total", s.Rows)
 }

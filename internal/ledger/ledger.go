@@ -171,6 +171,17 @@ func (l *Ledger) Begin(s Start) error {
 // Previous is the run before this one.
 func (l *Ledger) Previous() *Run { return l.previous }
 
+// Continues is the run whose report directory out (an absolute path) is,
+// when that run is the one before this and did not finish: the same
+// command run again after a stop continues its report there. Nil
+// otherwise.
+func (l *Ledger) Continues(out string) *Run {
+	if p := l.previous; p != nil && p.Out == out && p.Status != RunFinished {
+		return p
+	}
+	return nil
+}
+
 // Resumable reports whether a record of run id comes from a run that did
 // not finish (killed, interrupted, stopped) since the last one that did: its
 // settled outcomes stand, and are not sent again.

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// A resumed run's table says which of a count it decided and which it
+// resumed, from which runs; the ledger credits it with its own rows only.
+func TestCountsBelongToTheirRun(t *testing.T) {
+	s := report.NewSummary()
+	var resumed resumedRows
+	add := func(o report.Outcome, from uint64) {
+		r := report.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from}
+		s.Add(r)
+		if r.Resumed {
+			resumed.add(r)
+		}
+	}
+	for range 3 {
+		add(report.Joined, 0)
+	}
+	add(report.Joined, 2)
+	add(report.Joined, 4)
+	add(report.AlreadyActive, 0)
+	add(report.NeedsAgreement, 4)
+
+	var out bytes.Buffer
+	printTable(&out, s, false, &resumed)
+	for _, want := range []string{
+		"joined                     5  3 in this run, 2 resumed from runs 2, 4 (joined the program)\n",
+		"already-active             1  already in the program; nothing written\n",
+		"needs-agreement            1  0 in this run, 1 resumed from run 4 (must accept the program terms themselves)\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	own := resumed.own(s.Counts)
+	if own[report.Joined] != 3 || own[report.AlreadyActive] != 1 || len(own) != 2 {
+		t.Errorf("the run's own counts: %v, want joined 3, already-active 1", own)
+	}
+}
