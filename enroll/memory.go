@@ -36,6 +36,7 @@ type Memo struct {
 	Hash         string    // the row's content, export.Record.Hash
 	Since        time.Time // when this outcome was first seen
 	Updated      time.Time // the run that last saw the row
+	Checked      time.Time // when an API answer (or the listing) last decided it
 }
 
 // memo is what a run records of a row's result; start is the run's.
@@ -44,9 +45,13 @@ func memo(r report.Result, rec *export.Record, start time.Time) Memo {
 	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
 		since = r.PriorSince
 	}
+	checked := start
+	if !r.LastChecked.IsZero() {
+		checked = r.LastChecked // settled from memory: not checked again
+	}
 	// A resumed row stays the work of the run that decided it (Run 0: this
 	// run's).
-	return Memo{ConnectionID: r.ConnectionID, Outcome: r.Outcome, Run: r.ResumedFrom, Hash: rec.Hash(), Since: since, Updated: start}
+	return Memo{ConnectionID: r.ConnectionID, Outcome: r.Outcome, Run: r.ResumedFrom, Hash: rec.Hash(), Since: since, Updated: start, Checked: checked}
 }
 
 // remembered settles a row from the ledger without a call to the API: the
@@ -61,13 +66,41 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 	}
 	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
 		r.Outcome, r.ConnectionID, r.Resumed, r.ResumedFrom = prior.Outcome, prior.ConnectionID, true, prior.Run
+		r.LastChecked = checkedAt(prior)
 		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
 		e.restoreMessage(r)
 		return true, nil
 	}
+	if Waiting(prior.Outcome) {
+		return e.stillWaiting(ctx, rec, prior, r)
+	}
 	if (prior.Outcome != report.Joined && prior.Outcome != report.AlreadyActive) || prior.ConnectionID == 0 {
 		return false, nil
 	}
+	active, err := e.activeConnections(ctx)
+	if err != nil {
+		return false, err
+	}
+	listed, ok := active[prior.ConnectionID]
+	if !ok {
+		return false, nil // no longer ACTIVE (or no listing): look it up (opted out?)
+	}
+	if listedMembershipDiffers(rec, listed) {
+		if e.canSyncMembership(rec) {
+			return false, nil // look it up, and sync its membership
+		}
+		e.markMembershipDiffers(rowMembership(rec), listed, r)
+	}
+	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
+	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
+	return true, nil
+}
+
+// activeConnections are the business's ACTIVE connections (their
+// membership status), listed once a run, the first time a row needs them.
+// Without a listing (an error that does not stop the run) it is empty, so
+// that every row is looked up as usual.
+func (e *Enroller) activeConnections(ctx context.Context) (map[int64]string, error) {
 	e.activeOnce.Do(func() {
 		// Not charged to this row: the listing serves the whole run.
 		lctx := pv.WithAttemptCounter(ctx, nil)
@@ -83,25 +116,13 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
 		}
 	})
-	if e.activeErr != nil {
-		if pv.IsFatal(e.activeErr) {
-			return false, e.activeErr
-		}
-		return false, nil // no listing: look the row up as usual
+	switch {
+	case e.activeErr != nil && pv.IsFatal(e.activeErr):
+		return nil, e.activeErr
+	case e.activeErr != nil:
+		return nil, nil
 	}
-	listed, ok := e.active[prior.ConnectionID]
-	if !ok {
-		return false, nil // no longer ACTIVE: look it up (opted out?)
-	}
-	if listedMembershipDiffers(rec, listed) {
-		if e.canSyncMembership(rec) {
-			return false, nil // look it up, and sync its membership
-		}
-		e.markMembershipDiffers(rowMembership(rec), listed, r)
-	}
-	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
-	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
-	return true, nil
+	return e.active, nil
 }
 
 // decidedOnOtherGrounds reports whether prior's run decided it on grounds

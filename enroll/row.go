@@ -57,6 +57,11 @@ type Policy struct {
 	// AcceptBatch is how many rows' acceptances share one request; 0 or 1
 	// sends each row's alone.
 	AcceptBatch int
+	// RecheckAfter caps how long a waiting customer's unchanged row goes
+	// unchecked (recheck.go); 0: the schedule alone. RecheckAll checks
+	// every waiting customer now.
+	RecheckAfter time.Duration
+	RecheckAll   bool
 	// MembershipFrom names where a row's membership status comes from
 	// ("the abc-ignite rule"), for the dry run's detail of a create.
 	MembershipFrom string
@@ -80,6 +85,9 @@ type Enroller struct {
 
 	// Memory is what earlier runs learnt (--state); nil without it.
 	Memory Memory
+	// Now is the time the run goes by for memory's dates (time.Now when
+	// nil): tests and the bench play later nights with it.
+	Now func() time.Time
 	// Grounds are this run's settings that can change an outcome: a row
 	// that Memory holds as settled on other grounds is decided again.
 	Grounds Grounds

@@ -96,7 +96,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 		t := time.AfterFunc(o.MaxDuration, func() { st.stop(StopMaxDuration, nil) })
 		defer t.Stop()
 	}
-	c := newCollector(en.Memory, sink, st, info.Start, o.Workers)
+	c := newCollector(en.Memory, sink, st, en.now(), o.Workers)
 	var g errgroup.Group // no group context: a row's failure is its outcome
 	g.SetLimit(o.Workers)
 	in := feed(rows)

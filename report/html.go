@@ -196,6 +196,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 <li>still waiting on agreements: {{.StillWaiting}} (the longest for {{count .LongestWaitDays "day" "days"}})</li>
 <li>resumed from an unfinished run: {{.Resumed}}</li>
 <li>unchanged and still active (no call): {{.Skipped}}</li>
+<li>waiting, not due for a check (no call): {{.Waited}}</li>
 </ul>
 {{- end}}
 {{- range .Groups}}

@@ -52,6 +52,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
 		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %s)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, count(c.LongestWaitDays, "day", "days"))
 		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
+		fmt.Fprintf(&b, "- waiting, not due for a check (no call): %d\n", c.Waited)
 	}
 	for _, o := range FollowUp {
 		rows := s.Groups[o]

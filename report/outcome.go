@@ -118,7 +118,14 @@ type Result struct {
 	PriorSince   time.Time
 	Resumed      bool   // the outcome of an interrupted run, not sent again
 	ResumedFrom  uint64 // with Resumed: the run that decided it
-	Skipped      bool   // unchanged since it was active; confirmed by the listing
+	// Waited: a waiting customer (needs-agreement, membership-inactive,
+	// not-found) whose row is unchanged and whose next check is not due:
+	// their last known outcome, without a call.
+	Waited bool
+	// LastChecked is, for a row settled from memory, when an API answer
+	// last decided it.
+	LastChecked time.Time
+	Skipped     bool // unchanged since it was active; confirmed by the listing
 
 	Line             int
 	Email            string

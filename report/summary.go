@@ -132,6 +132,9 @@ type Changes struct {
 	LongestWaitDays int       `json:"longest_wait_days"`
 	Resumed         int       `json:"resumed"` // outcomes of an interrupted run, not sent again
 	Skipped         int       `json:"skipped"` // unchanged and still active: no per-row call
+	// Waited: waiting customers whose unchanged rows were not due for a
+	// check (they keep their last outcome): no per-row call.
+	Waited int `json:"waited"`
 }
 
 // Count adds one result's change.
@@ -141,6 +144,8 @@ func (c *Changes) Count(r Result, now time.Time) {
 		c.Resumed++
 	case r.Skipped:
 		c.Skipped++
+	case r.Waited:
+		c.Waited++
 	}
 	switch {
 	case r.Outcome == Joined && !r.Resumed:

@@ -39,10 +39,13 @@ func table() {
 	rssRows := flag.String("rss-rows", "100000,1000000", "row counts of the peak-RSS runs")
 	nightlyRows := flag.Int("nightly-rows", 10_000, "rows of the nightly rerun")
 	createdRows := flag.Int("created-rows", 500, "rows of the created-customer cost")
+	waitingRows := flag.Int("waiting-rows", 2_000, "rows of the month of nightly runs with a quarter of the customers waiting")
+	killRows := flag.Int("kill-rows", 300, "rows of the run killed and run again with --state")
+	killRate := flag.Float64("kill-rate", 50, "--rate of the run killed and run again")
 	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
 	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
 	readRows := flag.Int("read-rows", 1_000_000, "rows of the read bench (each encoding, and .xlsx)")
-	skip := flag.String("skip", "", "comma-separated parts to skip: read,rss,rate,calls,migration,nightly,fast")
+	skip := flag.String("skip", "", "comma-separated parts to skip: read,rss,rate,calls,migration,nightly,waiting,kill,fast")
 	writeXLSX := flag.String("write-xlsx", "", "internal: write the read bench's workbook of -read-rows rows to this path, and exit")
 	flag.Parse()
 	if *writeXLSX != "" {
@@ -79,6 +82,12 @@ func table() {
 	}
 	if !strings.Contains(*skip, "nightly") {
 		nightly(*nightlyRows)
+	}
+	if !strings.Contains(*skip, "waiting") {
+		waitingNights(*waitingRows)
+	}
+	if !strings.Contains(*skip, "kill") {
+		killRerun(*killRows, *killRate)
 	}
 }
 

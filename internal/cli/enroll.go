@@ -39,6 +39,8 @@ type enrollOptions struct {
 	Out            string
 	Reader         readerFlags
 	State          string
+	RecheckAfter   time.Duration
+	RecheckAll     bool
 	LogFormat      string
 	Quiet          bool
 	Progress       string
@@ -101,6 +103,8 @@ Flags may come before or after FILE.`,
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
+	f.DurationVar(&o.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: 1, 2, 4 and 7 days after they were first found waiting, then weekly)")
+	f.BoolVar(&o.RecheckAll, "recheck-all", false, "with --state: check every waiting customer in this run")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only warnings, errors and the final hint: no progress, no outcome table")
 	f.StringVar(&o.Progress, "progress", "auto", "progress: auto (a bar on a terminal, a line every 30 s otherwise), always or never")
@@ -194,6 +198,9 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	if err := checkProgress(o.Progress); err != nil {
 		return err
 	}
+	if o.RecheckAfter < 0 {
+		return usagef("--recheck-after %s: a wait is a positive duration, e.g. 72h", o.RecheckAfter)
+	}
 	if o.MaxWait <= 0 {
 		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.MaxWait)
 	}
@@ -248,7 +255,11 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	r.workers = o.Workers
 	if r.workers == 0 {
 		r.workers = enroll.DefaultWorkers(o.Rate)
-		if o.AcceptBatch > 1 && !o.DryRun {
+		// Only consenting rows wait for a batch, holding their worker; a
+		// file without consent needs no more workers than the rate, and
+		// every extra row in flight is one a crash makes the next run
+		// look up again.
+		if o.AcceptBatch > 1 && !o.DryRun && o.Reader.ConsentColumn != "" {
 			r.workers = enroll.DefaultBatchWorkers(o.Rate)
 		}
 	}

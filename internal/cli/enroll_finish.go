@@ -60,6 +60,9 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	if failure == nil || failure.report == nil {
 		if !r.o.Quiet { // -q: only errors and the final hint
 			printTable(c.OutOrStdout(), sum, r.o.DryRun, &sink.resumed)
+			if ch := sink.changes; ch != nil && ch.Waited > 0 {
+				fmt.Fprintf(c.OutOrStdout(), "%s waited: unchanged, not due for a check (no call; --recheck-all checks them now)\n", rowCount(ch.Waited))
+			}
 			fmt.Fprintln(c.OutOrStdout(), reportLine(r.out))
 		}
 	} else if r.made {
@@ -81,7 +84,7 @@ func (r *enrollRun) policy() enroll.Policy {
 	return r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
 		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
 		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows),
-		ConsentAfter: r.read.Consent.After})
+		ConsentAfter: r.read.Consent.After, RecheckAfter: r.o.RecheckAfter, RecheckAll: r.o.RecheckAll})
 }
 
 // finish records the run's end in the ledger, then closes the report; a

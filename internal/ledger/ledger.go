@@ -46,8 +46,9 @@ type entry struct {
 	Outcome      report.Outcome `json:"outcome"`
 	Run          uint64         `json:"run"`
 	Hash         string         `json:"hash"`
-	Since        time.Time      `json:"since"`   // when this outcome was first seen
-	Updated      time.Time      `json:"updated"` // the run that last saw the row
+	Since        time.Time      `json:"since"`            // when this outcome was first seen
+	Updated      time.Time      `json:"updated"`          // the run that last saw the row
+	Checked      time.Time      `json:"checked,omitzero"` // when an API answer last decided it
 }
 
 // Run is one run's record.

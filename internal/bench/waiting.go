@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/export"
+	"github.com/pvenroll/pvenroll/internal/ledger"
+	"github.com/pvenroll/pvenroll/internal/sandbox"
+	pv "github.com/pvenroll/pvenroll/perkville"
+	"github.com/pvenroll/pvenroll/report"
+)
+
+// waitingWorld is world(n) where the last quarter of the customers wait
+// on someone else: a third of them must accept the terms themselves, a
+// third have a membership that is not active, and a third have no
+// connection (their rows are in the file, not in the world).
+func waitingWorld(n int) *sandbox.World {
+	w := world(n)
+	waiting := n / 4
+	first := n - waiting
+	var users []sandbox.User
+	for i, u := range w.Users {
+		switch k := i - first; {
+		case k < 0:
+		case k%3 == 0:
+			u.AcceptedAgreements = nil // needs-agreement
+		case k%3 == 1:
+			u.Connection.ExternalMembershipStatus = pv.StatusInactive // membership-inactive
+		default:
+			continue // not-found
+		}
+		users = append(users, u)
+	}
+	w.Users = users
+	return w
+}
+
+// waitingNights: an unchanged nightly file of rows customers, a quarter of
+// them waiting, run every night for a month: requests per row each night,
+// against the first night's. The schedule checks the waiting again 1, 2,
+// 4 and 7 days after they were first found waiting, then weekly; on the
+// other nights the run costs its listing of ACTIVE connections alone.
+func waitingNights(rows int) {
+	srv := sandbox.NewServer(waitingWorld(rows), sandbox.Faults{})
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "pvenroll-bench-waiting")
+	must(err)
+	defer os.RemoveAll(dir)
+	state := filepath.Join(dir, "state.db")
+	data := csvRows(rows)
+	first := time.Date(2026, 11, 1, 2, 15, 0, 0, time.UTC)
+	perRow := make([]float64, 31)
+	var waited int
+	for night := range perRow {
+		at := first.AddDate(0, 0, night)
+		requests, w := nightOf(srv, state, data, at)
+		perRow[night] = float64(requests) / float64(rows)
+		if night == 3 {
+			waited = w
+		}
+	}
+	due := map[int]bool{1: true, 2: true, 4: true, 7: true, 14: true, 21: true, 28: true}
+	var dueSum, freeSum float64
+	for night := 1; night < len(perRow); night++ {
+		if due[night] {
+			dueSum += perRow[night]
+		} else {
+			freeSum += perRow[night]
+		}
+	}
+	month := (dueSum + freeSum) / float64(len(perRow)-1)
+	fmt.Printf("| nightly file of %d unchanged rows, a quarter waiting: requests per row on a night no check is due (night 3; %d waited) | %.4f | %.2f (the first night) | %.4f | ≤ 0.01 |\n",
+		rows, waited, perRow[3], perRow[0], perRow[3]/perRow[0])
+	fmt.Printf("| the same: on a night the schedule checks the waiting (night 1) | %.4f | %.2f (the first night) | %.4f | |\n",
+		perRow[1], perRow[0], perRow[1]/perRow[0])
+	fmt.Printf("| the same: requests per row a night, averaged over nights 1 to 30 | %.4f | %.2f (the first night) | %.4f | |\n",
+		month, perRow[0], month/perRow[0])
+}
+
+// nightOf runs data once with the state file as a run at the time at
+// would: the requests it sent, and how many rows waited.
+func nightOf(srv *sandbox.Server, state, data string, at time.Time) (int64, int) {
+	l, err := ledger.Open(state, false)
+	must(err)
+	must(l.Begin(ledger.Start{Input: "bench.csv", At: at}))
+	api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token})
+	must(err)
+	rows, err := export.NewReader(strings.NewReader(data), export.ReaderOptions{Name: "bench.csv"})
+	must(err)
+	biz, err := api.Business(context.Background(), 25)
+	must(err)
+	sink := &waitSink{}
+	_, err = enroll.Run(context.Background(), rows, &enroll.Enroller{API: api, Business: biz, Memory: l, Now: func() time.Time { return at }},
+		sink, enroll.Options{Workers: 16})
+	must(err)
+	must(l.Finish(at, "", ledger.RunFinished, nil, 0, 0))
+	return api.Stats.Snapshot().Requests, sink.waited
+}
+
+type waitSink struct{ waited int }
+
+func (s *waitSink) Add(_ int, r report.Result) error {
+	if r.Waited {
+		s.waited++
+	}
+	return nil
+}
