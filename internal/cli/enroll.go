@@ -95,7 +95,7 @@ Flags may come before or after FILE.`,
 	f.IntVar(&o.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
 	f.BoolVar(&o.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
 	f.Float64Var(&o.Rate, "rate", 10, "API requests per second, all workers together")
-	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances)")
+	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)")
 	f.IntVar(&o.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit of one request")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
