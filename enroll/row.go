@@ -99,6 +99,9 @@ type Enroller struct {
 	batchOnce sync.Once
 	batch     *acceptBatcher
 
+	// ExpectedRows is how many rows the input holds, about (0: unknown):
+	// the listing below reads no more pages than they can need.
+	ExpectedRows int
 	// The business's ACTIVE connections (their membership status), listed
 	// once, the first time an unchanged row of a joined customer needs
 	// confirming.

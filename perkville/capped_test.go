@@ -55,7 +55,7 @@ func TestMoreObjectsThanAskedForAreRefused(t *testing.T) {
 	url = hostile(t, manyObjects(11, &limitsSeen{}))
 	c = newClient(t, url, adminToken, pv.Options{})
 	n := 0
-	for _, err = range c.Connections(context.Background(), business, "", 10) {
+	for _, err = range c.Connections(context.Background(), business, "", pv.ListBounds{PageSize: 10}) {
 		if err != nil {
 			break
 		}

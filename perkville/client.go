@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -245,56 +244,6 @@ func (c *Client) oneConnection(ctx context.Context, business int64, q url.Values
 		return nil, err
 	}
 	return conn, nil
-}
-
-// Connections lists the business's connections with the status (all when
-// empty), following meta.next page by page. A next that does not advance,
-// leaves the API host or the listing, or more pages than total_count
-// allows, abandons the listing with an error wrapping ErrListingAbandoned.
-func (c *Client) Connections(ctx context.Context, business int64, status string, limit int) iter.Seq2[Connection, error] {
-	return func(yield func(Connection, error) bool) {
-		if limit <= 0 || limit > MaxPageLimit {
-			limit = MaxPageLimit
-		}
-		q := url.Values{QueryBusiness: {itoa(business)}, QueryLimit: {strconv.Itoa(limit)}, QueryOffset: {"0"}}
-		if status != "" {
-			q.Set(QueryStatus, status)
-		}
-		pg := pager{base: c.base}
-		for {
-			page := newCappedPage[Connection](limit)
-			if err := c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: page, maxAnswer: MaxPageAnswer}); err != nil {
-				if refused := tooMany(err, PathConnections, "connections in a page of the listing"); refused != err {
-					err = fmt.Errorf("%w: %w", ErrListingAbandoned, refused)
-				}
-				yield(Connection{}, err)
-				return
-			}
-			for i := range page.Objects.items {
-				conn := page.Objects.items[i]
-				if conn.Shape() != nil {
-					// Not listed, so its row is looked up, and fails alone.
-					continue
-				}
-				if err := checkConnection(http.MethodGet, PathConnections, business, 0, &conn); err != nil {
-					yield(Connection{}, fmt.Errorf("%w: %w", ErrListingAbandoned, err))
-					return
-				}
-				if !yield(conn, nil) {
-					return
-				}
-			}
-			next, err := pg.next(q, page.Meta)
-			if err != nil {
-				yield(Connection{}, err)
-				return
-			}
-			if next == nil {
-				return
-			}
-			q = next
-		}
-	}
 }
 
 // Activate joins the customer: PATCH status ACTIVE, a no-op on an ACTIVE

@@ -164,7 +164,7 @@ func TestListFollowsNext(t *testing.T) {
 	s := startSandbox(t, sandbox.Faults{})
 	c := newClient(t, s.URL, adminToken, pv.Options{})
 	seen := map[int64]bool{}
-	for conn, err := range c.Connections(context.Background(), business, pv.StatusActive, 7) {
+	for conn, err := range c.Connections(context.Background(), business, pv.StatusActive, pv.ListBounds{PageSize: 7}) {
 		if err != nil {
 			t.Fatal(err)
 		}

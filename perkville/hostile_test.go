@@ -117,7 +117,7 @@ func TestHugeAnswersAreCut(t *testing.T) {
 	if e := apiErr(t, err); pv.ClassOf(err) != pv.ClassRow || !strings.Contains(e.Error(), "answer larger than 1 MiB") {
 		t.Fatalf("lookup: %v class %v", err, pv.ClassOf(err))
 	}
-	for _, err := range c.Connections(ctx, business, pv.StatusActive, 1000) {
+	for _, err := range c.Connections(ctx, business, pv.StatusActive, pv.ListBounds{PageSize: 1000}) {
 		if err == nil || !strings.Contains(err.Error(), "answer larger than 16 MiB") {
 			t.Fatalf("listing: %v", err)
 		}
@@ -219,7 +219,7 @@ func TestConnectionsAreChecked(t *testing.T) {
 			return err
 		}, "another business"},
 		{"a listing with a foreign connection", func(c *sandbox.Connection) { c.Business = 77 }, func(c *pv.Client) error {
-			for _, err := range c.Connections(ctx, business, "", 1000) {
+			for _, err := range c.Connections(ctx, business, "", pv.ListBounds{PageSize: 1000}) {
 				if err != nil {
 					if !errors.Is(err, pv.ErrListingAbandoned) {
 						return errors.New("not abandoned: " + err.Error())
@@ -274,7 +274,7 @@ func TestPagingGuard(t *testing.T) {
 		c := newClient(t, s.URL, adminToken, pv.Options{})
 		var last error
 		n := 0
-		for _, err := range c.Connections(context.Background(), business, "", 10) {
+		for _, err := range c.Connections(context.Background(), business, "", pv.ListBounds{PageSize: 10}) {
 			if err != nil {
 				last = err
 				break

@@ -30,6 +30,7 @@ type request struct {
 	maxAnswer    int64        // MaxObjectAnswer when 0
 	status       *int         // set to the answer's status, when not nil
 	header       *http.Header // set to the answer's headers, when not nil (check --report)
+	size         *int64       // set to the size of a 2xx answer's body, when not nil
 	// bodyless, when not nil, accepts a 2xx without a body (a write
 	// answered 204, or 200 with nothing): it is set and r.out left as it is.
 	bodyless *bool
@@ -133,6 +134,9 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		// was reset): the answer is lost as surely as one that never came,
 		// so it is retried, or for a write looked for, the same way.
 		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
+	}
+	if r.size != nil {
+		*r.size = int64(len(data))
 	}
 	if r.out == nil {
 		return nil

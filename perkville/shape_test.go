@@ -160,7 +160,7 @@ func TestOddObjectFailsItsRowOnly(t *testing.T) {
 		t.Fatalf("lookup: %v, want a row's unexpected answer naming the user field as a list", err)
 	}
 	var listed []int64
-	for conn, err := range c.Connections(context.Background(), business, pv.StatusActive, 1000) {
+	for conn, err := range c.Connections(context.Background(), business, pv.StatusActive, pv.ListBounds{PageSize: 1000}) {
 		if err != nil {
 			t.Fatalf("listing: %v", err)
 		}

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 )
 
 // UnexpectedAnswer is a 2xx answer that is not what was asked for: another
@@ -142,53 +140,4 @@ func quoteOrNone(s string) string {
 		return "(none)"
 	}
 	return strconv.Quote(s)
-}
-
-// pager checks each meta.next of a listing before it is followed.
-type pager struct {
-	base  *url.URL
-	pages int
-}
-
-// next returns the query of the next page, nil after the last, or an error
-// wrapping ErrListingAbandoned when next cannot be trusted: it must stay on
-// the API host and on the listing, keep its filters, advance the offset,
-// and not make more than ceil(total_count/limit)+1 pages.
-func (p *pager) next(cur url.Values, meta ListMeta) (url.Values, error) {
-	p.pages++
-	if meta.Next == nil || *meta.Next == "" {
-		return nil, nil
-	}
-	bad := func(why string) error {
-		return fmt.Errorf("%w: meta.next %q %s", ErrListingAbandoned, truncate(*meta.Next, 200), why)
-	}
-	// next is relative to the host, not to /v2/ [seen]; an absolute one
-	// must name the API's own scheme and host.
-	u, err := p.base.Parse(*meta.Next)
-	if err != nil {
-		return nil, bad("is not a URL")
-	}
-	if u.Scheme != p.base.Scheme || !strings.EqualFold(u.Host, p.base.Host) {
-		return nil, bad("leaves the API host " + p.base.Host)
-	}
-	if u.Path != p.base.Path+PathConnections && u.Path != PathConnections {
-		return nil, bad("leaves the listing " + PathConnections)
-	}
-	q := u.Query()
-	if q.Get(QueryBusiness) != cur.Get(QueryBusiness) || q.Get(QueryStatus) != cur.Get(QueryStatus) {
-		return nil, bad("changes the listing's filters")
-	}
-	offset, err1 := strconv.Atoi(q.Get(QueryOffset))
-	was, _ := strconv.Atoi(cur.Get(QueryOffset))
-	if err1 != nil || offset <= was {
-		return nil, bad(fmt.Sprintf("does not advance the offset past %d", was))
-	}
-	limit := meta.Limit
-	if limit <= 0 {
-		limit, _ = strconv.Atoi(cur.Get(QueryLimit))
-	}
-	if limit > 0 && p.pages >= (meta.TotalCount+limit-1)/limit+1 {
-		return nil, bad(fmt.Sprintf("after %d pages: total_count %d at %d a page allows no more", p.pages, meta.TotalCount, limit))
-	}
-	return q, nil
 }

@@ -36,7 +36,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
 		}
 	}
-	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.policy(), Grounds: r.grounds()}
+	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.policy(), Grounds: r.grounds(), ExpectedRows: r.expectedRows()}
 	if r.ledger != nil {
 		en.Memory = r.ledger
 	}
@@ -208,6 +208,15 @@ func (r *enrollRun) total() int64 {
 		return -1
 	}
 	return progress.CountRows(r.file)
+}
+
+// expectedRows is about how many rows the input holds, to bound the
+// listing of a nightly run; 0 when unknown (standard input).
+func (r *enrollRun) expectedRows() int {
+	if r.file == "-" {
+		return 0
+	}
+	return int(max(progress.CountRows(r.file), 0))
 }
 
 // enrollExitCode maps a finished run to its exit code.

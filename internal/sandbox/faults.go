@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -52,6 +54,11 @@ type Faults struct {
 	BlockPage int
 	// HugeHeaders: every answer carries about this many bytes of headers.
 	HugeHeaders int64
+	// EndlessListing: the connection listing (not a lookup) never ends:
+	// every page is full of made-up ACTIVE connections padded to about
+	// 1 KiB each, names a next page further on, and claims a total_count
+	// of 10^12.
+	EndlessListing bool
 
 	// An outage: after OutageAfter requests answered as usual (0: no
 	// outage), every request fails for OutageFor (0: for ever), timed from
@@ -184,6 +191,9 @@ func (fi *faultInjector) outage() bool {
 
 // before answers the request in place of the API, if the plan says so.
 func (p faultPlan) before(r *http.Request) (answer, bool) {
+	if a, ok := p.endless(r); ok {
+		return a, true
+	}
 	if p.f.EchoToken && r.Method == http.MethodGet && r.URL.Path == pv.PathConnections && r.URL.Query().Has(pv.QueryEmail) {
 		return jsonAnswer(http.StatusBadRequest, map[string]any{"error_type": "validation_error",
 			"errors": map[string]any{"email": []map[string]string{{"code": "pv_echo",
@@ -246,6 +256,34 @@ func (p faultPlan) huge(r *http.Request) (answer, bool) {
 	head := []byte(`{"meta": {"limit": 1, "offset": 0, "next": null, "total_count": 0}, "objects": [], "padding": "`)
 	return answer{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: head,
 		pad: p.f.HugeAnswer - int64(len(head))}, true
+}
+
+// endless answers a page of the listing that never ends (EndlessListing).
+func (p faultPlan) endless(r *http.Request) (answer, bool) {
+	q := r.URL.Query()
+	if !p.f.EndlessListing || r.Method != http.MethodGet || r.URL.Path != pv.PathConnections ||
+		q.Has(pv.QueryEmail) || q.Has(pv.QueryUserID) {
+		return answer{}, false
+	}
+	limit, _ := strconv.Atoi(q.Get(pv.QueryLimit))
+	offset, _ := strconv.Atoi(q.Get(pv.QueryOffset))
+	limit, offset = min(max(limit, 1), pv.MaxPageLimit), max(offset, 0)
+	next := cloneValues(q)
+	next.Set(pv.QueryOffset, strconv.Itoa(offset+limit))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"meta": {"limit": %d, "offset": %d, "next": %q, "total_count": 1000000000000}, "objects": [`,
+		limit, offset, pv.PathConnections+"?"+next.Encode())
+	pad := strings.Repeat("x", 800)
+	for i := range limit {
+		id := int64(900_000_000 + offset + i)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"connection_id": %d, "business": "/v2/businesses/%s/", "user": "/v2/users/%d/", "status": "ACTIVE", `+
+			`"external_membership_status": "ACTIVE", "resource_uri": "/v2/connections/%d/", "padding": %q}`, id, q.Get(pv.QueryBusiness), id, id, pad)
+	}
+	b.WriteString("]}\n")
+	return answer{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: b.Bytes()}, true
 }
 
 // blockPage is a CDN's block page, as its firewall answers a request it
