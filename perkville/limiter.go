@@ -20,7 +20,9 @@ type Limiter struct {
 	mu          sync.Mutex
 	pausedUntil time.Time
 	cutUntil    time.Time // the pause in which the rate was last cut
-	clock       Clock     // the gate's time; the rate itself is x/time/rate's
+	quota       Quota     // the last rate-limit headers seen
+	quotaSeen   bool
+	clock       Clock // the gate's time; the rate itself is x/time/rate's
 }
 
 // NewLimiter paces at perSecond requests a second; 0 or less means no limit.
@@ -96,6 +98,39 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	cur := l.lim.Limit()
 	floor := l.max / 32
 	l.lim.SetLimitAt(now, max(cur/2, floor))
+}
+
+// Observe notes an answer's rate-limit headers: with no request left in
+// the window, every request waits for its reset (1 s when the answer does
+// not say; at most maxWait when it is not 0: a later answer's Retry-After
+// then says how long, and the pacer stops the run if that is too long).
+// The rate is not cut: the window's end, not a slower pace, lets requests
+// through again.
+func (l *Limiter) Observe(q Quota, maxWait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.quota, l.quotaSeen = q, true
+	if q.Remaining > 0 {
+		return
+	}
+	wait := q.Reset
+	if wait <= 0 {
+		wait = time.Second
+	}
+	if maxWait > 0 {
+		wait = min(wait, maxWait)
+	}
+	if until := l.clock.Now().Add(wait); until.After(l.pausedUntil) {
+		l.pausedUntil = until
+	}
+}
+
+// Quota is the last rate-limit headers an answer carried, and whether any
+// did.
+func (l *Limiter) Quota() (Quota, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.quota, l.quotaSeen
 }
 
 // Succeeded raises the rate back towards the configured one.

@@ -100,6 +100,9 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
 	}
 	defer resp.Body.Close()
+	if q, ok := parseQuota(resp.Header, c.pacer.Clock.Now()); ok {
+		c.pacer.Limiter.Observe(q, c.pacer.MaxWait)
+	}
 	if r.status != nil {
 		*r.status = resp.StatusCode
 	}

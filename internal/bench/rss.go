@@ -64,6 +64,7 @@ func peakRSS(spec string) {
 		os.Remove(file)
 	}
 	hugeAnswers(bin, dir, wf, addr)
+	hostileRSS(bin, dir, wf, addr)
 }
 
 // startSandboxProcess runs `pvenroll sandbox` on addr and waits for it to

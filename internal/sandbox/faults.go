@@ -52,7 +52,8 @@ type Faults struct {
 	// 503…) and a CDN's HTML "you have been blocked" page, as a firewall in
 	// front of the API answers a User-Agent or an address it refuses.
 	BlockPage int
-	// HugeHeaders: every answer carries about this many bytes of headers.
+	// HugeHeaders: every answer of /v2/connections/ carries about this
+	// many bytes of headers.
 	HugeHeaders int64
 	// EndlessListing: the connection listing (not a lookup) never ends:
 	// every page is full of made-up ACTIVE connections padded to about
@@ -296,9 +297,13 @@ const blockPage = `<!DOCTYPE html>
 <p>Cloudflare Ray ID: 8f1c2d3e4a5b6c7d</p></body></html>
 `
 
-// padHeaders adds HugeHeaders bytes of headers to an answer, in lines of
-// 8 KiB.
-func (p faultPlan) padHeaders(h http.Header) {
+// padHeaders adds HugeHeaders bytes of headers to an answer of the
+// connection endpoints (what each row reads; the preflight's answers are
+// left alone), in lines of 8 KiB.
+func (p faultPlan) padHeaders(r *http.Request, h http.Header) {
+	if !strings.HasPrefix(r.URL.Path, pv.PathConnections) {
+		return
+	}
 	line := strings.Repeat("p", 8<<10)
 	for i := 0; int64(i)*int64(len(line)) < p.f.HugeHeaders; i++ {
 		h.Set("X-Pad-"+strconv.Itoa(i), line)

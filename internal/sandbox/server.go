@@ -173,7 +173,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Endpoint: pv.Endpoint(r.Method, r.URL.Path)}
 	plan := s.faults.plan(r.Method != http.MethodGet)
 	entry.Fault = plan.name()
-	plan.padHeaders(w.Header())
+	plan.padHeaders(r, w.Header())
 	if plan.delay > 0 {
 		select {
 		case <-time.After(plan.delay):
