@@ -41,7 +41,7 @@ func hostileRSS(bin, dir, wf, normal string) {
 		workers, rows, took.Round(time.Second), huge, small, huge/small)
 
 	addr = "127.0.0.1:18768"
-	stop = startSandboxProcess(bin, addr, "--world", wf, "--endless-listing")
+	stop = startSandboxProcess(bin, addr, "--world", wf, "--next-endless")
 	defer stop()
 	state := filepath.Join(dir, "hostile.db")
 	create := []string{"--create-missing", "--system-id", "BENCH", "--state", state}

@@ -71,7 +71,7 @@ func addFaultFlags(f *pflag.FlagSet, x *sandbox.Faults, prefix string) {
 	f.IntVar(&x.OutageAfter, prefix+"outage-after", 0, "sandbox: after this many requests, an outage: every request answered 500")
 	f.DurationVar(&x.OutageFor, prefix+"outage-for", 0, "sandbox: how long the outage lasts (0: for ever)")
 	f.BoolVar(&x.OutageHang, prefix+"outage-hang", false, "sandbox: in the outage, accept requests and never answer them")
-	f.BoolVar(&x.EndlessListing, prefix+"endless-listing", false, "sandbox: the connection listing never ends (full pages, a next further on)")
+	f.BoolVar(&x.EndlessListing, prefix+"next-endless", false, "sandbox: the connection listing never ends (full pages, a next further on)")
 }
 
 // fromEnv fills what the flags left unset from the environment.
