@@ -10,9 +10,9 @@ import (
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
-// listAll lists the ACTIVE connections; it returns their ids, the error
-// that ended the listing, and the pages fetched.
-func listAll(t *testing.T, s *sandbox.Server, b pv.ListBounds) (map[int64]bool, error, int) {
+// listAll lists the ACTIVE connections; it returns their ids, the pages
+// fetched, and the error that ended the listing.
+func listAll(t *testing.T, s *sandbox.Server, b pv.ListBounds) (map[int64]bool, int, error) {
 	t.Helper()
 	s.ResetLog()
 	c := newClient(t, s.URL, adminToken, pv.Options{})
@@ -34,7 +34,7 @@ func listAll(t *testing.T, s *sandbox.Server, b pv.ListBounds) (map[int64]bool, 
 			pages++
 		}
 	}
-	return seen, last, pages
+	return seen, pages, last
 }
 
 // Without next or total_count, the listing pages by offset until a short
@@ -44,12 +44,12 @@ func TestListingPagesByOffset(t *testing.T) {
 	w.Shapes.NoPagingMeta = true
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	t.Cleanup(func() { s.Close() })
-	seen, err, pages := listAll(t, s, pv.ListBounds{PageSize: 7})
+	seen, pages, err := listAll(t, s, pv.ListBounds{PageSize: 7})
 	if err != nil || len(seen) != 46 || pages != 7 {
 		t.Fatalf("%d connections in %d pages: %v", len(seen), pages, err)
 	}
 	// A page exactly full ends the listing one empty page later.
-	seen, err, pages = listAll(t, s, pv.ListBounds{PageSize: 23})
+	seen, pages, err = listAll(t, s, pv.ListBounds{PageSize: 23})
 	if err != nil || len(seen) != 46 || pages != 3 {
 		t.Fatalf("%d connections in %d pages: %v", len(seen), pages, err)
 	}
@@ -71,7 +71,7 @@ func TestEndlessListingIsBounded(t *testing.T) {
 		"unknown": {pv.ListBounds{PageSize: 10}, pv.DefaultListingPages, "after 100 pages"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			seen, err, pages := listAll(t, s, tt.bounds)
+			seen, pages, err := listAll(t, s, tt.bounds)
 			if !errors.Is(err, pv.ErrListingAbandoned) || pv.IsFatal(err) || !strings.Contains(err.Error(), tt.why) {
 				t.Fatalf("ended with %v", err)
 			}
