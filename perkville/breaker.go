@@ -121,6 +121,9 @@ func (b *breaker) unbroken(streak, ticket uint64) bool {
 // *OutageError.
 func (b *breaker) wait(ctx context.Context) (uint64, error) {
 	for b != nil {
+		if err := ctx.Err(); err != nil {
+			return 0, err // a prober that gave up, or a caller stopped while waiting
+		}
 		b.mu.Lock()
 		if b.tripped != nil {
 			b.mu.Unlock()
