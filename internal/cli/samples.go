@@ -22,7 +22,9 @@ func newSamplesCmd() *cobra.Command {
 that the examples of the help and of the README run from any folder:
 members.csv (a sample export with every outcome), exports/ (an export of each
 --preset's shape), sandbox-world.json (the sandbox's default world) and
-deploy/ (a nightly wrapper, crontab, systemd units, a Kubernetes CronJob).
+deploy/ (a nightly wrapper, crontab, systemd units, a Kubernetes CronJob, and
+in windows/ the wrapper in PowerShell with a script that registers it with
+Task Scheduler).
 A file already there with the same content is left alone; one that differs
 is never overwritten.`,
 		Example: `  pvenroll samples

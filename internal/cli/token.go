@@ -42,6 +42,9 @@ func readToken(tokenFile string, warn io.Writer) (string, error) {
 	if err := checkToken(t); err != nil {
 		return "", usagef("--token-file %s: %v; the file must hold the token alone, on one line", tokenFile, err)
 	}
+	// Windows has no mode bits (Go derives them from the read-only
+	// attribute alone), and its ACLs are not checked: nothing is said there,
+	// and the README's Windows section says so.
 	if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(warn, "warning: token file %s is readable by others (mode %04o); run: chmod 600 %s\n",
 			tokenFile, fi.Mode().Perm(), tokenFile)
