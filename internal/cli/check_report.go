@@ -28,7 +28,8 @@ func writeShapeReport(ctx context.Context, out io.Writer, client *pv.Client, bus
 	failing := 0
 	for _, s := range rep.Shapes {
 		if s.Error != "" {
-			fmt.Fprintf(out, "FAIL %s (%s): %s\n", s.Shape, s.Request, s.Error)
+			// Errors and differences may quote the answer: terminal-safe.
+			fmt.Fprintf(out, "FAIL %s (%s): %s\n", s.Shape, s.Request, termText(s.Error))
 			failing++
 		}
 		for _, d := range s.Differences {
@@ -36,7 +37,7 @@ func writeShapeReport(ctx context.Context, out io.Writer, client *pv.Client, bus
 			if d.FailsRows {
 				mark, failing = "FAIL", failing+1
 			}
-			fmt.Fprintf(out, "%s %s: %s\n", mark, s.Shape, d.Meaning)
+			fmt.Fprintf(out, "%s %s: %s\n", mark, s.Shape, termText(d.Meaning))
 		}
 	}
 	fmt.Fprintf(out, "report: %s (what the API answered, shape by shape: send it to Perkville support with your question)\n", path)
