@@ -41,7 +41,7 @@ func table() {
 	createdRows := flag.Int("created-rows", 500, "rows of the created-customer cost")
 	waitingRows := flag.Int("waiting-rows", 2_000, "rows of the month of nightly runs with a quarter of the customers waiting")
 	killRows := flag.Int("kill-rows", 300, "rows of the run killed and run again with --state")
-	killRate := flag.Float64("kill-rate", 50, "--rate of the run killed and run again")
+	killRates := flag.String("kill-rates", "10,50", "--rate of the runs killed and run again (10: the default)")
 	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
 	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
 	readRows := flag.Int("read-rows", 1_000_000, "rows of the read bench (each encoding, and .xlsx)")
@@ -87,7 +87,11 @@ func table() {
 		waitingNights(*waitingRows)
 	}
 	if !strings.Contains(*skip, "kill") {
-		killRerun(*killRows, *killRate)
+		for _, r := range strings.Split(*killRates, ",") {
+			var rate float64
+			fmt.Sscan(r, &rate)
+			killRerun(*killRows, rate)
+		}
 	}
 }
 
