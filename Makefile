@@ -9,7 +9,7 @@ FUZZTIME ?= 2m
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo test vet staticcheck flaky fuzz fuzz-ci bench image release clean
+.PHONY: all build demo test vet staticcheck flaky fuzz fuzz-ci bench image release screenshots clean
 
 all: build
 
@@ -66,6 +66,18 @@ BENCH_FLAGS ?=
 bench:
 	PVENROLL_BENCH=1 $(GO) test ./internal/bench -count=1 -timeout 0 -v -args $(BENCH_FLAGS)
 
+# Pictures of the demo's reports at 1280 and 400 px, to look at
+# (headless Chromium; go test ./report checks the layout when it is there).
+CHROMIUM ?= chromium
+SHOTS    ?= screenshots
+screenshots: demo
+	mkdir -p $(SHOTS)
+	for r in $(DEMO) $(DEMO)-dry-run; do for w in 1280 400; do \
+	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=$$w,2400 \
+	    --screenshot=$(SHOTS)/$$(basename $$r)-$$w.png file://$(CURDIR)/$$r/report.html 2>/dev/null || exit 1; \
+	done; done
+	@ls $(SHOTS)/*.png
+
 # The container image (Dockerfile): IMAGE names it, tagged with the version
 # and latest, e.g. make image IMAGE=registry.example.com/pvenroll.
 IMAGE ?= pvenroll
@@ -92,4 +104,4 @@ release:
 	cd $(DIST) && sha256sum pvenroll_* > SHA256SUMS && cat SHA256SUMS
 
 clean:
-	rm -rf bin dist $(DEMO) $(DEMO)-dry-run
+	rm -rf bin dist $(SHOTS) $(DEMO) $(DEMO)-dry-run

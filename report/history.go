@@ -69,8 +69,30 @@ type historyChart struct {
 	Width, Height int
 	Panels        []histPanel
 	Rows          []histRow
+	RunLabels     []histLabel // the runs' numbers under the bars
+	RunLabelY     int
 	AxisY         int
 	Axis          string
+}
+
+// histLabel names a run under its bars.
+type histLabel struct {
+	X    int
+	Text string
+}
+
+// runLabels names the runs under their bars: every run whose number fits
+// its slot, else every second or third, and always the last.
+func runLabels(runs []HistoryRun) []histLabel {
+	digits := len(fmt.Sprint(runs[len(runs)-1].Run))
+	step := max(1, (digits*6+4+histSlot-1)/histSlot) // a digit is about 6 px at 10 px
+	var labels []histLabel
+	for k, r := range runs {
+		if k%step == 0 && (k+step < len(runs) || k == len(runs)-1) || k == len(runs)-1 {
+			labels = append(labels, histLabel{X: histLabelWidth + k*histSlot + histBarWidth/2, Text: fmt.Sprint(r.Run)})
+		}
+	}
+	return labels
 }
 
 // chartHistory lays out the chart of recent runs; nil without history.
@@ -80,7 +102,7 @@ func chartHistory(runs []HistoryRun) *historyChart {
 	}
 	first, last := runs[0], runs[len(runs)-1]
 	c := &historyChart{Width: histLabelWidth + HistoryWidth*histSlot + 10,
-		Axis: fmt.Sprintf("runs %d to %d, %s to %s; each bar's title names its run", first.Run, last.Run,
+		Axis: fmt.Sprintf("runs %d to %d (numbered under their bars), %s to %s", first.Run, last.Run,
 			first.Start.UTC().Format("2006-01-02"), last.Start.UTC().Format("2006-01-02"))}
 	for _, r := range runs {
 		row := histRow{Run: r}
@@ -108,7 +130,9 @@ func chartHistory(runs []HistoryRun) *historyChart {
 		c.Panels = append(c.Panels, p)
 		y = p.BaseY + histGap
 	}
-	c.AxisY = y - histGap + 14
+	c.RunLabels = runLabels(runs)
+	c.RunLabelY = y - histGap + 12
+	c.AxisY = c.RunLabelY + 16
 	c.Height = c.AxisY + 4
 	return c
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"html/template"
 	"io"
 	"strings"
@@ -21,13 +22,21 @@ func barColor(o Outcome) string {
 	return "#ef8f00"
 }
 
+// htmlBar is a row of the outcome chart: HTML, not SVG, so that it reflows
+// at any width and its count is never cut.
 type htmlBar struct {
 	Outcome     Outcome
 	Description string
 	Count       int
-	Y, Width    int
-	TextY       int
-	Color       string
+	Parts       []barPart
+	Note        string // after the count: a dry run's "11 likely refused"
+}
+
+// barPart is a stretch of a bar: its share of the longest bar's track.
+type barPart struct {
+	Share string // 0 to 1, for CSS calc()
+	Color string
+	Title string
 }
 
 type htmlGroup struct {
@@ -38,11 +47,9 @@ type htmlGroup struct {
 	Meaning string
 }
 
-const (
-	chartWidth = 420 // pixels for the longest bar
-	barHeight  = 22
-	barGap     = 8
-)
+// likelyRefusedColor marks the dry run's would-join rows a real run will
+// likely see refused: amber, as rows someone must act on.
+const likelyRefusedColor = "#ef8f00"
 
 // HTML renders one self-contained page: no scripts, no external assets.
 func HTML(w io.Writer, s *Summary, meta Meta) error {
@@ -51,16 +58,10 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	for _, o := range Outcomes {
 		most = max(most, s.Counts[o])
 	}
-	y := 0
 	for _, o := range Outcomes {
-		n := s.Counts[o]
-		if n == 0 {
-			continue
+		if n := s.Counts[o]; n > 0 {
+			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun))
 		}
-		width := max(2, n*chartWidth/max(most, 1))
-		bars = append(bars, htmlBar{Outcome: o, Description: o.Description(), Count: n, Y: y, Width: width,
-			TextY: y + barHeight*2/3, Color: barColor(o)})
-		y += barHeight + barGap
 	}
 	var groups []htmlGroup
 	for _, o := range FollowUp {
@@ -69,13 +70,28 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 		}
 	}
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
-		"ChartHeight": max(y, barHeight), "Duration": Duration(meta.End.Sub(meta.Start)),
-		"Start": meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
+		"Duration": Duration(meta.End.Sub(meta.Start)),
+		"Start":    meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
 		"History": chartHistory(meta.History)}
 	if meta.DryRun && s.Counts[WouldJoin] > 0 {
 		data["Split"] = riskSplit(s)
 	}
 	return page.Execute(w, data)
+}
+
+// outcomeBar is outcome o's row of the chart; a dry run's would-join is
+// split into the rows that would join and those likely refused.
+func outcomeBar(s *Summary, o Outcome, n, most int, dryRun bool) htmlBar {
+	share := func(k int) string { return fmt.Sprintf("%.4f", float64(k)/float64(max(most, 1))) }
+	b := htmlBar{Outcome: o, Description: o.Description(), Count: n}
+	if try := s.WouldTry(); o == WouldJoin && dryRun && try > 0 {
+		b.Parts = []barPart{{share(n - try), barColor(o), fmt.Sprintf("would join: %d", n-try)},
+			{share(try), likelyRefusedColor, fmt.Sprintf("would try, likely refused: %d", try)}}
+		b.Note = fmt.Sprintf("(%d would join, %d likely refused)", n-try, try)
+		return b
+	}
+	b.Parts = []barPart{{share(n), barColor(o), fmt.Sprintf("%s: %d", o, n)}}
+	return b
 }
 
 type htmlRisk struct {
@@ -113,18 +129,25 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem au
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555}
-svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
+svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}svg text.run{font-size:10px;fill:#555}
+.scroll{overflow-x:auto;max-width:100%}table.rows{min-width:48rem}table.rows td:last-child{min-width:16rem}
+.chart{max-width:44rem;margin:1rem 0}
+.bar{display:grid;grid-template-columns:minmax(0,9.5rem) minmax(0,1fr);column-gap:.5rem;align-items:center;margin:.3rem 0;font-size:13px}
+.label{overflow-wrap:anywhere}.track{display:flex;align-items:center;min-width:0}
+.fill{display:block;height:20px;min-width:2px;flex:none}
+.count{padding-left:.4rem;white-space:nowrap}.note{grid-column:2;color:#555;font-size:12px}
+@media (max-width:30rem){body{margin:1rem auto}}
 </style>
 </head>
 <body>
 <h1>pvenroll reconciliation{{if .Meta.DryRun}} — dry run: nothing was written{{end}}</h1>
 <p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{count .Rows "row" "rows"}}{{if not .Meta.Start.IsZero}} · Run {{.Start}}, {{.Duration}}, exit code {{.Meta.ExitCode}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}} · API requests: {{.Meta.API.Requests}} ({{count64 .Meta.API.Retries "retry" "retries"}}, {{.Meta.API.Throttled}} rate-limited)</p>
-<svg role="img" aria-label="rows per outcome" width="760" height="{{.ChartHeight}}" viewBox="0 0 760 {{.ChartHeight}}">
+<div class="chart" role="img" aria-label="rows per outcome">
 {{- range .Bars}}
-<g class="bar" data-outcome="{{.Outcome}}"><text x="0" y="{{.TextY}}">{{.Outcome}}</text><rect x="170" y="{{.Y}}" width="{{.Width}}" height="22" fill="{{.Color}}"><title>{{.Outcome}}: {{.Count}}</title></rect><text x="{{.Width}}" dx="178" y="{{.TextY}}">{{.Count}}</text></g>
+<div class="bar" data-outcome="{{.Outcome}}"><span class="label">{{.Outcome}}</span><span class="track">{{range .Parts}}<span class="fill" style="width:calc((100% - 7em) * {{.Share}});background:{{.Color}}" title="{{.Title}}"></span>{{end}}<span class="count">{{.Count}}</span></span>{{with .Note}}<span class="note">{{.}}</span>{{end}}</div>
 {{- end}}
-</svg>
-<table>
+</div>
+<div class="scroll"><table>
 <thead><tr><th>outcome</th><th>rows</th><th>meaning</th></tr></thead>
 <tbody>
 {{- range .Bars}}
@@ -132,13 +155,13 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 {{- end}}
 <tr><th>total</th><th class="n">{{.Rows}}</th><th>every input row, once</th></tr>
 </tbody>
-</table>
+</table></div>
 {{- with .MembershipNote}}
 <p id="membership">{{.}}</p>
 {{- end}}
 {{- with .Split}}
 <h2 id="would-join-split">would-join, split ({{.WouldJoin}})</h2>
-<table class="split">
+<div class="scroll"><table class="split">
 <thead><tr><th>would-join</th><th>rows</th></tr></thead>
 <tbody>
 <tr data-split="would-join"><td>would join</td><td class="n">{{.Likely}}</td></tr>
@@ -147,18 +170,18 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 <tr data-risk="{{.Risk}}"><td>· {{.Description}}</td><td class="n">{{.Count}}</td></tr>
 {{- end}}
 </tbody>
-</table>
+</table></div>
 <p>A real run sends every would-join row. Those it would try but that will likely be refused are why the real run's <code>joined</code> can be lower; <code>report.csv</code>'s <code>risk</code> column names each one's reason.</p>
 {{- if .Rows}}
 <h3>would try, likely refused ({{.Try}})</h3>
-<table>
+<div class="scroll"><table class="rows">
 <thead><tr><th>line</th><th>email</th><th>name</th><th>member id</th><th>why</th><th>detail</th></tr></thead>
 <tbody>
 {{- range .Rows}}
 <tr><td class="n">{{.Line}}</td><td>{{.Email}}</td><td>{{name .}}</td><td>{{.ExternalMemberID}}</td><td>{{.Risk}}</td><td>{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
-</table>
+</table></div>
 {{- if gt .More 0}}
 <p>… and {{.More}} more in <code>report.csv</code> (its <code>risk</code> column).</p>
 {{- end}}
@@ -166,7 +189,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 {{- end}}
 {{- with .History}}
 <h2 id="history">The last {{len .Rows}} runs (--state)</h2>
-<svg role="img" aria-label="the last runs: joined, already active, waiting on agreements, opted out" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
+<div class="scroll"><svg role="img" aria-label="the last runs: joined, already active, waiting on agreements, opted out" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
 {{- range .Panels}}
 <g class="series" data-series="{{.Outcome}}"><text x="0" y="{{.LabelY}}">{{.Label}}: {{.Latest}}</text><text x="0" y="{{.LabelY}}" dy="16" class="meta">most {{.Most}}</text><line x1="200" x2="{{.EndX}}" y1="{{.BaseY}}" y2="{{.BaseY}}" stroke="#bbb"/>
 {{- range .Bars}}
@@ -174,18 +197,21 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 {{- end}}
 </g>
 {{- end}}
+{{- range .RunLabels}}
+<text class="run" x="{{.X}}" y="{{$.History.RunLabelY}}" text-anchor="middle">{{.Text}}</text>
+{{- end}}
 <text x="200" y="{{.AxisY}}" class="meta">{{.Axis}}</text>
-</svg>
+</svg></div>
 <details>
 <summary>the runs as a table</summary>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>run</th><th>start</th><th>status</th><th>joined</th><th>already active</th><th>waiting on agreements</th><th>opted out</th></tr></thead>
 <tbody>
 {{- range .Rows}}
 <tr><td class="n">{{.Run.Run}}</td><td>{{utc .Run.Start}}</td><td>{{.Run.Status}}</td>{{range .Counts}}<td class="n">{{.}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
-</table>
+</table></div>
 </details>
 {{- end}}
 {{- with .Meta.Changes}}
@@ -202,14 +228,14 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}
 {{- range .Groups}}
 <h2 id="{{.Outcome}}">{{.Outcome}} ({{.Count}})</h2>
 <p>{{.Meaning}}. Follow-up file: <code>followup/{{.Outcome}}.csv</code>.</p>
-<table>
+<div class="scroll"><table class="rows">
 <thead><tr><th>line</th><th>email</th><th>name</th><th>member id</th><th>code</th><th>detail</th></tr></thead>
 <tbody>
 {{- range .Rows}}
 <tr><td class="n">{{.Line}}</td><td>{{.Email}}</td><td>{{name .}}</td><td>{{.ExternalMemberID}}</td><td>{{.Code}}</td><td>{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
-</table>
+</table></div>
 {{- if gt .More 0}}
 <p>… and {{.More}} more in <code>followup/{{.Outcome}}.csv</code>.</p>
 {{- end}}
