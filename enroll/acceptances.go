@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	pv "github.com/pvenroll/pvenroll/perkville"
@@ -26,11 +25,11 @@ import (
 
 // accept records the customer's own consent, from the row's consent column,
 // for the business's join agreements. Never called for a row without it.
-func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *report.Result) error {
+func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *report.Result) error {
 	var pending []int64
 	if e.Policy.DryRun {
 		// A dry run can afford the view per row: it predicts exactly.
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
 		if err != nil {
 			return err
 		}
@@ -47,7 +46,7 @@ func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *re
 	}
 	e.agMu.Lock()
 	if !e.agKnown {
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
 		if err != nil {
 			e.agMu.Unlock()
 			return err
@@ -72,7 +71,7 @@ func (e *Enroller) accept(ctx context.Context, userID int64, at time.Time, r *re
 	}
 	// Every batch size, 1 included, takes the batcher's one path: an
 	// answer is believed only item by item, for each item sent.
-	res, err := e.batcher().accept(ctx, items, r)
+	res, err := e.batcher().accept(ctx, rc, items)
 	if err != nil {
 		return err
 	}
@@ -145,10 +144,9 @@ type acceptBatch struct {
 	due     bool
 	stop    func() bool
 	done    chan struct{}
-	watches []*writeWatch                     // the rows', marked when the batch is sent
+	calls   []*pv.Calls                       // the rows': each counts the batch's requests and its write
 	sent    bool                              // under the batcher's mu: no row may withdraw
 	results map[acceptKey]pv.AcceptanceResult // after done
-	calls   int64                             // requests the batch took, retries included
 	err     error                             // the whole batch's error
 }
 
@@ -184,26 +182,27 @@ func (e *Enroller) batcher() *acceptBatcher {
 }
 
 // acceptTicket follows one consenting row from its start to its batch, so
-// that a batch knows when no row in flight can still join it.
+// that a batch knows when no row in flight can still join it. The row
+// holds it (rowCalls.ticket).
 type acceptTicket struct {
 	b       *acceptBatcher
 	arrived bool // under b.mu
 }
 
-type ticketKey struct{}
-
-// expect counts a consenting row in flight; leave must be called when it
-// ends, whether or not it reached accept.
-func (b *acceptBatcher) expect(ctx context.Context) (context.Context, func()) {
-	t := &acceptTicket{b: b}
+// expect counts a consenting row in flight; the ticket's leave must be
+// called when the row ends, whether or not it reached accept.
+func (b *acceptBatcher) expect() *acceptTicket {
 	b.mu.Lock()
 	b.mayJoin++
 	b.mu.Unlock()
-	return context.WithValue(ctx, ticketKey{}, t), func() {
-		b.mu.Lock()
-		t.arriveLocked()
-		b.mu.Unlock()
-	}
+	return &acceptTicket{b: b}
+}
+
+// leave notes that the row ended (once it reached accept, a no-op).
+func (t *acceptTicket) leave() {
+	t.b.mu.Lock()
+	t.arriveLocked()
+	t.b.mu.Unlock()
 }
 
 func (t *acceptTicket) arriveLocked() {
@@ -218,9 +217,9 @@ func (t *acceptTicket) arriveLocked() {
 }
 
 // accept adds a row's acceptances to the open batch and waits for the
-// answer to them. The batch's requests are added to the row's attempts: a
-// row's attempts count every request that carried its writes.
-func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptance, r *report.Result) ([]pv.AcceptanceResult, error) {
+// answer to them. The batch's requests count in the row's Calls: a row's
+// attempts count every request that carried its writes.
+func (b *acceptBatcher) accept(ctx context.Context, rc *rowCalls, items []pv.AgreementAcceptance) ([]pv.AcceptanceResult, error) {
 	b.mu.Lock()
 	bt := b.open
 	if bt == nil || len(bt.items)+len(items) > pv.MaxAcceptanceBatch {
@@ -240,14 +239,12 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	bt.items = append(bt.items, items...)
 	bt.rows++
 	bt.waiting++
-	if w := watchOf(ctx); w != nil {
-		bt.watches = append(bt.watches, w)
-	}
+	bt.calls = append(bt.calls, rc.calls)
 	if bt.rows >= b.maxRows {
 		b.open = nil // full: nobody else joins
 		b.dueLocked(bt)
 	}
-	if t, ok := ctx.Value(ticketKey{}).(*acceptTicket); ok && t.b == b {
+	if t := rc.ticket; t != nil && t.b == b {
 		t.arriveLocked()
 	}
 	b.mu.Unlock()
@@ -255,7 +252,7 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 	select {
 	case <-bt.done:
 	case <-ctx.Done():
-		if b.withdraw(bt, items, watchOf(ctx)) {
+		if b.withdraw(bt, items, rc.calls) {
 			return nil, ctx.Err()
 		}
 		// Sent: its answer says what became of the row's items, unless
@@ -263,7 +260,6 @@ func (b *acceptBatcher) accept(ctx context.Context, items []pv.AgreementAcceptan
 		b.stopWaiting(bt)
 		<-bt.done
 	}
-	r.Attempts += int(bt.calls)
 	if bt.err != nil {
 		return nil, bt.err
 	}
@@ -299,24 +295,23 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 	if b.open == bt {
 		b.open = nil
 	}
-	items, rows, watches := bt.items, bt.rows, bt.watches
+	items, rows, calls := bt.items, bt.rows, bt.calls
 	bt.sent = true
 	b.mu.Unlock()
 	if err != nil {
 		bt.err = err
 		return
 	}
-	var calls atomic.Int64
 	if len(items) == 0 {
 		bt.err = context.Canceled // every row withdrew
 		return
 	}
-	res, err := b.api.AcceptAgreementsOnTurn(writing(pv.WithAttemptCounter(ctx, &calls), watches...), turn, items)
+	res, err := b.api.For(calls...).AcceptAgreementsOnTurn(ctx, turn, items)
 	if err != nil && rows > 1 && pv.ClassOf(err) == pv.ClassRow {
 		// Refused whole: say so, since the API may take fewer at once.
 		err = fmt.Errorf("a batch of %d rows' acceptances was refused (sending fewer at once may help): %w", rows, err)
 	}
-	bt.calls, bt.err = calls.Load(), err
+	bt.err = err
 	bt.results = make(map[acceptKey]pv.AcceptanceResult, len(res))
 	for _, it := range res {
 		k := acceptKey{it.AgreementID, it.UserID}
@@ -329,7 +324,7 @@ func (b *acceptBatcher) send(bt *acceptBatch) {
 
 // withdraw takes a stopped row's items out of its batch, unless the batch
 // is already being sent; it reports whether it did.
-func (b *acceptBatcher) withdraw(bt *acceptBatch, items []pv.AgreementAcceptance, w *writeWatch) bool {
+func (b *acceptBatcher) withdraw(bt *acceptBatch, items []pv.AgreementAcceptance, calls *pv.Calls) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if bt.sent {
@@ -340,8 +335,8 @@ func (b *acceptBatcher) withdraw(bt *acceptBatch, items []pv.AgreementAcceptance
 			bt.items = slices.Delete(bt.items, i, i+1)
 		}
 	}
-	if i := slices.Index(bt.watches, w); w != nil && i >= 0 {
-		bt.watches = slices.Delete(bt.watches, i, i+1)
+	if i := slices.Index(bt.calls, calls); i >= 0 {
+		bt.calls = slices.Delete(bt.calls, i, i+1)
 	}
 	bt.rows--
 	b.stopWaitingLocked(bt)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // fakeClock fires its timers when the test says so.
@@ -86,7 +85,7 @@ func batchFixture(t *testing.T, maxRows int) (*acceptBatcher, *fakeClock, *sandb
 type acceptCall struct {
 	res  []pv.AcceptanceResult
 	err  error
-	r    report.Result
+	rc   *rowCalls
 	done chan struct{}
 }
 
@@ -96,10 +95,15 @@ func startAccept(b *acceptBatcher, user int64) *acceptCall {
 
 // startAcceptOn is startAccept for a row whose requests run on ctx.
 func startAcceptOn(ctx context.Context, b *acceptBatcher, user int64) *acceptCall {
-	c := &acceptCall{done: make(chan struct{})}
+	return startAcceptAs(ctx, b, &rowCalls{calls: pv.NewCalls(nil)}, user)
+}
+
+// startAcceptAs is startAcceptOn for a row whose requests go through rc.
+func startAcceptAs(ctx context.Context, b *acceptBatcher, rc *rowCalls, user int64) *acceptCall {
+	c := &acceptCall{rc: rc, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		c.res, c.err = b.accept(ctx, []pv.AgreementAcceptance{{AgreementID: 7, UserID: user, AcceptedDT: "2026-11-20T10:04:00Z"}}, &c.r)
+		c.res, c.err = b.accept(ctx, rc, []pv.AgreementAcceptance{{AgreementID: 7, UserID: user, AcceptedDT: "2026-11-20T10:04:00Z"}})
 	}()
 	return c
 }
@@ -137,8 +141,8 @@ func (c *acceptCall) returned(t *testing.T) {
 func (c *acceptCall) wait(t *testing.T) {
 	t.Helper()
 	c.returned(t)
-	if c.err != nil || len(c.res) != 1 || c.res[0].Status != pv.AcceptanceAccepted || c.r.Attempts != 1 {
-		t.Fatalf("accept: %+v %v attempts %d", c.res, c.err, c.r.Attempts)
+	if info := c.rc.calls.Info(); c.err != nil || len(c.res) != 1 || c.res[0].Status != pv.AcceptanceAccepted || info != (pv.CallInfo{Attempts: 1, MaybeApplied: true}) {
+		t.Fatalf("accept: %+v %v, calls %+v", c.res, c.err, info)
 	}
 }
 
@@ -156,8 +160,7 @@ func batchPosts(s *sandbox.Server) int {
 // its wait has passed; then one request carries every row that joined.
 func TestBatchIsSentAfterItsWait(t *testing.T) {
 	b, fc, s := batchFixture(t, 10)
-	_, leave := b.expect(context.Background()) // a row still finding its connection
-	defer leave()
+	defer b.expect().leave() // a row still finding its connection
 	first := startAccept(b, 1)
 	waitFor(t, "the first row to open a batch", b.openRowsIs(1))
 	second := startAccept(b, 2)
@@ -179,8 +182,8 @@ func TestBatchIsSentAfterItsWait(t *testing.T) {
 // next without waiting.
 func TestBatchIsSentWhenFullOrWhenNoRowCanJoin(t *testing.T) {
 	b, fc, s := batchFixture(t, 2)
-	_, leaveA := b.expect(context.Background())
-	ctxB, leaveB := b.expect(context.Background())
+	ticketA := b.expect()
+	rowB := &rowCalls{calls: pv.NewCalls(nil), ticket: b.expect()}
 	first := startAccept(b, 1)
 	second := startAccept(b, 2)
 	first.wait(t)
@@ -190,19 +193,15 @@ func TestBatchIsSentWhenFullOrWhenNoRowCanJoin(t *testing.T) {
 	}
 	// Row A never reaches accept (already active, say); row B does, and
 	// then no row in flight can join B's batch.
-	c := &acceptCall{done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		c.res, c.err = b.accept(ctxB, []pv.AgreementAcceptance{{AgreementID: 7, UserID: 3, AcceptedDT: "2026-11-20T10:04:00Z"}}, &c.r)
-	}()
+	c := startAcceptAs(context.Background(), b, rowB, 3)
 	waitFor(t, "row B to join a batch", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return b.open != nil && b.open.rows == 1
 	})
-	leaveA()
+	ticketA.leave()
 	c.wait(t)
-	leaveB()
+	rowB.ticket.leave()
 	if n := batchPosts(s); n != 2 {
 		t.Fatalf("%d batch requests, want 2", n)
 	}
@@ -231,8 +230,7 @@ func acceptedUsers(s *sandbox.Server) []int64 {
 // out its own items only, and the rows that joined are still sent.
 func TestBatchOutlivesTheRowThatOpenedIt(t *testing.T) {
 	b, fc, s := batchFixture(t, 10)
-	_, leave := b.expect(context.Background()) // a row still in flight: the batch waits
-	defer leave()
+	defer b.expect().leave() // a row still in flight: the batch waits
 	ctxA, stopA := context.WithCancel(context.Background())
 	defer stopA()
 	first := startAcceptOn(ctxA, b, 1)
@@ -261,8 +259,7 @@ func TestBatchOutlivesTheRowThatOpenedIt(t *testing.T) {
 // sends nothing; a row arriving later opens a batch of its own.
 func TestBatchOfStoppedRowsIsNotSent(t *testing.T) {
 	b, fc, s := batchFixture(t, 10)
-	_, leave := b.expect(context.Background())
-	defer leave()
+	defer b.expect().leave()
 	ctxA, stopA := context.WithCancel(context.Background())
 	first := startAcceptOn(ctxA, b, 1)
 	waitFor(t, "row A to open a batch", b.openRowsIs(1))

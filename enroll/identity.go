@@ -32,13 +32,13 @@ func isConflict(err error) bool {
 // find looks the row's customer up by email, else by Perkville user id. A
 // row with both is one customer only if the email's connection is the user
 // id's: otherwise it is a conflict naming both, found before any write.
-func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection, error) {
+func (e *Enroller) find(ctx context.Context, rc *rowCalls, rec *export.Record) (*pv.Connection, error) {
 	b := e.Business.BusinessID
 	userID, _ := strconv.ParseInt(rec.UserID, 10, 64) // checked by the reader
 	if rec.Email == "" {
-		return e.API.ConnectionByUserID(ctx, b, userID)
+		return rc.api.ConnectionByUserID(ctx, b, userID)
 	}
-	conn, err := e.API.ConnectionByEmail(ctx, b, rec.Email)
+	conn, err := rc.api.ConnectionByEmail(ctx, b, rec.Email)
 	if err != nil || rec.UserID == "" {
 		return conn, err
 	}
@@ -55,7 +55,7 @@ func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection
 	}
 	// No connection by email: one by the user id is someone the email
 	// does not find, so not known to be the row's customer.
-	other, err := e.API.ConnectionByUserID(ctx, b, userID)
+	other, err := rc.api.ConnectionByUserID(ctx, b, userID)
 	if err != nil || other == nil {
 		return nil, err
 	}
@@ -68,8 +68,8 @@ func (e *Enroller) find(ctx context.Context, rec *export.Record) (*pv.Connection
 // answer m names, of the same user (an answer without a connection is
 // found by the email alone). That connection, as read, is what the row
 // goes on with: its real status decides the rest.
-func (e *Enroller) readBackCreated(ctx context.Context, rec *export.Record, m *pv.ExternalMember) (*pv.Connection, error) {
-	conn, err := e.API.ConnectionByEmail(ctx, e.Business.BusinessID, rec.Email)
+func (e *Enroller) readBackCreated(ctx context.Context, rc *rowCalls, rec *export.Record, m *pv.ExternalMember) (*pv.Connection, error) {
+	conn, err := rc.api.ConnectionByEmail(ctx, e.Business.BusinessID, rec.Email)
 	if err != nil {
 		return nil, fmt.Errorf("reading back the created member's connection: %w", err)
 	}
@@ -84,13 +84,13 @@ func (e *Enroller) readBackCreated(ctx context.Context, rec *export.Record, m *p
 // read back, must hold the status sent (want). If it does not, the row's
 // actions say membership-not-applied, never synced-membership, and the
 // status Perkville holds decides the rest.
-func (e *Enroller) readBackMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, m *pv.ExternalMember, want string, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) readBackMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, m *pv.ExternalMember, want string, r *report.Result) (*pv.Connection, error) {
 	if err := pv.CheckMemberAnswer(rec.Email, m, conn); err != nil {
 		// Sent, but applied to someone else, if at all: not the row's.
 		r.Actions = append(r.Actions, ActionMembershipNotApplied)
 		return nil, err
 	}
-	now, err := e.API.Connection(ctx, e.Business.BusinessID, conn.ConnectionID)
+	now, err := rc.api.Connection(ctx, e.Business.BusinessID, conn.ConnectionID)
 	if err != nil {
 		return nil, fmt.Errorf("reading back the membership update: %w", err)
 	}

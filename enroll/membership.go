@@ -38,7 +38,7 @@ func (e *Enroller) canSyncMembership(rec *export.Record) bool {
 // membership's end is not. Rows it may not upsert are marked as differing,
 // so the summary can say how many the sync would change. The connection
 // returned is what decides the rest: after an upsert, as read back.
-func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn *pv.Connection, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, r *report.Result) (*pv.Connection, error) {
 	want := rowMembership(rec)
 	if want == "" || want == conn.ExternalMembershipStatus {
 		return conn, nil
@@ -55,11 +55,11 @@ func (e *Enroller) syncMembership(ctx context.Context, rec *export.Record, conn 
 		return conn, nil
 	}
 	in := e.externalMember(rec)
-	m, _, err := e.API.UpdateExternalMember(writing(ctx), in)
+	m, _, err := rc.api.UpdateExternalMember(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("updating the membership to %s: %w", want, err)
 	}
-	return e.readBackMembership(ctx, rec, conn, m, want, r)
+	return e.readBackMembership(ctx, rc, rec, conn, m, want, r)
 }
 
 // externalMember is the external member record a row makes, for a create

@@ -102,13 +102,13 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 // that every row is looked up as usual.
 func (e *Enroller) activeConnections(ctx context.Context) (map[int64]string, error) {
 	e.activeOnce.Do(func() {
-		// Not charged to this row: the listing serves the whole run. It
-		// keeps each connection's id and membership status only, and is
-		// bounded by the rows' needs (pv.ListBoundsFor): past that, or
-		// cut short by a stop, the rows are looked up one by one.
-		lctx := pv.WithAttemptCounter(ctx, nil)
+		// Not charged to this row (e.API, not the row's client): the
+		// listing serves the whole run. It keeps each connection's id and
+		// membership status only, and is bounded by the rows' needs
+		// (pv.ListBoundsFor): past that, or cut short by a stop, the rows
+		// are looked up one by one.
 		e.active = map[int64]string{}
-		for conn, err := range e.API.Connections(lctx, e.Business.BusinessID, pv.StatusActive, pv.ListBoundsFor(e.ExpectedRows)) {
+		for conn, err := range e.API.Connections(ctx, e.Business.BusinessID, pv.StatusActive, pv.ListBoundsFor(e.ExpectedRows)) {
 			if err != nil {
 				e.activeErr = err
 				return

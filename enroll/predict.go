@@ -57,9 +57,9 @@ func (e *Enroller) noteCreatedMembership(rec *export.Record, r *report.Result) {
 // predictJoin is the dry run's answer for an existing connection: a read
 // tells about terms, but not whether the business requires an active
 // membership.
-func (e *Enroller) predictJoin(ctx context.Context, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
+func (e *Enroller) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
 	if rec.Consent == "" {
-		list, err := e.API.Agreements(ctx, e.Business.BusinessID, userID)
+		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
 		if err != nil {
 			return err
 		}

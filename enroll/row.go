@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pvenroll/pvenroll/export"
@@ -126,15 +125,18 @@ func (f fatalError) Unwrap() error { return f.err }
 // (401, 403); the row is then not-attempted. Everything else, a panic
 // included, is the row's outcome.
 func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Result, fatal error) {
+	return e.process(ctx, rec, nil)
+}
+
+// process is Process, calling onWrite (when not nil) as the row's first
+// write goes on the wire.
+func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func()) (r report.Result, fatal error) {
 	r = newResult(rec)
-	var attempts atomic.Int64
-	ctx = pv.WithAttemptCounter(ctx, &attempts)
-	ctx, writes := watchWrites(ctx)
+	rc := e.newRowCalls(onWrite)
 	if b := e.batcher(); b != nil && rec.Consent != "" {
 		// A batch waits for this row while it may still join.
-		var leave func()
-		ctx, leave = b.expect(ctx)
-		defer leave()
+		rc.ticket = b.expect()
+		defer rc.ticket.leave()
 	}
 	var prior *Memo
 	if e.Memory != nil {
@@ -149,26 +151,26 @@ func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Re
 			r.Detail = fmt.Sprintf("internal error (a bug; please report it): %v", p)
 			fatal = nil
 		}
-		r.Attempts += int(attempts.Load()) // and its batches' (acceptances.go)
+		r.Attempts += rc.calls.Info().Attempts // its batches' included (acceptances.go)
 		for _, note := range rec.Notes {
 			r.Detail = joinDetail(r.Detail, note)
 		}
 	}()
 	done, err := e.remembered(ctx, rec, prior, &r)
 	if err == nil && !done {
-		err = e.decide(ctx, rec, prior, &r)
+		err = e.decide(ctx, rc, rec, prior, &r)
 	}
 	if err == nil {
 		return r, nil
 	}
 	if pv.IsFatal(err) {
 		r.Outcome, r.Detail = report.NotAttempted, "the run stopped: "+err.Error()
-		if writes.sent.Load() {
+		if rc.calls.Info().MaybeApplied {
 			r.Outcome, r.Detail = report.Interrupted, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
 		}
 		return r, fatalError{err}
 	}
-	e.setError(ctx, &r, err)
+	e.setError(ctx, &r, err, rc.calls.Info().MaybeApplied)
 	return r, nil
 }
 
@@ -191,13 +193,13 @@ func newResult(rec *export.Record) report.Result {
 
 // decide fills r, or returns the error that ended the row. The row claims
 // its customer (claim.go) before any write of its own.
-func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) error {
-	conn, err := e.find(ctx, rec)
+func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record, prior *Memo, r *report.Result) error {
+	conn, err := e.find(ctx, rc, rec)
 	if err != nil {
 		return err
 	}
 	if conn == nil {
-		if conn, err = e.createMissing(ctx, rec, r); conn == nil || err != nil {
+		if conn, err = e.createMissing(ctx, rc, rec, r); conn == nil || err != nil {
 			return err
 		}
 	} else {
@@ -206,7 +208,7 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 			return nil
 		}
 		// The export's membership status, before the join is decided.
-		if conn, err = e.syncMembership(ctx, rec, conn, r); err != nil {
+		if conn, err = e.syncMembership(ctx, rc, rec, conn, r); err != nil {
 			return err
 		}
 	}
@@ -219,14 +221,14 @@ func (e *Enroller) decide(ctx context.Context, rec *export.Record, prior *Memo, 
 		return fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
 	}
 	if rec.Consent != "" {
-		if err := e.accept(ctx, userID, rec.ConsentAt, r); err != nil {
+		if err := e.accept(ctx, rc, userID, rec.ConsentAt, r); err != nil {
 			return err
 		}
 	}
 	if e.Policy.DryRun {
-		return e.predictJoin(ctx, rec, conn, userID, r)
+		return e.predictJoin(ctx, rc, rec, conn, userID, r)
 	}
-	if _, err := e.API.Activate(writing(ctx), e.Business.BusinessID, conn.ConnectionID); err != nil {
+	if _, err := rc.api.Activate(ctx, e.Business.BusinessID, conn.ConnectionID); err != nil {
 		return err
 	}
 	r.Outcome = report.Joined
@@ -263,7 +265,7 @@ func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *report.R
 // (--create-missing), once its email and member id are claimed. It returns
 // nil with r settled when the row creates nothing: not-found, a conflict,
 // or a dry run's prediction.
-func (e *Enroller) createMissing(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.Record, r *report.Result) (*pv.Connection, error) {
 	switch {
 	case !e.Policy.CreateMissing:
 		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
@@ -276,7 +278,7 @@ func (e *Enroller) createMissing(ctx context.Context, rec *export.Record, r *rep
 	case e.Policy.DryRun:
 		return nil, e.predictNew(rec, r)
 	}
-	conn, err := e.create(ctx, rec, r)
+	conn, err := e.create(ctx, rc, rec, r)
 	if err != nil {
 		return nil, err
 	}
@@ -292,18 +294,18 @@ func (e *Enroller) createMissing(ctx context.Context, rec *export.Record, r *rep
 // (identity.go): that connection, as read, decides the rest. If the answer
 // was lost the POST may have been applied: look the connection up before
 // sending it again.
-func (e *Enroller) create(ctx context.Context, rec *export.Record, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record, r *report.Result) (*pv.Connection, error) {
 	in := e.externalMember(rec)
 	for try := 0; ; try++ {
-		m, created, err := e.API.CreateExternalMember(writing(ctx), in)
+		m, created, err := rc.api.CreateExternalMember(ctx, in)
 		if err == nil {
 			r.Actions = append(r.Actions, map[bool]string{true: ActionCreated, false: ActionUpdated}[created])
-			return e.readBackCreated(ctx, rec, m)
+			return e.readBackCreated(ctx, rc, rec, m)
 		}
 		if pv.ClassOf(err) != pv.ClassRetryable || try >= createLookupsPerRow || ctx.Err() != nil {
 			return nil, err
 		}
-		conn, lerr := e.find(ctx, rec)
+		conn, lerr := e.find(ctx, rc, rec)
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -339,8 +341,9 @@ type rowError struct{ code, detail string }
 
 func (e *rowError) Error() string { return e.detail }
 
-// setError turns the error that ended a row into its outcome.
-func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
+// setError turns the error that ended a row into its outcome; wrote says
+// whether one of the row's writes went on the wire.
+func (e *Enroller) setError(ctx context.Context, r *report.Result, err error, wrote bool) {
 	if isConflict(err) {
 		r.Outcome, r.Detail = report.Conflict, joinDetail(r.Detail, err.Error()+afterActions(r))
 		return
@@ -359,7 +362,7 @@ func (e *Enroller) setError(ctx context.Context, r *report.Result, err error) {
 	if !errors.As(err, &ae) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail+afterActions(r)
-			if wroteOn(ctx) {
+			if wrote {
 				r.Outcome, r.Detail = report.Interrupted, writeSentDetail+afterActions(r)
 			}
 			return

@@ -139,7 +139,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 			}
 			f := st.begin()
 			defer st.end(f)
-			r, fatal := en.Process(withWriteNotify(f.ctx, func() { st.wrote(f) }), rec)
+			r, fatal := en.process(f.ctx, rec, func() { st.wrote(f) })
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}

@@ -3,71 +3,29 @@ package enroll
 // This file knows which rows' writes went on the wire, so that a stop
 // never reports as not-attempted a row whose write may have been applied:
 // such a row gets the grace period (stop.go), and if its answer is still
-// lost it is failed, with a detail that says so.
+// lost it is interrupted, with a detail that says so.
+//
+// A row holds a pv.Calls, a plain value: the client bound to it
+// (pv.Client.For) counts the row's requests there and says when the first
+// of its writes goes on the wire, so enroll needs no context value and
+// nothing of net/http.
 
-import (
-	"context"
-	"net/http/httptrace"
-	"slices"
-	"sync/atomic"
-)
+import pv "github.com/pvenroll/pvenroll/perkville"
 
-// writeWatch is one row's: whether one of its writes (create, membership
-// update, acceptance, join) went on the wire.
-type writeWatch struct {
-	sent   atomic.Bool
-	notify func() // tells the run's stopper; nil outside Run
+// rowCalls is what one row's requests go through.
+type rowCalls struct {
+	api   *pv.Client // the Enroller's, bound to calls
+	calls *pv.Calls
+	// ticket is the row's place among those a batch of acceptances may
+	// wait for; nil when no batch waits for it.
+	ticket *acceptTicket
 }
 
-type (
-	writeWatchKey  struct{}
-	writeNotifyKey struct{}
-)
-
-// withWriteNotify makes Process call notify when the row's first write
-// goes on the wire.
-func withWriteNotify(ctx context.Context, notify func()) context.Context {
-	return context.WithValue(ctx, writeNotifyKey{}, notify)
-}
-
-// watchWrites gives the row under ctx its writeWatch.
-func watchWrites(ctx context.Context) (context.Context, *writeWatch) {
-	w := &writeWatch{}
-	w.notify, _ = ctx.Value(writeNotifyKey{}).(func())
-	return context.WithValue(ctx, writeWatchKey{}, w), w
-}
-
-func watchOf(ctx context.Context) *writeWatch {
-	w, _ := ctx.Value(writeWatchKey{}).(*writeWatch)
-	return w
-}
-
-// wroteOn reports whether the row under ctx sent a write.
-func wroteOn(ctx context.Context) bool {
-	w := watchOf(ctx)
-	return w != nil && w.sent.Load()
-}
-
-func (w *writeWatch) mark() {
-	if w.sent.Swap(true) || w.notify == nil {
-		return
-	}
-	w.notify()
-}
-
-// writing is ctx for a write of the row under ctx, and of the rows of
-// others (a batch): once net/http takes a connection for a request, the
-// server may receive and apply it, so each row is marked before that.
-func writing(ctx context.Context, others ...*writeWatch) context.Context {
-	ws := slices.Clip(others)
-	if w := watchOf(ctx); w != nil {
-		ws = append(ws, w)
-	}
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) {
-		for _, w := range ws {
-			w.mark()
-		}
-	}})
+// newRowCalls binds e's client to a new Calls, which calls onWrite (when
+// not nil) as the row's first write goes on the wire.
+func (e *Enroller) newRowCalls(onWrite func()) *rowCalls {
+	calls := pv.NewCalls(onWrite)
+	return &rowCalls{api: e.API.For(calls), calls: calls}
 }
 
 // writeSentDetail is the detail of a row whose write went on the wire and

@@ -48,8 +48,10 @@ type Client struct {
 	timeout  time.Duration
 	readOnly bool
 	Stats    *Stats
-	// probePath is what the breaker probes: the business the preflight read.
-	probePath atomic.Pointer[string]
+	// probePath is what the breaker probes: the business the preflight
+	// read. Behind a pointer: the clients For binds share it.
+	probePath *atomic.Pointer[string]
+	calls     []*Calls // of a client made with For: what each request counts in
 }
 
 // New returns a client, or an error if the base URL is unusable.
@@ -79,6 +81,7 @@ func New(o Options) (*Client, error) {
 		pacer: &Pacer{Limiter: newLimiter(o.Rate, clock), Clock: clock, Retries: o.Retries,
 			BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax, MaxWait: o.MaxWait, Stats: stats},
 		headers: newHeaders(o.Token, o.UserAgent), scrub: newScrubber(o.Token), timeout: o.Timeout, readOnly: o.ReadOnly, Stats: stats,
+		probePath: new(atomic.Pointer[string]),
 	}
 	c.pacer.breaker = &breaker{clock: clock, maxWait: o.MaxWait, probe: c.probe, stats: stats}
 	return c, nil

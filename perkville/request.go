@@ -82,7 +82,7 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		actx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := c.newRequest(c.countAttempts(actx, endpoint), r.method, target, body)
+	req, err := c.newRequest(c.countAttempts(actx, r.method, endpoint), r.method, target, body)
 	if err != nil {
 		return err
 	}

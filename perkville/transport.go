@@ -36,10 +36,11 @@ const MaxHeaderBytes = 64 << 10
 // the counters. GetConn runs before each connection net/http takes for the
 // request, its own resends included: the first is the pacer's attempt,
 // already paced; any later one waits for the Limiter here and is counted
-// as a retry. (The alternative, a body net/http cannot replay, costs a
-// goroutine per request and hides the intent.)
-func (c *Client) countAttempts(ctx context.Context, endpoint string) context.Context {
-	counter, _ := ctx.Value(keyAttempts).(*atomic.Int64)
+// as a retry. It is also the last moment before a write may reach the
+// server, so the client's Calls learn of a write there. (The alternative,
+// a body net/http cannot replay, costs a goroutine per request and hides
+// the intent.)
+func (c *Client) countAttempts(ctx context.Context, method, endpoint string) context.Context {
 	conns := 0
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) {
 		conns++ // GetConn calls of one request are sequential
@@ -48,21 +49,10 @@ func (c *Client) countAttempts(ctx context.Context, endpoint string) context.Con
 			_ = c.pacer.Limiter.Wait(ctx) // a done ctx fails the dial just after
 		}
 		c.pacer.Stats.request(endpoint)
-		if counter != nil {
-			counter.Add(1)
+		for _, calls := range c.calls {
+			calls.sent(method != http.MethodGet)
 		}
 	}})
-}
-
-type ctxKey int
-
-const keyAttempts ctxKey = iota
-
-// WithAttemptCounter makes every request sent under ctx add one to *n, so a
-// row can say how many requests it cost; a nil n counts nothing. It only
-// observes, as net/http/httptrace does: no behaviour depends on it.
-func WithAttemptCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, keyAttempts, n)
 }
 
 // Endpoint names a request for the counters: "PATCH /v2/connections/{id}/".
