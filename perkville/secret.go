@@ -157,6 +157,11 @@ func (s scrubber) walk(v reflect.Value) bool {
 		return true
 	case reflect.Struct:
 		changed := false
+		if v.CanAddr() && v.Addr().CanInterface() {
+			if h, ok := v.Addr().Interface().(hiddenText); ok && h.scrubHidden(s.text) {
+				changed = true
+			}
+		}
 		for i := range v.NumField() {
 			if v.Type().Field(i).IsExported() && s.walk(v.Field(i)) {
 				changed = true
@@ -224,4 +229,24 @@ func (s scrubber) rawMessage(v reflect.Value) bool {
 	}
 	v.SetBytes(b)
 	return true
+}
+
+// hiddenText is a decoded object that keeps server text where walk cannot
+// reach it (an unexported field): it scrubs that text itself.
+type hiddenText interface {
+	scrubHidden(text func(string) string) bool
+}
+
+func (c *Connection) scrubHidden(text func(string) string) bool { return c.shape.scrub(text) }
+func (a *Agreement) scrubHidden(text func(string) string) bool  { return a.shape.scrub(text) }
+
+// scrub scrubs what each problem says the answer held.
+func (p shapeProblems) scrub(text func(string) string) bool {
+	changed := false
+	for _, e := range p {
+		if t := text(e.Seen); t != e.Seen {
+			e.Seen, changed = t, true
+		}
+	}
+	return changed
 }

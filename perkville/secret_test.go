@@ -81,6 +81,19 @@ func TestScrubberSpellings(t *testing.T) {
 			}
 		}
 	}
+	// A needed field holding the token (escaped) in a shape the tool
+	// cannot use: what the row's error says the answer held is scrubbed.
+	var conn Connection
+	if err := json.Unmarshal([]byte(`{"connection_id": "`+spell(token, 0x3)+`", "business": "/v2/businesses/25/"}`), &conn); err != nil {
+		t.Fatal(err)
+	}
+	s.decoded(&conn)
+	if conn.Shape() == nil {
+		t.Fatal("an id that is the token was taken")
+	}
+	if p := pieceOf(token, conn.Shape().Error()); p != "" {
+		t.Errorf("%q holds %q", conn.Shape().Error(), p)
+	}
 	// Text without the token is left as it was.
 	if got := s.text("Riverside Fitness https://riverside.perkville.com/"); got != "Riverside Fitness https://riverside.perkville.com/" {
 		t.Errorf("changed: %q", got)

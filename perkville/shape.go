@@ -74,6 +74,14 @@ func describeJSON(raw json.RawMessage) string {
 		return "an object"
 	case "list":
 		return "a list"
+	case "string":
+		// Decoded, so that the scrubber finds the token however the
+		// answer's escapes spelled it (secret.go).
+		var v string
+		if json.Unmarshal(raw, &v) == nil {
+			return "the string " + strconv.Quote(truncate(v, 40))
+		}
+		fallthrough
 	default:
 		return "the " + t + " " + truncate(string(bytes.TrimSpace(raw)), 40)
 	}
