@@ -2,6 +2,7 @@ package perkville_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -65,5 +66,36 @@ func TestEchoedTokenIsScrubbed(t *testing.T) {
 				t.Fatalf("message %q: the rest of the server's text should stay", e.Message)
 			}
 		})
+	}
+}
+
+// A server or proxy that quotes the Authorization header in the headers a
+// shape report keeps (Server, Via, the rate limits): the report, its
+// differences and their meanings hold no piece of the token, also where a
+// header is cut.
+func TestEchoedTokenInHeadersIsScrubbed(t *testing.T) {
+	const token = "echo-secret-token-in-headers"
+	url := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		w.Header().Set("Server", "edge "+auth)
+		w.Header().Set("Via", "1.1 "+strings.Repeat("x", 90)+strings.TrimPrefix(auth, "Bearer "))
+		w.Header().Set("RateLimit-Limit", strings.TrimPrefix(auth, "Bearer "))
+		w.Header().Set("RateLimit-Remaining", "5")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"business_id":25,"name":"R","perkville_url":"https://r.example/","meta":{},"objects":[]}`)
+	})
+	c := newClient(t, url, token, pv.Options{})
+	rep := pv.RecordShapes(context.Background(), c, business)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Server":"edge [redacted]"`) {
+		t.Fatalf("the Server header should be kept, scrubbed: %s", b)
+	}
+	for i := 0; i+8 <= len(token); i++ {
+		if strings.Contains(string(b), token[i:i+8]) {
+			t.Fatalf("piece %q of the token in the shape report: %s", token[i:i+8], b)
+		}
 	}
 }

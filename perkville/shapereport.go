@@ -153,7 +153,8 @@ func (c *Client) recordShape(ctx context.Context, shape, path string, q url.Valu
 			if a.rec.Headers == nil {
 				a.rec.Headers = map[string]string{}
 			}
-			a.rec.Headers[h] = truncate(v, 100)
+			// A server or proxy may quote the request's headers in its own.
+			a.rec.Headers[h] = truncate(c.scrub.text(v), 100)
 		}
 	}
 	if err != nil {
