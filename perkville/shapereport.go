@@ -33,6 +33,7 @@ type ShapeRecord struct {
 	Request     string            `json:"request"` // "GET /v2/businesses/25/" (no query: it may hold an email)
 	Status      int               `json:"status,omitempty"`
 	Error       string            `json:"error,omitempty"`
+	Skipped     string            `json:"skipped,omitempty"` // why it was not read, when it was not
 	Meta        map[string]string `json:"meta,omitempty"`   // a page's meta fields and their JSON types
 	Fields      map[string]string `json:"fields,omitempty"` // the object's (a page's first object's) fields and types
 	Objects     int               `json:"objects,omitempty"`
@@ -96,8 +97,13 @@ func RecordShapes(ctx context.Context, c *Client, business int64) *ShapeReport {
 	rep.Shapes = append(rep.Shapes, comparePage(page, assumedConnection, "connection", connectionShape, true))
 	var conn Connection
 	if first == nil || json.Unmarshal(first, &conn) != nil || conn.Shape() != nil {
-		rep.Shapes = append(rep.Shapes, ShapeRecord{Shape: "connection", Request: "GET " + ConnectionPath(0),
-			Error: "not read: the page held no usable connection", Differences: []Difference{}})
+		why := "the page held no connection (none yet, or the listing failed): run check again once the business has one"
+		if first != nil {
+			why = "the page's first connection is not usable (see the connections page)"
+		}
+		rep.Shapes = append(rep.Shapes, ShapeRecord{Shape: "connection", Skipped: why, Differences: []Difference{}},
+			ShapeRecord{Shape: "agreements-view page", Skipped: "it needs a connection's user", Differences: []Difference{}})
+		rep.noteRateLimit()
 		return rep
 	}
 	one := c.recordShape(ctx, "connection", ConnectionPath(conn.ConnectionID), nil)

@@ -27,6 +27,9 @@ func writeShapeReport(ctx context.Context, out io.Writer, client *pv.Client, bus
 	}
 	failing := 0
 	for _, s := range rep.Shapes {
+		if s.Skipped != "" {
+			fmt.Fprintf(out, "note %s: not read: %s\n", s.Shape, s.Skipped)
+		}
 		if s.Error != "" {
 			// Errors and differences may quote the answer: terminal-safe.
 			fmt.Fprintf(out, "FAIL %s (%s): %s\n", s.Shape, s.Request, termText(s.Error))
