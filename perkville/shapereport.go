@@ -34,8 +34,8 @@ type ShapeRecord struct {
 	Status      int               `json:"status,omitempty"`
 	Error       string            `json:"error,omitempty"`
 	Skipped     string            `json:"skipped,omitempty"` // why it was not read, when it was not
-	Meta        map[string]string `json:"meta,omitempty"`   // a page's meta fields and their JSON types
-	Fields      map[string]string `json:"fields,omitempty"` // the object's (a page's first object's) fields and types
+	Meta        map[string]string `json:"meta,omitempty"`    // a page's meta fields and their JSON types
+	Fields      map[string]string `json:"fields,omitempty"`  // the object's (a page's first object's) fields and types
 	Objects     int               `json:"objects,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Differences []Difference      `json:"differences"`
