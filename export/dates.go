@@ -116,6 +116,22 @@ func (c ConsentRule) Read(cell string) (at time.Time, note string, err error) {
 	return t, "", nil
 }
 
+// readConsent reads a row's consent cell: a consent keeps its cell and
+// gains its time; a cell that holds none is emptied, and the row's notes
+// say why; a cell that is no date makes the row invalid.
+func (rd *Reader) readConsent(rec *Record, col func(string) string) {
+	at, note, err := rd.consent.Read(rec.Consent)
+	switch {
+	case err != nil:
+		rec.Invalid = fmt.Sprintf("%s: %v", col(fieldConsent), err)
+	case note != "":
+		rec.Consent, rec.ConsentNote = "", note
+		rec.Notes = append(rec.Notes, "no consent: "+note)
+	default:
+		rec.ConsentAt = at
+	}
+}
+
 // readDates reads a row's join and cancel dates into ISO 8601. A date
 // that does not parse, or is a placeholder, is left out of what is sent,
 // and the row's notes say so: never a silent blank.

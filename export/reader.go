@@ -10,7 +10,6 @@ import (
 	"hash/maphash"
 	"io"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -354,34 +353,6 @@ func (rd *Reader) record(raw rawRecord) *Record {
 	return rec
 }
 
-// readStatus reads the row's membership status: its preset's rule, or its
-// status column in the business's words and then the generic ones.
-func (rd *Reader) readStatus(rec *Record, cells []string) {
-	if rd.rule != nil {
-		ruleCells := make([]string, len(rd.ruleIdx))
-		for k, i := range rd.ruleIdx {
-			ruleCells[k] = strings.TrimSpace(cells[i])
-		}
-		rec.MembershipWord, rec.MembershipStatus = strings.Join(ruleCells, " / "), rd.rule(ruleCells)
-		return
-	}
-	rec.MembershipWord = rec.MembershipStatus
-	rec.MembershipStatus, _ = rd.statusOf(rec.MembershipWord)
-}
-
-// statusMapHint says how to name an unknown status word.
-func (rd *Reader) statusMapHint(word string) string {
-	name := rd.statusMapName
-	if name == "" {
-		name = "the status map"
-	}
-	w := cut(strings.TrimSpace(word), 40)
-	if strings.ContainsAny(w, ", =") {
-		w = strconv.Quote(w)
-	}
-	return fmt.Sprintf("say what it means with %s %s=ACTIVE or %s=INACTIVE", name, w, w)
-}
-
 // isRow says whether cells are a data row with a customer key: the test
 // for a line swallowed by a quoted cell.
 func (rd *Reader) isRow(cells []string) bool {
@@ -424,16 +395,7 @@ func (rd *Reader) check(rec *Record) {
 	case rec.UserID != "" && !validID(rec.UserID):
 		rec.Invalid = fmt.Sprintf("%s: user id %q is not a positive whole number", col(FieldUserID), cut(rec.UserID, 40))
 	case rec.Consent != "":
-		at, note, err := rd.consent.Read(rec.Consent)
-		switch {
-		case err != nil:
-			rec.Invalid = fmt.Sprintf("%s: %v", col(fieldConsent), err)
-		case note != "":
-			rec.Consent, rec.ConsentNote = "", note
-			rec.Notes = append(rec.Notes, "no consent: "+note)
-		default:
-			rec.ConsentAt = at
-		}
+		rd.readConsent(rec, col)
 	}
 	if rec.Invalid == "" {
 		rec.Invalid = rd.lostCharacters(rec, col)

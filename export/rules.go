@@ -66,3 +66,31 @@ func (rd *Reader) statusOf(word string) (string, bool) {
 	}
 	return MembershipStatus(word)
 }
+
+// readStatus reads the row's membership status: its preset's rule, or its
+// status column in the business's words and then the generic ones.
+func (rd *Reader) readStatus(rec *Record, cells []string) {
+	if rd.rule != nil {
+		ruleCells := make([]string, len(rd.ruleIdx))
+		for k, i := range rd.ruleIdx {
+			ruleCells[k] = strings.TrimSpace(cells[i])
+		}
+		rec.MembershipWord, rec.MembershipStatus = strings.Join(ruleCells, " / "), rd.rule(ruleCells)
+		return
+	}
+	rec.MembershipWord = rec.MembershipStatus
+	rec.MembershipStatus, _ = rd.statusOf(rec.MembershipWord)
+}
+
+// statusMapHint says how to name an unknown status word.
+func (rd *Reader) statusMapHint(word string) string {
+	name := rd.statusMapName
+	if name == "" {
+		name = "the status map"
+	}
+	w := cut(strings.TrimSpace(word), 40)
+	if strings.ContainsAny(w, ", =") {
+		w = strconv.Quote(w)
+	}
+	return fmt.Sprintf("say what it means with %s %s=ACTIVE or %s=INACTIVE", name, w, w)
+}

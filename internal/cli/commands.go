@@ -233,7 +233,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		fmt.Fprintf(out, "  left alone:         column %d %q: not taken as the Perkville %s (--map %s=%q if it holds one)\n",
 			l.Position, l.Name, strings.ReplaceAll(l.Field, "_", " "), l.Field, l.Name)
 	}
-	var usable, invalid, dup, active, inactive int
+	var usable, invalid, dup int
 	var problems []string
 	tally := exportTally{consentColumn: ro.ConsentColumn != "", preset: preset, rd: rd}
 	for {
@@ -249,12 +249,6 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		switch {
 		case !bad:
 			usable++
-			switch s, _ := export.MembershipStatus(rec.MembershipStatus); s {
-			case "ACTIVE":
-				active++
-			case "INACTIVE":
-				inactive++
-			}
 		case o == report.Invalid:
 			invalid++
 		default:
@@ -266,7 +260,7 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	}
 	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
-	printMembership(out, membershipFrom(preset, rd), active, inactive)
+	printMembership(out, membershipFrom(preset, rd), tally.active, tally.inactive)
 	tally.print(out)
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "first problems:")

@@ -10,7 +10,7 @@ import (
 )
 
 // exportTally counts, for validate, what the rows of an export say beyond
-// their customer: their consent, their status words, their member ids.
+// their customer: their membership, consent, status words, member ids.
 type exportTally struct {
 	consentColumn bool
 	preset        *export.Preset
@@ -20,6 +20,8 @@ type exportTally struct {
 	placeholder int      // usable rows whose consent cell holds no consent
 	noConsent   int      // usable rows with an empty consent cell
 	notes       []string // the first placeholders, with why
+
+	active, inactive int // usable rows by their membership status
 
 	words     map[string]*statusWord // by the word in lower case
 	wordOrder []string               // as first met
@@ -59,6 +61,12 @@ func (t *exportTally) add(rec *export.Record, usable bool) {
 	}
 	if !usable {
 		return
+	}
+	switch rec.MembershipStatus {
+	case "ACTIVE":
+		t.active++
+	case "INACTIVE":
+		t.inactive++
 	}
 	switch {
 	case !t.consentColumn:
