@@ -151,6 +151,21 @@ func (b *breaker) wait(ctx context.Context) (uint64, error) {
 	return 0, nil
 }
 
+// pass returns a ticket, as wait does, if the breaker is closed now; else
+// false, without waiting (a nil breaker lets every attempt go).
+func (b *breaker) pass() (uint64, bool) {
+	if b == nil {
+		return 0, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open != nil || b.tripped != nil {
+		return 0, false
+	}
+	b.tickets++
+	return b.tickets, true
+}
+
 // probeUntilAnswered probes on a backoff until an answer closes the
 // breaker, the outage passes maxWait and trips it, or ctx ends (then
 // another waiting caller takes over the probing).

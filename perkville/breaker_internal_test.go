@@ -112,3 +112,55 @@ func TestBreakerTrips(t *testing.T) {
 		t.Errorf("after the trip: %v", again)
 	}
 }
+
+// heldClock's waits end when the test says: it stands still, and the
+// channel of each After is handed to the test on waits.
+type heldClock struct {
+	now   time.Time
+	waits chan chan time.Time
+}
+
+func (c *heldClock) Now() time.Time { return c.now }
+
+func (c *heldClock) After(time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.waits <- ch
+	return ch
+}
+
+// A call that was waiting its turn at the Limiter when the API went down
+// is not sent on its turn: it waits for the breaker, whose probe goes
+// first. (A run at --rate 10 with 30 workers sent a request for every
+// worker queued at the Limiter when the breaker opened: 48 in the outage.)
+func TestCallQueuedAtTheLimiterWaitsForTheBreaker(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	b := &breaker{clock: &skipClock{now: time.Date(2026, 12, 1, 2, 14, 7, 0, time.UTC)}, maxWait: 10 * time.Minute,
+		probe: func(context.Context) error { note("probe"); return nil }}
+	tk, _ := b.wait(context.Background())
+	b.record(tk, nil)
+	held := &heldClock{now: time.Date(2026, 12, 1, 2, 14, 7, 0, time.UTC), waits: make(chan chan time.Time, 1)}
+	lim := newLimiter(0, held)
+	lim.Throttled(time.Second) // every request waits at the Limiter's gate
+	p := &Pacer{Limiter: lim, Clock: held, breaker: b}
+	done := make(chan error, 1)
+	go func() {
+		done <- p.CallOnTurn(context.Background(), nil, func() (bool, error) { note("request"); return false, nil })
+	}()
+	gate := within(t, held.waits, "the call waiting at the Limiter")
+	for range BreakerThreshold { // the API goes down meanwhile
+		tk, _ := b.wait(context.Background())
+		b.record(tk, errDown)
+	}
+	held.now = held.now.Add(time.Second)
+	gate <- held.now
+	if err := within(t, done, "the call"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "probe" || order[1] != "request" {
+		t.Fatalf("sent in the order %v; want the probe, then the request", order)
+	}
+}

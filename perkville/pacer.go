@@ -60,14 +60,9 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 		if attempt > 0 {
 			p.Stats.retry()
 		}
-		ticket, err := p.breaker.wait(ctx)
+		ticket, err := p.admit(ctx, attempt > 0 || !turn.take())
 		if err != nil {
 			return err
-		}
-		if attempt > 0 || !turn.take() {
-			if err := p.Limiter.Wait(ctx); err != nil {
-				return err
-			}
 		}
 		retry, err := fn()
 		s := p.breaker.record(ticket, err)
@@ -116,6 +111,26 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 		// would otherwise wait out the 15 s ceiling a dozen times).
 		if !p.sleep(ctx, max(p.backoff(min(attempt, p.Retries)), ra)) {
 			return ctx.Err()
+		}
+	}
+}
+
+// admit waits for the breaker and, when the call needs one, for a turn at
+// the Limiter; it returns the ticket of the attempt it lets go. The
+// breaker is asked again after the turn: a call queued at the Limiter when
+// the API went down would otherwise be sent on its turn, one for every
+// worker queued.
+func (p *Pacer) admit(ctx context.Context, needTurn bool) (uint64, error) {
+	for {
+		ticket, err := p.breaker.wait(ctx)
+		if err != nil || !needTurn {
+			return ticket, err
+		}
+		if err := p.Limiter.Wait(ctx); err != nil {
+			return 0, err
+		}
+		if ticket, ok := p.breaker.pass(); ok {
+			return ticket, nil
 		}
 	}
 }
