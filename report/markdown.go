@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Markdown renders the reconciliation for a person.
@@ -170,6 +172,12 @@ func mdCell(s string) string {
 		case r == '\n' || r == '\r':
 			b.WriteByte(' ')
 			continue
+		case unicode.IsControl(r):
+			// An escape sequence from the server or the export must not
+			// reach a terminal that shows the file: written as %q does,
+			// its backslash escaped.
+			b.WriteString(`\` + controlEscape(r))
+			continue
 		case strings.ContainsRune(mdMarkup, r),
 			r == ':' && strings.HasPrefix(s[i+1:], "//"),
 			r == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
@@ -188,5 +196,28 @@ const mdMarkup = "\\`*_[]!<>&|~$@"
 // mdCode keeps a value inside a code span, where backslashes are literal:
 // a backquote would close the span, a line break end the line.
 func mdCode(s string) string {
-	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
+	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(escapeControls(s))
+}
+
+// escapeControls writes each control character other than a line break
+// as %q does (\x1b, \a, \u009b).
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' {
+			b.WriteString(controlEscape(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// controlEscape is r as %q spells it, without the quotes.
+func controlEscape(r rune) string {
+	q := strconv.QuoteRune(r)
+	return q[1 : len(q)-1]
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // hostileCells are export and API values that are live Markdown: an image
@@ -82,5 +83,27 @@ func TestMdCellKeepsPlainTextReadable(t *testing.T) {
 		if got := mdCell(in); got != want {
 			t.Errorf("mdCell(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// summary.md is read with cat and less as often as rendered: a server's
+// error text or a name with escape sequences (a title set, the screen
+// cleared, C1's CSI) is written as their escapes, in cells and in code spans.
+func TestSummaryMarkdownHoldsNoControlCharacters(t *testing.T) {
+	const evil = "bad \x1b]0;pwned\a\x1b[2J\tname\u009b31m\x00"
+	rs := mix(1, Failed)
+	rs[0].FirstName, rs[0].Code, rs[0].Detail = evil, evil, evil
+	meta := fixedMeta()
+	meta.Business.Name = evil
+	meta.Input.Path = evil
+	md := string(readFile(t, writeReportMeta(t, rs, meta), "summary.md"))
+	for _, r := range md {
+		if r != '\n' && unicode.IsControl(r) {
+			t.Fatalf("summary.md holds control character %q:\n%s", r, md)
+		}
+	}
+	if !strings.Contains(md, `bad \\x1b\]0;pwned\\a\\x1b\[2J\\tname\\u009b31m\\x00`) ||
+		!strings.Contains(md, "`bad \\x1b]0;pwned\\a\\x1b[2J\\tname\\u009b31m\\x00`") {
+		t.Errorf("summary.md should show the control characters as escapes:\n%s", md)
 	}
 }
