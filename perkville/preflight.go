@@ -61,7 +61,7 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	if _, err := b.ProgramURL(); urlErr == nil && err != nil {
 		urlErr = err
 	}
-	add("business has perkville_url (used in customer messages)", urlErr, b.Name+" "+b.PerkvilleURL)
+	add("business has perkville_url (used in customer messages)", urlErr, b.Name+" "+b.ShownURL())
 
 	probe := fmt.Sprintf("admin rights: an admin staff member of business %d (sent: POST %s naming only the business, a create that cannot happen; an admin is answered 400, anyone else 403 [assumed])", business, PathExternalMembers)
 	if !add(probe, fatalIf(c.ProveAdmin(ctx, business)), "") {

@@ -13,7 +13,7 @@ import (
 func (b Business) ProgramURL() (string, error) {
 	raw := strings.TrimSpace(b.PerkvilleURL)
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("perkville_url %q %s: customer messages name the business instead", truncate(b.PerkvilleURL, 100), why)
+		return "", fmt.Errorf("perkville_url %q %s: customer messages name the business instead", truncate(b.ShownURL(), 100), why)
 	}
 	u, err := url.Parse(raw)
 	switch {
@@ -43,4 +43,14 @@ func (b Business) ProgramName() string {
 		return name
 	}
 	return "the business's rewards program page"
+}
+
+// ShownURL is the perkville_url as logs, reports and check show it: a
+// password in its user info (https://user:PASSWORD@host/) reads xxxxx.
+func (b Business) ShownURL() string {
+	u, err := url.Parse(strings.TrimSpace(b.PerkvilleURL))
+	if err != nil || u.User == nil {
+		return b.PerkvilleURL
+	}
+	return u.Redacted()
 }

@@ -315,7 +315,7 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 		r.log.Warn("admin rights not proven: their probe is a POST, and a dry run sends only GET; 'pvenroll check' sends it")
 	}
 	r.biz = biz
-	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.PerkvilleURL)
+	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.ShownURL())
 	return nil
 }
 

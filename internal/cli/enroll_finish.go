@@ -111,7 +111,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 	}
 	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
 		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha, Encoding: r.rows.Encoding()},
-		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.PerkvilleURL},
+		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.ShownURL()},
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled, OutageProbes: stats.Probes},
 		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
 		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.SyncMembership)}
