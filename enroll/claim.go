@@ -21,6 +21,21 @@ import (
 	"github.com/pvenroll/pvenroll/report"
 )
 
+// memberIDHeld is a conflict when an earlier line of the file names rec's
+// member id for another customer (export.Record.MemberIDOf): an upsert is
+// keyed on the member id, and one keyed on it alone would land on that
+// line's customer, so this row sends none, whichever row reaches the API
+// first.
+func memberIDHeld(rec *export.Record) error {
+	if rec.MemberIDOf == 0 {
+		return nil
+	}
+	return &conflictError{fmt.Sprintf("line %d holds %s in this run: one customer, two rows; nothing written for this row",
+		rec.MemberIDOf, memberIDClaim(rec.ExternalMemberID))}
+}
+
+func memberIDClaim(id string) claimKey { return claimKey("member id " + id) }
+
 // claimKey names one thing a row may claim.
 type claimKey string
 
@@ -34,7 +49,7 @@ func recordClaims(rec *export.Record) []claimKey {
 		keys = append(keys, claimKey("email "+rec.Email))
 	}
 	if rec.ExternalMemberID != "" {
-		keys = append(keys, claimKey("member id "+rec.ExternalMemberID))
+		keys = append(keys, memberIDClaim(rec.ExternalMemberID))
 	}
 	return keys
 }

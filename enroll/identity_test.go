@@ -315,3 +315,37 @@ func TestListedObjectCountsOnlyByItsOwnStatus(t *testing.T) {
 		t.Errorf("bob: %s skipped=%v (%s), want opted-out, looked up", r.Outcome, r.Skipped, r.Detail)
 	}
 }
+
+// An earlier line's member id is its customer's: a later row that would
+// create, or upsert the membership, with that member id under another
+// email writes nothing, even against a server whose upsert keys on the
+// member id alone and would land on the earlier line's customer, giving
+// them the other row's membership. So is it in the dry run.
+func TestAnEarlierLineHoldsItsMemberID(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		w := identityWorld()
+		w.ExternalMembers = append(w.ExternalMembers, sandbox.ExternalMember{ID: 2, ExternalSystemID: "SYS",
+			ExternalMemberID: "A-1", UserID: 301, Created: 1, MatchesAnyEmail: true})
+		w.Users[1].Connection.ExternalMembershipStatus = pv.StatusInactive // bob@x.co
+		s := sandbox.NewServer(w, sandbox.Faults{})
+		got := identityRun(t, s, "email,member id,membership status,consent\n"+
+			"ann@x.co,A-1,active,"+consentAt+"\nann.work@x.co,A-1,inactive,"+consentAt+"\nbob@x.co,A-1,active,"+consentAt+"\n",
+			enroll.Policy{SystemID: "SYS", CreateMissing: true, SyncMembership: true, DryRun: dry}, 3, nil)
+		st, wrote := s.State(), writes(s)
+		s.Close()
+		if r := got[0]; r.Outcome != map[bool]report.Outcome{false: report.Joined, true: report.WouldJoin}[dry] {
+			t.Fatalf("dry %v, line 2: %s (%s), want joined", dry, r.Outcome, r.Detail)
+		}
+		for _, r := range got[1:] {
+			if r.Outcome != report.Conflict || len(r.Actions) > 0 || !strings.Contains(r.Detail, "line 2 holds member id A-1") {
+				t.Errorf("dry %v, line %d: %s %v (%s), want a conflict naming line 2, nothing written", dry, r.Line, r.Outcome, r.Actions, r.Detail)
+			}
+		}
+		if m := st.Users[0].Connection.ExternalMembershipStatus; m != pv.StatusActive {
+			t.Errorf("dry %v: ann's membership %s, want ACTIVE: another row's upsert reached her", dry, m)
+		}
+		if want := map[bool]int{false: 2, true: 0}[dry]; len(wrote) != want {
+			t.Errorf("dry %v: writes %v, want line 2's acceptance and join only", dry, wrote)
+		}
+	}
+}

@@ -31,6 +31,13 @@ func (e *Enroller) canSyncMembership(rec *export.Record) bool {
 	return e.Policy.SyncMembership && e.Policy.SystemID != "" && rec.ExternalMemberID != "" && rec.Email != ""
 }
 
+// wouldUpsert reports whether syncMembership would send conn's customer
+// an upsert for rec (or predict one, in a dry run).
+func (e *Enroller) wouldUpsert(rec *export.Record, conn *pv.Connection) bool {
+	want := rowMembership(rec)
+	return want != "" && want != conn.ExternalMembershipStatus && e.canSyncMembership(rec)
+}
+
 // syncMembership keeps the external member's membership status in step
 // with the export, before the join is decided: a renewed member can then
 // join, and an ended membership is recorded. It never touches the

@@ -204,6 +204,11 @@ func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record,
 		}
 	} else {
 		r.ConnectionID = conn.ConnectionID
+		if e.wouldUpsert(rec, conn) {
+			if err := memberIDHeld(rec); err != nil {
+				return err
+			}
+		}
 		if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
 			return nil
 		}
@@ -273,6 +278,8 @@ func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.
 	case rec.ExternalMemberID == "" || rec.Email == "":
 		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
 		return nil, nil
+	case memberIDHeld(rec) != nil:
+		return nil, memberIDHeld(rec)
 	case !e.claimed(rec, r, recordClaims(rec)...):
 		return nil, nil
 	case e.Policy.DryRun:

@@ -51,6 +51,10 @@ type Record struct {
 	DuplicateOf int
 	// DuplicateKey names what matched ("email x@y").
 	DuplicateKey string
+	// MemberIDOf is the earlier line of another customer's row with the
+	// same member id (0: none): that line's customer is the member id's,
+	// so this row writes no external member with it.
+	MemberIDOf int
 	// Hidden is a workbook row that Excel hides (by hand, or filtered
 	// out): still a row of the export, read and enrolled; its report row
 	// says so (HiddenNote), as the operator may not have seen it.
@@ -134,10 +138,12 @@ type Reader struct {
 	statusMap     map[string]string
 	statusMapName string
 
-	seen  map[uint64]uint32 // customer key hash -> first line
-	seed  maphash.Seed
-	width int
-	done  bool
+	seen map[uint64]uint32 // customer key hash -> first line
+	// memberIDs: member id hash -> the first line naming it
+	memberIDs map[uint64]uint32
+	seed      maphash.Seed
+	width     int
+	done      bool
 }
 
 // NewReader recognises the input, reads and checks the header. A
@@ -152,7 +158,7 @@ func NewReader(r io.Reader, o ReaderOptions) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(r, 512)
 	head := peekHead(br)
-	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ',', consent: o.Consent,
+	rd := &Reader{name: o.Name, seen: map[uint64]uint32{}, memberIDs: map[uint64]uint32{}, seed: maphash.MakeSeed(), Comma: ',', consent: o.Consent,
 		statusMap: o.StatusMap, statusMapName: o.StatusMapName}
 	kind, problem := sniff(head)
 	if kind == "binary" && !(enc == EncodingUTF16 && utf16NoBOM(head)) {
@@ -417,6 +423,14 @@ func (rd *Reader) check(rec *Record) {
 		return
 	}
 	rd.seen[h] = uint32(rec.Line)
+	if rec.ExternalMemberID != "" {
+		h := maphash.String(rd.seed, rec.ExternalMemberID)
+		if first, named := rd.memberIDs[h]; named {
+			rec.MemberIDOf = int(first)
+		} else {
+			rd.memberIDs[h] = uint32(rec.Line)
+		}
+	}
 }
 
 // lostCharacters refuses a row whose cells hold U+FFFD, the mark an earlier
