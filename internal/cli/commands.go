@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
@@ -88,7 +87,8 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 }
 
 func newStateCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "state FILE",
 		Short: "Print a --state file's runs and its customers by last outcome",
 		Args:  cobra.ExactArgs(1),
@@ -109,11 +109,14 @@ func newStateCmd() *cobra.Command {
 				return err
 			}
 			out := c.OutOrStdout()
-			printHistory(out, runHistory(l), len(runs))
 			counts, err := l.Outcomes()
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				return printJSON(out, stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts})
+			}
+			printHistory(out, runHistory(l), len(runs))
 			fmt.Fprintln(out, "customers by last outcome:")
 			for _, o := range report.Outcomes {
 				if n := counts[o]; n > 0 {
@@ -123,6 +126,8 @@ func newStateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (schema pvenroll-state, version 1) instead of text")
+	return c
 }
 
 func sum(m map[report.Outcome]int) int {
@@ -183,6 +188,7 @@ func newReportCmd() *cobra.Command {
 // validateOptions are the validate command's flags.
 type validateOptions struct {
 	Reader readerFlags
+	JSON   bool
 }
 
 func newValidateCmd() *cobra.Command {
@@ -196,6 +202,7 @@ func newValidateCmd() *cobra.Command {
 		},
 	}
 	o.Reader.add(c.Flags())
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-validate, version 1) instead of text")
 	return c
 }
 
@@ -215,64 +222,21 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 		return withPresetHint(c, err)
 	}
 	defer rd.Close()
-	out := c.OutOrStdout()
-	if rd.Encoding() == export.EncodingXLSX {
-		fmt.Fprintf(out, "%s: Excel workbook, sheet %q, preset %s\ncolumns used:\n", name, rd.Sheet, preset.Name)
-	} else {
-		fmt.Fprintf(out, "%s: delimiter %q, preset %s\ncolumns used:\n", name, rd.Comma, preset.Name)
-	}
-	if preset.Rule != nil {
-		fmt.Fprintf(out, "  %-19s from %s (the %s rule)\n", "membership_status", presetRuleColumns(preset), preset.Name)
-	}
-	for _, f := range append(export.MappableFields, "consent") {
-		if i, ok := rd.Columns[f]; ok {
-			fmt.Fprintf(out, "  %-19s column %d %q\n", f, i+1, rd.Header[i])
-		}
-	}
-	for _, l := range rd.LeftAlone {
-		fmt.Fprintf(out, "  left alone:         column %d %q: not taken as the Perkville %s (--map %s=%q if it holds one)\n",
-			l.Position, l.Name, strings.ReplaceAll(l.Field, "_", " "), l.Field, l.Name)
-	}
-	var usable, invalid, dup int
-	var problems []string
+	v := validation{name: name, asked: o.Reader.Encoding, preset: preset, rd: rd}
 	tally := exportTally{consentColumn: ro.ConsentColumn != "", preset: preset, rd: rd}
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		o, detail, bad := enroll.Precheck(rec)
-		tally.add(rec, !bad)
-		switch {
-		case !bad:
-			usable++
-		case o == report.Invalid:
-			invalid++
-		default:
-			dup++
-		}
-		if bad && len(problems) < 20 {
-			problems = append(problems, fmt.Sprintf("  line %d: %s: %s", rec.Line, o, termText(detail)))
-		}
+	if err := v.readRows(&tally); err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), o.Reader.Encoding))
-	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", usable, invalid, dup)
-	printMembership(out, membershipFrom(preset, rd), tally.active, tally.inactive)
-	tally.print(out)
-	if len(problems) > 0 {
-		fmt.Fprintln(out, "first problems:")
-		fmt.Fprintln(out, strings.Join(problems, "\n"))
+	v.hint = presetHint(c, rd.Header)
+	if o.JSON {
+		err = printJSON(c.OutOrStdout(), v.json(&tally))
+	} else {
+		v.print(c.OutOrStdout(), &tally)
 	}
-	if h := presetHint(c, rd.Header); h != "" {
-		fmt.Fprintln(out, "hint:", h)
-	}
-	if usable == 0 {
+	if err == nil && v.rows.Usable == 0 {
 		return exitError{code: ExitUsage, err: fmt.Errorf("%s: no usable row", name)}
 	}
-	return nil
+	return err
 }
 
 // describeEncoding names the encoding read, and whether it was detected.
@@ -298,6 +262,7 @@ func presetRuleColumns(p *export.Preset) string {
 type checkOptions struct {
 	API    apiFlags
 	Report string
+	JSON   bool
 }
 
 func newCheckCmd() *cobra.Command {
@@ -314,6 +279,7 @@ func newCheckCmd() *cobra.Command {
 	o.API.add(c.Flags())
 	o.API.addSandbox(c.Flags())
 	c.Flags().StringVar(&o.Report, "report", "", "also write FILE: a JSON record of what the API answered, shape by shape (GETs only), to send Perkville support")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-check, version 1) instead of text")
 	return c
 }
 
@@ -339,6 +305,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		results = append(results, pv.Preflight(ctx, client, ep.business)...)
 	}
 	failed, code := 0, ExitFailedRows
+	out := checkJSON{jsonHead: head("pvenroll-check"), API: ep.url, Business: ep.business, Checks: []checkLineJSON{}}
 	for _, r := range results {
 		mark := "ok  "
 		if r.Note {
@@ -352,15 +319,27 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 				code = ExitFatalAPI // no run could go on
 			}
 		}
-		// A check line quotes the API (the business's name, its URL).
-		fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, termText(r.Name))
-		if r.Detail != "" {
-			fmt.Fprintf(c.OutOrStdout(), ": %s", termText(r.Detail))
+		out.Checks = append(out.Checks, checkLineJSON{Name: r.Name, Status: strings.ToLower(strings.TrimSpace(mark)), Detail: r.Detail, Fatal: !r.OK && r.Fatal})
+		if !o.JSON { // a check line quotes the API (the business's name, its URL)
+			fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, termText(r.Name))
+			if r.Detail != "" {
+				fmt.Fprintf(c.OutOrStdout(), ": %s", termText(r.Detail))
+			}
+			fmt.Fprintln(c.OutOrStdout())
 		}
-		fmt.Fprintln(c.OutOrStdout())
+	}
+	if o.JSON {
+		out.OK = failed == 0
+		if err := printJSON(c.OutOrStdout(), out); err != nil {
+			return err
+		}
 	}
 	if o.Report != "" && !results[0].Fatal {
-		failing, err := writeShapeReport(ctx, c.OutOrStdout(), client, ep.business, o.Report)
+		lines := c.OutOrStdout()
+		if o.JSON {
+			lines = c.ErrOrStderr() // stdout holds the JSON object alone
+		}
+		failing, err := writeShapeReport(ctx, lines, client, ep.business, o.Report)
 		if err != nil {
 			return err
 		}
