@@ -49,6 +49,7 @@ type breaker struct {
 	brokeAt uint64    // the last ticket given when the last streak ended
 	open    chan struct{}
 	probing bool
+	asking  bool // a verdict's probe is under way
 	tripped *OutageError
 }
 
@@ -259,4 +260,32 @@ func (c *Client) probe(ctx context.Context) error {
 	u := *c.base
 	u.Path = c.base.Path + path
 	return c.send(ctx, request{method: http.MethodGet, path: path}, u.String(), nil, Endpoint(http.MethodGet, path))
+}
+
+// verdict is asked by a call that spent its retries in a streak of outage
+// failures that no answer has ended: is the API down, or is it only this
+// call's record? It sends one probe now, unless the breaker is not armed,
+// is open (its own probing answers), has tripped, or a verdict is already
+// under way. An answer ends the streak: the call then gets one more
+// attempt (the outage may just have ended), and its next failure is its
+// own. A failed probe changes nothing; the breaker decides as before.
+func (b *breaker) verdict(ctx context.Context) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	if !b.armed || b.asking || b.open != nil || b.tripped != nil {
+		b.mu.Unlock()
+		return
+	}
+	b.asking = true
+	b.mu.Unlock()
+	b.stats.probed()
+	err := b.probe(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asking = false
+	if ctx.Err() == nil && !outage(err) {
+		b.answered()
+	}
 }

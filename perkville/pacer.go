@@ -99,8 +99,16 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 			// failure a retry would have got past, is why it ends.
 			return ctx.Err()
 		}
-		if attempt >= p.Retries && !(outage(err) && p.breaker.unbroken(streak, ticket)) {
-			return err
+		if attempt >= p.Retries {
+			if !(outage(err) && p.breaker.unbroken(streak, ticket)) {
+				return err
+			}
+			if attempt == p.Retries {
+				// Is the API down, or is it only this call's record? One
+				// probe asks now, where waiting for BreakerThreshold
+				// failures cost a lone broken record 14 more requests.
+				p.breaker.verdict(ctx)
+			}
 		}
 		if throttled {
 			continue // the Limiter's gate holds every request until Retry-After
