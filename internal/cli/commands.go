@@ -40,7 +40,7 @@ log and its state.`,
 
   # in another terminal
   curl -H "Authorization: Bearer sandbox-admin-token" \
-      "http://127.0.0.1:8080/v2/connections/?business=25&user__emails__email=pat@example.com"
+      "http://127.0.0.1:8080/v2/connections/?business=25&user__emails__email=reese.lee1@example.com"
   pvenroll samples
   PERKVILLE_TOKEN=sandbox-admin-token pvenroll enroll --api http://127.0.0.1:8080 --business 25 --rate 0 samples/members.csv
 
