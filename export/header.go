@@ -125,7 +125,9 @@ func (e *HeaderError) Error() string {
 		expected = fmt.Sprintf("an email column (%s) or a user id column (%s); others can be named in the field map, by name or by position",
 			strings.Join(aliases[FieldEmail][:5], ", "), strings.Join(aliases[FieldUserID], ", "))
 	}
-	return fmt.Sprintf("%s: line 1: %s\n  columns found: %s\n  expected: %s", e.Name, e.Problem, quoteList(e.Found), expected)
+	// One line: the CLI prints an error as one line, escaping control
+	// characters, so a newline here would show as a literal \n.
+	return fmt.Sprintf("%s: line 1: %s; columns found: %s; expected: %s", e.Name, e.Problem, quoteList(e.Found), expected)
 }
 
 // Bounds of a header as messages show it: a header can be megabytes long.
