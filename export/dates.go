@@ -54,6 +54,13 @@ func placeholderDate(t time.Time) string {
 	return placeholderDates[t.UTC().Format("2006-01-02")]
 }
 
+// isZeroDate reports whether s is a date whose digits are all zero
+// (0000-00-00, 00/00/0000, with or without a time): MySQL's zero date, no
+// day at all, which the parser refuses.
+func isZeroDate(s string) bool {
+	return strings.Count(s, "0") >= 8 && strings.ContainsAny(s, "-/") && strings.Trim(s, "0-/:. T") == ""
+}
+
 // notDates are the cells an export writes in a date column for "no":
 // flags and blanks. Read as a consent, they are not one.
 var notDates = map[string]bool{"0": true, "1": true, "true": true, "false": true, "yes": true, "no": true,
@@ -89,6 +96,9 @@ func (c ConsentRule) Read(cell string) (at time.Time, note string, err error) {
 	}
 	if notDates[strings.ToLower(cell)] {
 		return time.Time{}, fmt.Sprintf("%q is not a date: a consent is when the customer accepted the terms", cell), nil
+	}
+	if isZeroDate(cell) {
+		return time.Time{}, fmt.Sprintf("%s looks like an empty date in the export (MySQL's zero date)", cell), nil
 	}
 	t, err := ParseDate(cell)
 	if err != nil {

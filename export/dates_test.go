@@ -35,6 +35,9 @@ func TestConsentRule(t *testing.T) {
 		{cell: "9999-12-31 23:59:59.9999999", note: "looks like an empty date"}, // .NET's DateTime.MaxValue
 		{cell: "0001-01-01T00:00:00.0000000", note: "looks like an empty date"},
 		{cell: "12/30/1899 12:00:00 AM", note: "looks like an empty date"},
+		{cell: "0000-00-00", note: "0000-00-00 looks like an empty date in the export (MySQL's zero date)"},
+		{cell: "0000-00-00 00:00:00", note: "looks like an empty date"},
+		{cell: "00/00/0000", note: "looks like an empty date"},
 		{cell: "2000-01-01", note: "2000-01-01 is not after 2000-01-01 (the floor setting)"},
 		{cell: "1987-05-04", note: "is not after 2000-01-01"},
 		{cell: "2026-12-03", note: "2026-12-03 is in the future"},
