@@ -22,10 +22,11 @@ import (
 )
 
 // memberIDHeld is a conflict when an earlier line of the file names rec's
-// member id for another customer (export.Record.MemberIDOf): an upsert is
-// keyed on the member id, and one keyed on it alone would land on that
-// line's customer, so this row sends none, whichever row reaches the API
-// first.
+// member id for another customer (export.Record.MemberIDOf): a create is
+// an upsert keyed on the member id, and one keyed on it alone would land
+// on that line's customer, so this row creates nothing, whichever row
+// reaches the API first. (A found row keeps its customer, and only skips
+// its membership upsert: syncMembership.)
 func memberIDHeld(rec *export.Record) error {
 	if rec.MemberIDOf == 0 {
 		return nil

@@ -31,13 +31,6 @@ func (e *Enroller) canSyncMembership(rec *export.Record) bool {
 	return e.Policy.SyncMembership && e.Policy.SystemID != "" && rec.ExternalMemberID != "" && rec.Email != ""
 }
 
-// wouldUpsert reports whether syncMembership would send conn's customer
-// an upsert for rec (or predict one, in a dry run).
-func (e *Enroller) wouldUpsert(rec *export.Record, conn *pv.Connection) bool {
-	want := rowMembership(rec)
-	return want != "" && want != conn.ExternalMembershipStatus && e.canSyncMembership(rec)
-}
-
 // syncMembership keeps the external member's membership status in step
 // with the export, before the join is decided: a renewed member can then
 // join, and an ended membership is recorded. It never touches the
@@ -55,6 +48,15 @@ func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export
 		return conn, nil
 	}
 	have := shownMembership(conn.ExternalMembershipStatus)
+	if rec.MemberIDOf != 0 {
+		// The upsert is keyed on a member id an earlier line names too:
+		// it might land on that line's customer. The row's own customer,
+		// found by its email, is still decided by their connection.
+		r.MembershipDiffers = true
+		r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; not updated: line %d names member id %s too)",
+			report.MembershipDiffersNote, want, have, rec.MemberIDOf, rec.ExternalMemberID))
+		return conn, nil
+	}
 	if e.Policy.DryRun {
 		r.Actions = append(r.Actions, ActionWouldSyncMembership)
 		r.Detail = joinDetail(r.Detail, fmt.Sprintf("would set the membership %s (Perkville: %s)", want, have))

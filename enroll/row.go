@@ -204,11 +204,6 @@ func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record,
 		}
 	} else {
 		r.ConnectionID = conn.ConnectionID
-		if e.wouldUpsert(rec, conn) {
-			if err := memberIDHeld(rec); err != nil {
-				return err
-			}
-		}
 		if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
 			return nil
 		}
