@@ -120,6 +120,12 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		}
 		return c.answerError(r, resp, data)
 	}
+	return c.decodeAnswer(ctx, r, resp)
+}
+
+// decodeAnswer reads a 2xx answer's body within its bound into r.out, and
+// scrubs what it decoded of the token.
+func (c *Client) decodeAnswer(ctx context.Context, r request, resp *http.Response) error {
 	limit := r.maxAnswer
 	if limit == 0 {
 		limit = MaxObjectAnswer

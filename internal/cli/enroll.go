@@ -183,26 +183,8 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		o.SystemID = r.read.Preset.SystemID
 	}
 	o.SystemID = strings.TrimSpace(o.SystemID)
-	if o.AcceptBatch < 1 || o.AcceptBatch > pv.MaxAcceptanceBatch {
-		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.AcceptBatch, pv.MaxAcceptanceBatch)
-	}
-	if o.SyncMembership && o.SystemID == "" {
-		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
-	}
-	if o.CreateMissing && o.SystemID == "" {
-		return usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
-	}
-	if err := checkPace(o.Rate, o.Workers, o.Retries); err != nil {
+	if err := o.check(); err != nil {
 		return err
-	}
-	if err := checkProgress(o.Progress); err != nil {
-		return err
-	}
-	if o.RecheckAfter < 0 {
-		return usagef("--recheck-after %s: a wait is a positive duration, e.g. 72h", o.RecheckAfter)
-	}
-	if o.MaxWait <= 0 {
-		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.MaxWait)
 	}
 	if r.ep, err = o.API.endpoint(c); err != nil {
 		return err
@@ -236,20 +218,8 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		r.log.Warn(h)
 	}
 	if o.State != "" {
-		l, err := r.mode.ledger(o.State)
-		if errors.Is(err, ledger.ErrLocked) {
-			return exitError{code: ExitLocked, err: err}
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("--state: %w", err)}
-		}
-		r.ledger = l
-		if err := l.Adopt(o.State, r.ep.origin()); err != nil {
-			if errors.Is(err, ledger.ErrOtherOrigin) {
-				return usageError{withHint(fmt.Errorf("--state: %w", err),
-					"a state file holds one API's and one business's runs: give this one a state file of its own, e.g. --state "+otherStateName(o.State))}
-			}
-			return usageError{fmt.Errorf("--state: %w", err)}
+		if err := r.openState(); err != nil {
+			return err
 		}
 	}
 	r.workers = o.Workers
@@ -262,6 +232,54 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		if o.AcceptBatch > 1 && !o.DryRun && o.Reader.ConsentColumn != "" {
 			r.workers = enroll.DefaultBatchWorkers(o.Rate)
 		}
+	}
+	return nil
+}
+
+// check refuses flag values no run can use, before anything is read or sent.
+func (o *enrollOptions) check() error {
+	if o.AcceptBatch < 1 || o.AcceptBatch > pv.MaxAcceptanceBatch {
+		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.AcceptBatch, pv.MaxAcceptanceBatch)
+	}
+	if o.SyncMembership && o.SystemID == "" {
+		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
+	}
+	if o.CreateMissing && o.SystemID == "" {
+		return usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
+	}
+	if err := checkPace(o.Rate, o.Workers, o.Retries); err != nil {
+		return err
+	}
+	if err := checkProgress(o.Progress); err != nil {
+		return err
+	}
+	if o.RecheckAfter < 0 {
+		return usagef("--recheck-after %s: a wait is a positive duration, e.g. 72h", o.RecheckAfter)
+	}
+	if o.MaxWait <= 0 {
+		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.MaxWait)
+	}
+	return nil
+}
+
+// openState opens the --state ledger and adopts it for this run's API and
+// business, refusing one that holds another's.
+func (r *enrollRun) openState() error {
+	o := &r.o
+	l, err := r.mode.ledger(o.State)
+	if errors.Is(err, ledger.ErrLocked) {
+		return exitError{code: ExitLocked, err: err}
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("--state: %w", err)}
+	}
+	r.ledger = l
+	if err := l.Adopt(o.State, r.ep.origin()); err != nil {
+		if errors.Is(err, ledger.ErrOtherOrigin) {
+			return usageError{withHint(fmt.Errorf("--state: %w", err),
+				"a state file holds one API's and one business's runs: give this one a state file of its own, e.g. --state "+otherStateName(o.State))}
+		}
+		return usageError{fmt.Errorf("--state: %w", err)}
 	}
 	return nil
 }
