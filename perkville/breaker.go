@@ -57,7 +57,7 @@ type breaker struct {
 // timeout, a refused or reset connection) or a 5xx. A 4xx is an answer.
 func outage(err error) bool {
 	var ae *Error
-	return errors.As(err, &ae) && ((ae.Status == 0 && ae.Err != nil) || ae.Status >= 500)
+	return errors.As(err, &ae) && ((ae.Status == 0 && ae.Err != nil && !ae.oversized) || ae.Status >= 500)
 }
 
 // record notes how the attempt let go with ticket ended (a nil breaker

@@ -71,6 +71,11 @@ type Error struct {
 	Err              error  // network error, when Status is 0
 
 	timeout time.Duration // the per-attempt timeout, to name it
+	// oversized: an answer came, but its headers were past MaxHeaderBytes
+	// and were not read. It is an answer, not an outage, and final for the
+	// row, as an answer past its size cap is: a header that size is no
+	// passing fault.
+	oversized bool
 }
 
 func (e *Error) Error() string {
@@ -154,6 +159,13 @@ func (e *Error) Redirect() bool { return e.Status >= 300 && e.Status <= 399 }
 // resolve, the connection was refused or reset, TLS failed, or time ran out.
 func (e *Error) Unreached() bool { return e.Status == 0 && e.Err != nil }
 
+// headersTooLarge reports whether net/http refused an answer for its
+// headers' size (Transport.MaxResponseHeaderBytes): net/http's own words,
+// for it exports no error for them.
+func headersTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server response headers exceeded")
+}
+
 // netCause names, for a person, why a request got no answer.
 func netCause(err error, timeout time.Duration) string {
 	var dns *net.DNSError
@@ -176,8 +188,7 @@ func netCause(err error, timeout time.Duration) string {
 		return timeoutText(timeout)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection was closed before an answer"
-	case strings.Contains(err.Error(), "server response headers exceeded"):
-		// net/http's own words; it exports no error for them.
+	case headersTooLarge(err):
 		return fmt.Sprintf("the answer's headers were over %d KiB: not read", MaxHeaderBytes>>10)
 	}
 	return "no answer"
@@ -206,6 +217,8 @@ func (e *Error) Class() Class {
 	switch {
 	case e.Redirect():
 		// Not the API's answer: the row fails, naming where it pointed.
+		return ClassRow
+	case e.Status == 0 && e.oversized:
 		return ClassRow
 	case e.Status == 0:
 		return ClassRetryable

@@ -97,7 +97,7 @@ func (c *Client) send(ctx context.Context, r request, target string, body []byte
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout}
+		return &Error{Method: r.method, Path: r.path, API: c.base.String(), Err: err, timeout: c.timeout, oversized: headersTooLarge(err)}
 	}
 	defer resp.Body.Close()
 	if q, ok := parseQuota(resp.Header, c.pacer.Clock.Now()); ok {
