@@ -211,16 +211,22 @@ func (s scrubber) walkMap(m reflect.Value) bool {
 }
 
 // rawMessage scrubs a json.RawMessage by decoding it (numbers kept as
-// written) and encoding it again, if anything in it changed.
+// written) and encoding it again, if anything in it changed, or if its
+// bytes hold a piece of the token that its decoded text does not (an
+// escape's hex digits may spell one by chance: "\u002d34dcd1…").
 func (s scrubber) rawMessage(v reflect.Value) bool {
 	raw := v.Bytes()
-	if !s.holds(raw) && !bytes.Contains(raw, []byte{'\\'}) {
+	rawHolds := s.holds(raw)
+	if !rawHolds && !bytes.Contains(raw, []byte{'\\'}) {
 		return false // no piece of the token, and no escape that could spell one
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var x any
-	if dec.Decode(&x) != nil || !s.walk(reflect.ValueOf(&x)) || !v.CanSet() {
+	if dec.Decode(&x) != nil || !v.CanSet() {
+		return false
+	}
+	if changed := s.walk(reflect.ValueOf(&x)); !changed && !rawHolds {
 		return false
 	}
 	b, err := json.Marshal(x)
