@@ -142,7 +142,8 @@ func barWords(s status, last bool) string {
 }
 
 // fit cuts words to n columns, so the line never wraps (a wrapped line is
-// redrawn one row lower at every frame).
+// redrawn one row lower at every frame). It cuts at a space, so that no
+// count is cut short: "would-join=1…" would read as a count of 1.
 func fit(words string, n int) string {
 	r := []rune(words)
 	if n < 10 {
@@ -151,7 +152,14 @@ func fit(words string, n int) string {
 	if len(r) <= n {
 		return words
 	}
-	return string(r[:n-1]) + "…"
+	cut := n - 2 // room for " …"
+	for i := n - 2; i > 0; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRight(string(r[:cut]), " ·") + " …"
 }
 
 // lockedBuffer takes the bar's writes: from draw, and from the bar's own

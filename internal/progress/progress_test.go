@@ -124,8 +124,23 @@ func TestBarUnknownTotal(t *testing.T) {
 
 func TestFitKeepsOneLine(t *testing.T) {
 	long := strings.Repeat("needs-agreement=1 ", 20)
-	if got := fit(long, 40); len([]rune(got)) != 40 || !strings.HasSuffix(got, "…") {
+	if got := fit(long, 40); len([]rune(got)) > 40 || !strings.HasSuffix(got, " …") {
 		t.Fatalf("fit: %q", got)
+	}
+	// No count is cut short: the line ends after a whole word.
+	words := "183 rows · 13 rows/s · joined=40 would-join=12 needs-agreement=7"
+	for n := 10; n < len(words); n++ {
+		got := fit(words, n)
+		if len([]rune(got)) > n {
+			t.Fatalf("fit(%d) = %q: %d columns", n, got, len([]rune(got)))
+		}
+		kept := strings.TrimSuffix(got, " …")
+		if !strings.HasPrefix(words, kept) {
+			t.Fatalf("fit(%d) = %q: not a prefix", n, got)
+		}
+		if rest := words[len(kept):]; rest != "" && rest[0] != ' ' && !strings.HasPrefix(rest, "·") {
+			t.Fatalf("fit(%d) = %q: cuts %q short", n, got, words)
+		}
 	}
 	if got := fit("short", 40); got != "short" {
 		t.Fatalf("fit: %q", got)
