@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/cli"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
@@ -55,7 +56,7 @@ func TestRunHistoryChartMatchesTheLedger(t *testing.T) {
 	if err != nil || len(stored) != runs {
 		t.Fatalf("%d runs in the ledger (%v)", len(stored), err)
 	}
-	if stored[0].Counts[report.Joined] == stored[1].Counts[report.Joined] {
+	if stored[0].Counts[enroll.Joined] == stored[1].Counts[enroll.Joined] {
 		t.Fatal("the runs do not differ: the chart would show no trend")
 	}
 	page, err := os.ReadFile(filepath.Join(dir, fmt.Sprint("run", runs), "report.html"))
@@ -92,11 +93,11 @@ func TestRunHistoryChartMatchesTheLedger(t *testing.T) {
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // historyBars reads the chart's bars: series -> run -> count.
-func historyBars(t *testing.T, page []byte) map[report.Outcome]map[string]int {
+func historyBars(t *testing.T, page []byte) map[enroll.Outcome]map[string]int {
 	t.Helper()
 	d := xml.NewDecoder(bytes.NewReader(page))
 	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
-	bars := map[report.Outcome]map[string]int{}
+	bars := map[enroll.Outcome]map[string]int{}
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -120,7 +121,7 @@ func historyBars(t *testing.T, page []byte) map[report.Outcome]map[string]int {
 		if _, err := fmt.Sscan(a["data-count"], &n); err != nil {
 			t.Fatalf("bar %v: %v", a, err)
 		}
-		o := report.Outcome(a["data-series"])
+		o := enroll.Outcome(a["data-series"])
 		if bars[o] == nil {
 			bars[o] = map[string]int{}
 		}

@@ -23,9 +23,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 var (
@@ -497,7 +497,7 @@ func resumableRows(t *testing.T, path string) int {
 		}
 		return tx.Bucket([]byte("customers")).ForEach(func(_, v []byte) error {
 			var e struct {
-				Outcome report.Outcome `json:"outcome"`
+				Outcome enroll.Outcome `json:"outcome"`
 				Run     uint64         `json:"run"`
 			}
 			if err := json.Unmarshal(v, &e); err != nil {

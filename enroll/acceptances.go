@@ -8,7 +8,6 @@ import (
 	"time"
 
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // This file batches the acceptances of consenting rows: one POST of the
@@ -25,7 +24,7 @@ import (
 
 // accept records the customer's own consent, from the row's consent column,
 // for the business's join agreements. Never called for a row without it.
-func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *report.Result) error {
+func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *Result) error {
 	var pending []int64
 	if e.Policy.DryRun {
 		// A dry run can afford the view per row: it predicts exactly.

@@ -19,7 +19,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // consentWorld has n customers not yet joined: four in five rows hold
@@ -85,12 +84,12 @@ func TestBatchedAcceptancesMapItemErrorsToTheirRows(t *testing.T) {
 	}
 	for i, r := range got {
 		user := i + 1
-		want := report.Joined
+		want := enroll.Joined
 		switch {
 		case user == 3:
-			want = report.Failed
+			want = enroll.Failed
 		case user%10 == 5:
-			want = report.NeedsAgreement
+			want = enroll.NeedsAgreement
 		}
 		if r.Outcome != want {
 			t.Errorf("user %d: %s (%s), want %s", user, r.Outcome, r.Detail, want)
@@ -232,15 +231,15 @@ func TestBatchRefusedWhole(t *testing.T) {
 		user := i + 1
 		switch {
 		case user%10 == 5:
-			if r.Outcome != report.NeedsAgreement {
+			if r.Outcome != enroll.NeedsAgreement {
 				t.Errorf("user %d: %s, want needs-agreement", user, r.Outcome)
 			}
 		case user%10 == 0:
-			if r.Outcome != report.Joined {
+			if r.Outcome != enroll.Joined {
 				t.Errorf("user %d: %s, want joined (accepted before)", user, r.Outcome)
 			}
 		default:
-			if r.Outcome != report.Failed || r.Code != "x" {
+			if r.Outcome != enroll.Failed || r.Code != "x" {
 				t.Errorf("user %d: %s %q (%s), want failed with the batch's code", user, r.Outcome, r.Code, r.Detail)
 			}
 			said = said || strings.Contains(r.Detail, "was refused (sending fewer at once may help)")
@@ -292,7 +291,7 @@ func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	en := &enroll.Enroller{API: api, Business: business(t, api), Policy: enroll.Policy{AcceptBatch: 100}}
 	out, err := enroll.Run(ctx, rows, en, sink, enroll.Options{Workers: 8, Grace: time.Nanosecond})
 	if err != nil {
@@ -380,19 +379,19 @@ func TestAcceptanceAnswerWithoutTheRowsItemFailsIt(t *testing.T) {
 					user := int64(i + 1)
 					switch {
 					case user == 5:
-						if r.Outcome != report.NeedsAgreement {
+						if r.Outcome != enroll.NeedsAgreement {
 							t.Errorf("user 5 (no consent): %s, want needs-agreement", r.Outcome)
 						}
 					case user == 10:
-						if r.Outcome != report.Joined {
+						if r.Outcome != enroll.Joined {
 							t.Errorf("user 10 (accepted before, no consent): %s, want joined", r.Outcome)
 						}
 					case mode == "drop" && user <= 2:
-						if r.Outcome != report.Joined {
+						if r.Outcome != enroll.Joined {
 							t.Errorf("user %d, whose item is in the answer: %s (%s), want joined", user, r.Outcome, r.Detail)
 						}
 					default:
-						if r.Outcome != report.Failed || r.Code != "unexpected_answer" || !strings.Contains(r.Detail, "unexpected answer") {
+						if r.Outcome != enroll.Failed || r.Code != "unexpected_answer" || !strings.Contains(r.Detail, "unexpected answer") {
 							t.Errorf("user %d: %s %q (%s), want failed: unexpected answer", user, r.Outcome, r.Code, r.Detail)
 						}
 					}

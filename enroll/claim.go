@@ -18,7 +18,6 @@ import (
 	"strconv"
 
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // memberIDHeld is a conflict when an earlier line of the file names rec's
@@ -76,7 +75,7 @@ func (e *Enroller) claim(line int, keys ...claimKey) (claimKey, int) {
 
 // claimed claims the keys for rec's line, or makes r a conflict naming the
 // line that holds one, and reports whether the row may go on.
-func (e *Enroller) claimed(rec *export.Record, r *report.Result, keys ...claimKey) bool {
+func (e *Enroller) claimed(rec *export.Record, r *Result, keys ...claimKey) bool {
 	key, other := e.claim(rec.Line, keys...)
 	if other == 0 {
 		return true
@@ -85,7 +84,7 @@ func (e *Enroller) claimed(rec *export.Record, r *report.Result, keys ...claimKe
 	if len(r.Actions) > 0 {
 		written = "nothing further written for this row" + afterActions(r)
 	}
-	r.Outcome = report.Conflict
+	r.Outcome = Conflict
 	r.Detail = joinDetail(r.Detail, fmt.Sprintf("line %d holds %s in this run: one customer, two rows; %s", other, key, written))
 	return false
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // A consent cell that records no consent (a placeholder date, a flag, a
@@ -30,10 +29,10 @@ func TestPlaceholderConsentIsNoConsent(t *testing.T) {
 			defer s.Close()
 			data := "email,consent\nconsent@x.co," + tt.cell + "\nconsent2@x.co,2026-11-20T10:04:00Z\n"
 			got, _, _ := run(t, s, runCase{csv: data, consent: "consent"})
-			if r := got[0]; r.Outcome != report.NeedsAgreement || !strings.Contains(r.Detail, tt.why) || strings.Contains(strings.Join(r.Actions, ";"), enroll.ActionAccepted) {
-				t.Errorf("placeholder row: %s %v (%s), want %s without acceptance, detail holding %q", r.Outcome, r.Actions, r.Detail, report.NeedsAgreement, tt.why)
+			if r := got[0]; r.Outcome != enroll.NeedsAgreement || !strings.Contains(r.Detail, tt.why) || strings.Contains(strings.Join(r.Actions, ";"), enroll.ActionAccepted) {
+				t.Errorf("placeholder row: %s %v (%s), want %s without acceptance, detail holding %q", r.Outcome, r.Actions, r.Detail, enroll.NeedsAgreement, tt.why)
 			}
-			if r := got[1]; r.Outcome != report.Joined {
+			if r := got[1]; r.Outcome != enroll.Joined {
 				t.Errorf("consenting row: %s (%s), want joined", r.Outcome, r.Detail)
 			}
 			for _, u := range s.State().Users {

@@ -1,6 +1,10 @@
 // Package enroll decides each export row's fate against the Perkville API (row.go) and runs the
 // rows through a rate-limited pool with one stop (run.go, stop.go); it reads no file and draws nothing.
 //
+// It owns the run's vocabulary (outcome.go): the Outcome of a row, its Result and a dry run's Risk,
+// and the resume rule (Outcome.Settled, Outcome.Recorded). The report renders []Result and the
+// ledger stores Outcomes; both import enroll, never the reverse.
+//
 // What earlier runs learnt (--state) comes in through Memory, an interface defined here with only
 // the calls enroll makes (Prior, Resumable, Record); the run ledger, internal/ledger, implements it.
 // So enroll does not depend on how memory is stored, its public types hold no internal one, and a

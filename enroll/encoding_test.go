@@ -8,7 +8,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // A Windows-1252 export (Excel's "CSV" on Windows) and a UTF-16 one create
@@ -41,7 +40,7 @@ func TestEncodedExportsStoreNamesExactly(t *testing.T) {
 				t.Fatalf("%d results", len(got))
 			}
 			for _, r := range got {
-				if r.Outcome == report.Invalid || r.Outcome == report.Failed {
+				if r.Outcome == enroll.Invalid || r.Outcome == enroll.Failed {
 					t.Fatalf("line %d: %s %s", r.Line, r.Outcome, r.Detail)
 				}
 			}

@@ -2,7 +2,6 @@ package enroll
 
 import (
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // Grounds are the settings of a run that can change a row's outcome. Each
@@ -41,24 +40,24 @@ func GroundsOf(p Policy, preset, consentColumn string) Grounds {
 // (nil: not recorded, a state file of an older version) could be decided
 // differently under g. Joined and already-active stand under any grounds:
 // no setting undoes a join.
-func (g Grounds) CouldChange(o report.Outcome, then *Grounds) bool {
+func (g Grounds) CouldChange(o Outcome, then *Grounds) bool {
 	if then == nil {
-		return o != report.Joined && o != report.AlreadyActive
+		return o != Joined && o != AlreadyActive
 	}
 	membership := g.SyncMembership != then.SyncMembership || g.Preset != then.Preset ||
 		(g.SyncMembership && g.SystemID != then.SystemID)
 	creating := g.CreateMissing != then.CreateMissing || (g.CreateMissing && g.SystemID != then.SystemID)
 	consent := g.ConsentColumn != then.ConsentColumn || g.ConsentAfter != then.ConsentAfter
 	switch o {
-	case report.NotFound:
+	case NotFound:
 		return creating
-	case report.OptedOut:
+	case OptedOut:
 		return g.RejoinInactive != then.RejoinInactive
-	case report.NeedsAgreement:
+	case NeedsAgreement:
 		return consent || creating
-	case report.MembershipInactive:
+	case MembershipInactive:
 		return membership || creating
-	case report.Conflict:
+	case Conflict:
 		return creating || membership
 	}
 	return false

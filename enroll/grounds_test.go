@@ -10,12 +10,11 @@ import (
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // stoppedRun runs the CSV with policy and leaves its run stopped, as
 // --max-duration or an interrupt would: its settled rows are resumable.
-func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) []report.Result {
+func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) []enroll.Result {
 	t.Helper()
 	l, err := ledger.Open(path, false)
 	if err != nil {
@@ -26,7 +25,7 @@ func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enrol
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
 		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Grounds: g, Memory: l}, sink, enroll.Options{Workers: 4})
 	if err := l.Finish(out.End, "", ledger.RunStopped, nil, 0, 0); err != nil {
@@ -44,11 +43,11 @@ func TestResumeDecidesAgainWhatOtherGroundsCouldChange(t *testing.T) {
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	first := stoppedRun(t, s, state, outcomesCSV, enroll.Policy{})
-	byLine := map[int]report.Outcome{}
+	byLine := map[int]enroll.Outcome{}
 	for _, r := range first {
 		byLine[r.Line] = r.Outcome
 	}
-	if byLine[10] != report.NotFound || byLine[6] != report.OptedOut {
+	if byLine[10] != enroll.NotFound || byLine[6] != enroll.OptedOut {
 		t.Fatalf("first run: line 10 %s, line 6 %s; want not-found and opted-out", byLine[10], byLine[6])
 	}
 
@@ -56,11 +55,11 @@ func TestResumeDecidesAgainWhatOtherGroundsCouldChange(t *testing.T) {
 	resumed := 0
 	for _, r := range second {
 		switch byLine[r.Line] {
-		case report.NotFound, report.OptedOut:
+		case enroll.NotFound, enroll.OptedOut:
 			if r.Resumed {
 				t.Errorf("line %d: %s under other grounds was resumed, not decided again", r.Line, byLine[r.Line])
 			}
-		case report.Joined, report.AlreadyActive:
+		case enroll.Joined, enroll.AlreadyActive:
 			if !r.Resumed || r.Attempts != 0 {
 				t.Errorf("line %d: %s stands under any grounds, yet was %s with %d calls", r.Line, byLine[r.Line], r.Outcome, r.Attempts)
 			}
@@ -74,7 +73,7 @@ func TestResumeDecidesAgainWhatOtherGroundsCouldChange(t *testing.T) {
 		if r.Line == 10 && (len(r.Actions) == 0 || r.Actions[0] != enroll.ActionCreated) {
 			t.Errorf("line 10 (not found, with a member id) under --create-missing: %s %v, want the member created", r.Outcome, r.Actions)
 		}
-		if r.Line == 6 && r.Outcome != report.Joined {
+		if r.Line == 6 && r.Outcome != enroll.Joined {
 			t.Errorf("line 6 (opted out) under --rejoin-inactive: %s, want joined", r.Outcome)
 		}
 	}
@@ -83,25 +82,25 @@ func TestResumeDecidesAgainWhatOtherGroundsCouldChange(t *testing.T) {
 func TestGroundsThatCouldChangeAnOutcome(t *testing.T) {
 	base := enroll.Grounds{SystemID: "SYS"}
 	for _, c := range []struct {
-		outcome report.Outcome
+		outcome enroll.Outcome
 		now     enroll.Grounds
 		want    bool
 	}{
-		{report.NotFound, enroll.Grounds{SystemID: "SYS", CreateMissing: true}, true},
-		{report.NotFound, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, false},
-		{report.OptedOut, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, true},
-		{report.NeedsAgreement, enroll.Grounds{SystemID: "SYS", ConsentAfter: "2010-01-01"}, true},
-		{report.MembershipInactive, enroll.Grounds{SystemID: "SYS", SyncMembership: true}, true},
-		{report.MembershipInactive, enroll.Grounds{SystemID: "SYS", Preset: "abc-ignite"}, true},
-		{report.Joined, enroll.Grounds{CreateMissing: true, RejoinInactive: true, SyncMembership: true}, false},
-		{report.AlreadyActive, enroll.Grounds{Preset: "csi-spectrum"}, false},
-		{report.NeedsAgreement, base, false},
+		{enroll.NotFound, enroll.Grounds{SystemID: "SYS", CreateMissing: true}, true},
+		{enroll.NotFound, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, false},
+		{enroll.OptedOut, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, true},
+		{enroll.NeedsAgreement, enroll.Grounds{SystemID: "SYS", ConsentAfter: "2010-01-01"}, true},
+		{enroll.MembershipInactive, enroll.Grounds{SystemID: "SYS", SyncMembership: true}, true},
+		{enroll.MembershipInactive, enroll.Grounds{SystemID: "SYS", Preset: "abc-ignite"}, true},
+		{enroll.Joined, enroll.Grounds{CreateMissing: true, RejoinInactive: true, SyncMembership: true}, false},
+		{enroll.AlreadyActive, enroll.Grounds{Preset: "csi-spectrum"}, false},
+		{enroll.NeedsAgreement, base, false},
 	} {
 		if got := c.now.CouldChange(c.outcome, &base); got != c.want {
 			t.Errorf("%s, %+v after %+v: could change %v, want %v", c.outcome, c.now, base, got, c.want)
 		}
 	}
-	if !base.CouldChange(report.NotFound, nil) || base.CouldChange(report.Joined, nil) {
+	if !base.CouldChange(enroll.NotFound, nil) || base.CouldChange(enroll.Joined, nil) {
 		t.Error("a run that recorded no grounds: a waiting row must be decided again, a joined one not")
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // conflictError ends a row whose export names two customers.
@@ -84,7 +83,7 @@ func (e *Enroller) readBackCreated(ctx context.Context, rc *rowCalls, rec *expor
 // read back, must hold the status sent (want). If it does not, the row's
 // actions say membership-not-applied, never synced-membership, and the
 // status Perkville holds decides the rest.
-func (e *Enroller) readBackMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, m *pv.ExternalMember, want string, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) readBackMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, m *pv.ExternalMember, want string, r *Result) (*pv.Connection, error) {
 	if err := pv.CheckMemberAnswer(rec.Email, m, conn); err != nil {
 		// Sent, but applied to someone else, if at all: not the row's.
 		r.Actions = append(r.Actions, ActionMembershipNotApplied)

@@ -14,7 +14,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // identityWorld: customers a row may be mistaken for. Every connection is
@@ -40,7 +39,7 @@ func identityWorld() *sandbox.World {
 
 // identityRun runs data (its consent column "consent") with policy after
 // the preflight, so that the sandbox's log holds the run's requests only.
-func identityRun(t *testing.T, s *sandbox.Server, data string, policy enroll.Policy, workers int, wire http.RoundTripper) []report.Result {
+func identityRun(t *testing.T, s *sandbox.Server, data string, policy enroll.Policy, workers int, wire http.RoundTripper) []enroll.Result {
 	t.Helper()
 	api, err := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun, Wire: wire})
 	if err != nil {
@@ -48,7 +47,7 @@ func identityRun(t *testing.T, s *sandbox.Server, data string, policy enroll.Pol
 	}
 	en := &enroll.Enroller{API: api, Business: business(t, api), Policy: policy}
 	s.ResetLog()
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}, en, sink, enroll.Options{Workers: max(workers, 1)})
 	return sink.ordered(t)
 }
@@ -99,11 +98,11 @@ func TestRowOfTwoCustomersWritesNothing(t *testing.T) {
 		"the user id 303 has connection 3003, but the email nobody@x.co finds no connection",
 		"the email left@x.co finds Perkville user 304 (connection 3004), not the row's user id 999999",
 	} {
-		if r := got[i]; r.Outcome != report.Conflict || !strings.Contains(r.Detail, want) || len(r.Actions) > 0 {
+		if r := got[i]; r.Outcome != enroll.Conflict || !strings.Contains(r.Detail, want) || len(r.Actions) > 0 {
 			t.Errorf("line %d: %s %v (%s), want a conflict saying %q, nothing written", r.Line, r.Outcome, r.Actions, r.Detail, want)
 		}
 	}
-	if r := got[3]; r.Outcome != report.Joined || r.ConnectionID != 3005 {
+	if r := got[3]; r.Outcome != enroll.Joined || r.ConnectionID != 3005 {
 		t.Errorf("line 5: %s %d (%s), want joined on connection 3005", r.Outcome, r.ConnectionID, r.Detail)
 	}
 	accepted, active := acceptedAndActive(s)
@@ -148,19 +147,19 @@ func TestCreateIsBelievedOnlyAsReadBack(t *testing.T) {
 		setup   func(*sandbox.World)
 		hide    string
 		rejoin  bool
-		outcome report.Outcome
+		outcome enroll.Outcome
 		detail  string
 		active  []int64
 	}{
-		{"lands on one who left", "left@x.co,L-1", nil, "left@x.co", false, report.OptedOut, "connection is INACTIVE", nil},
-		{"lands on one who left, rejoin", "left@x.co,L-1", nil, "left@x.co", true, report.Joined, "", []int64{304}},
+		{"lands on one who left", "left@x.co,L-1", nil, "left@x.co", false, enroll.OptedOut, "connection is INACTIVE", nil},
+		{"lands on one who left, rejoin", "left@x.co,L-1", nil, "left@x.co", true, enroll.Joined, "", []int64{304}},
 		{"lands on another's record", "new@x.co,M-306", func(w *sandbox.World) { w.ExternalMembers[0].MatchesAnyEmail = true }, "", true,
-			report.Conflict, `was for new@x.co, but the answer names connection "/v2/connections/3006/" of user "/v2/users/306/", and the email finds no connection`, nil},
-		{"answer without connection", "new@x.co,N-1", func(w *sandbox.World) { w.Business.CreateAnswersWithoutConnection = true }, "", false, report.Joined, "", []int64{1000000}},
+			enroll.Conflict, `was for new@x.co, but the answer names connection "/v2/connections/3006/" of user "/v2/users/306/", and the email finds no connection`, nil},
+		{"answer without connection", "new@x.co,N-1", func(w *sandbox.World) { w.Business.CreateAnswersWithoutConnection = true }, "", false, enroll.Joined, "", []int64{1000000}},
 		{"answer without connection, another's record", "new@x.co,M-306", func(w *sandbox.World) {
 			w.Business.CreateAnswersWithoutConnection = true
 			w.ExternalMembers[0].MatchesAnyEmail = true
-		}, "", false, report.Conflict, "the email finds no connection", nil},
+		}, "", false, enroll.Conflict, "the email finds no connection", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := identityWorld()
@@ -183,7 +182,7 @@ func TestCreateIsBelievedOnlyAsReadBack(t *testing.T) {
 			if !slices.Equal(active, tt.active) || !slices.Equal(accepted, tt.active) {
 				t.Errorf("accepted %v, active %v; want %v", accepted, active, tt.active)
 			}
-			if w := writes(s); tt.outcome != report.Joined && len(w) != 1 {
+			if w := writes(s); tt.outcome != enroll.Joined && len(w) != 1 {
 				t.Errorf("writes %v: the create only", w)
 			}
 		})
@@ -215,8 +214,8 @@ func TestTheRowThatLosesTheClaimWritesNothing(t *testing.T) {
 				got := identityRun(t, s, tt.csv, tt.policy, 2, nil)
 				st := s.State()
 				s.Close()
-				lost := slices.IndexFunc(got, func(r report.Result) bool { return r.Outcome == report.Conflict })
-				if lost < 0 || got[1-lost].Outcome != report.Joined {
+				lost := slices.IndexFunc(got, func(r enroll.Result) bool { return r.Outcome == enroll.Conflict })
+				if lost < 0 || got[1-lost].Outcome != enroll.Joined {
 					t.Fatalf("outcomes %s, %s: want one joined, one conflict", got[0].Outcome, got[1].Outcome)
 				}
 				r, winner := got[lost], got[1-lost]
@@ -247,11 +246,11 @@ func TestMembershipNotApplied(t *testing.T) {
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: membershipCSV, workers: 1, policy: enroll.Policy{SystemID: "SYS", SyncMembership: true}})
 	checkRows(t, got, []rowWant{
-		{report.MembershipInactive, "membership-not-applied", 4, true}, // find, upsert, read back, join refused
-		{report.AlreadyActive, "membership-not-applied", 3, true},
-		{report.Joined, "activated", 2, false},
-		{report.OptedOut, "membership-not-applied", 3, true},
-		{report.MembershipInactive, "", 2, true},
+		{enroll.MembershipInactive, "membership-not-applied", 4, true}, // find, upsert, read back, join refused
+		{enroll.AlreadyActive, "membership-not-applied", 3, true},
+		{enroll.Joined, "activated", 2, false},
+		{enroll.OptedOut, "membership-not-applied", 3, true},
+		{enroll.MembershipInactive, "", 2, true},
 	})
 	if r := got[0]; !strings.Contains(r.Detail, "the membership update to ACTIVE was answered, but Perkville still holds INACTIVE") {
 		t.Errorf("detail %q does not say what Perkville holds", r.Detail)
@@ -271,7 +270,7 @@ func TestMembershipUpsertAnsweredForAnotherCustomer(t *testing.T) {
 		enroll.Policy{SystemID: "SYS", SyncMembership: true}, 1, nil)
 	r := got[0]
 	want := `was for ann@x.co, but the answer names connection "/v2/connections/3006/" of user "/v2/users/306/", and the email finds connection 3001 of user 301 (after: membership-not-applied)`
-	if r.Outcome != report.Conflict || !strings.Contains(r.Detail, want) {
+	if r.Outcome != enroll.Conflict || !strings.Contains(r.Detail, want) {
 		t.Fatalf("%s %v (%s), want a conflict saying %q", r.Outcome, r.Actions, r.Detail, want)
 	}
 	if w := writes(s); len(w) != 1 {
@@ -296,7 +295,7 @@ func TestListedObjectCountsOnlyByItsOwnStatus(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	data := "email\nann@x.co\nbob@x.co\n"
 	first, _ := runState(t, s, path, data, enroll.Policy{}, nil)
-	if first[0].Outcome != report.Joined || first[1].Outcome != report.Joined {
+	if first[0].Outcome != enroll.Joined || first[1].Outcome != enroll.Joined {
 		t.Fatalf("first run: %s, %s", first[0].Outcome, first[1].Outcome)
 	}
 	// Bob leaves the program.
@@ -308,10 +307,10 @@ func TestListedObjectCountsOnlyByItsOwnStatus(t *testing.T) {
 		resp.Body.Close()
 	}
 	second, _ := runState(t, s, path, data, enroll.Policy{}, nil)
-	if r := second[0]; r.Outcome != report.AlreadyActive || !r.Skipped || strings.HasSuffix(r.Detail, "; ") {
+	if r := second[0]; r.Outcome != enroll.AlreadyActive || !r.Skipped || strings.HasSuffix(r.Detail, "; ") {
 		t.Errorf("ann: %s skipped=%v (%q), want already-active from the listing", r.Outcome, r.Skipped, r.Detail)
 	}
-	if r := second[1]; r.Outcome != report.OptedOut || r.Skipped {
+	if r := second[1]; r.Outcome != enroll.OptedOut || r.Skipped {
 		t.Errorf("bob: %s skipped=%v (%s), want opted-out, looked up", r.Outcome, r.Skipped, r.Detail)
 	}
 }
@@ -333,15 +332,15 @@ func TestAnEarlierLineHoldsItsMemberID(t *testing.T) {
 			enroll.Policy{SystemID: "SYS", CreateMissing: true, SyncMembership: true, DryRun: dry}, 3, nil)
 		st, wrote := s.State(), writes(s)
 		s.Close()
-		if r := got[0]; r.Outcome != map[bool]report.Outcome{false: report.Joined, true: report.WouldJoin}[dry] {
+		if r := got[0]; r.Outcome != map[bool]enroll.Outcome{false: enroll.Joined, true: enroll.WouldJoin}[dry] {
 			t.Fatalf("dry %v, line 2: %s (%s), want joined", dry, r.Outcome, r.Detail)
 		}
-		if r := got[1]; r.Outcome != report.Conflict || len(r.Actions) > 0 || !strings.Contains(r.Detail, "line 2 holds member id A-1") {
+		if r := got[1]; r.Outcome != enroll.Conflict || len(r.Actions) > 0 || !strings.Contains(r.Detail, "line 2 holds member id A-1") {
 			t.Errorf("dry %v, line 3: %s %v (%s), want a conflict naming line 2, nothing written", dry, r.Outcome, r.Actions, r.Detail)
 		}
 		// Bob, found by his own email, is still decided by his connection,
 		// without the upsert.
-		if r := got[2]; r.Outcome == report.Conflict || !r.MembershipDiffers || !strings.Contains(r.Detail, "not updated: line 2 names member id A-1 too") {
+		if r := got[2]; r.Outcome == enroll.Conflict || !r.MembershipDiffers || !strings.Contains(r.Detail, "not updated: line 2 names member id A-1 too") {
 			t.Errorf("dry %v, line 4: %s %v (%s), want the membership left, naming line 2", dry, r.Outcome, r.Actions, r.Detail)
 		}
 		if m := st.Users[0].Connection.ExternalMembershipStatus; m != pv.StatusActive {

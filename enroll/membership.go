@@ -6,7 +6,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // Actions of the membership sync.
@@ -38,7 +37,7 @@ func (e *Enroller) canSyncMembership(rec *export.Record) bool {
 // membership's end is not. Rows it may not upsert are marked as differing,
 // so the summary can say how many the sync would change. The connection
 // returned is what decides the rest: after an upsert, as read back.
-func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, r *Result) (*pv.Connection, error) {
 	want := rowMembership(rec)
 	if want == "" || want == conn.ExternalMembershipStatus {
 		return conn, nil
@@ -54,7 +53,7 @@ func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export
 		// found by its email, is still decided by their connection.
 		r.MembershipDiffers = true
 		r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; not updated: line %d names member id %s too)",
-			report.MembershipDiffersNote, want, have, rec.MemberIDOf, rec.ExternalMemberID))
+			MembershipDiffersNote, want, have, rec.MemberIDOf, rec.ExternalMemberID))
 		return conn, nil
 	}
 	if e.Policy.DryRun {
@@ -89,7 +88,7 @@ func (e *Enroller) externalMember(rec *export.Record) pv.NewExternalMember {
 
 // markMembershipDiffers notes a status the run leaves differing, for the
 // summary's count and the operator.
-func (e *Enroller) markMembershipDiffers(want, have string, r *report.Result) {
+func (e *Enroller) markMembershipDiffers(want, have string, r *Result) {
 	r.MembershipDiffers = true
 	// Ask only for what the run lacks: a preset sets the system id.
 	why := "--sync-membership updates it"
@@ -101,7 +100,7 @@ func (e *Enroller) markMembershipDiffers(want, have string, r *report.Result) {
 	case e.Policy.SystemID == "":
 		why = "--sync-membership with --system-id updates it"
 	}
-	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", report.MembershipDiffersNote, want, shownMembership(have), why))
+	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", MembershipDiffersNote, want, shownMembership(have), why))
 }
 
 func shownMembership(s string) string {

@@ -46,13 +46,13 @@ noid@x.co,,active,
 `
 
 type rowWant struct {
-	outcome  report.Outcome
+	outcome  enroll.Outcome
 	actions  string
 	attempts int
 	differs  bool
 }
 
-func checkRows(t *testing.T, got []report.Result, want []rowWant) {
+func checkRows(t *testing.T, got []enroll.Result, want []rowWant) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d results, want %d", len(got), len(want))
@@ -71,11 +71,11 @@ func TestSyncMembershipBeforeTheJoin(t *testing.T) {
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: membershipCSV, workers: 1, policy: enroll.Policy{SystemID: "SYS", SyncMembership: true}})
 	checkRows(t, got, []rowWant{
-		{report.Joined, "synced-membership;activated", 4, false}, // find, upsert, read back, join
-		{report.AlreadyActive, "synced-membership", 3, false},    // the membership ended; the connection stays
-		{report.Joined, "activated", 2, false},                   // nothing differs: nothing extra
-		{report.OptedOut, "synced-membership", 3, false},         // left: never rejoined
-		{report.MembershipInactive, "", 2, true},                 // no member id: no upsert
+		{enroll.Joined, "synced-membership;activated", 4, false}, // find, upsert, read back, join
+		{enroll.AlreadyActive, "synced-membership", 3, false},    // the membership ended; the connection stays
+		{enroll.Joined, "activated", 2, false},                   // nothing differs: nothing extra
+		{enroll.OptedOut, "synced-membership", 3, false},         // left: never rejoined
+		{enroll.MembershipInactive, "", 2, true},                 // no member id: no upsert
 	})
 	st := s.State()
 	members := map[string]sandbox.ExternalMember{}
@@ -112,18 +112,18 @@ func TestWithoutSyncMembershipNothingIsUpsertedAndDifferencesAreCounted(t *testi
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: membershipCSV, workers: 2, policy: enroll.Policy{SystemID: "SYS"}})
 	checkRows(t, got, []rowWant{
-		{report.MembershipInactive, "", 2, true},
-		{report.AlreadyActive, "", 1, true},
-		{report.Joined, "activated", 2, false},
-		{report.OptedOut, "", 1, true},
-		{report.MembershipInactive, "", 2, true},
+		{enroll.MembershipInactive, "", 2, true},
+		{enroll.AlreadyActive, "", 1, true},
+		{enroll.Joined, "activated", 2, false},
+		{enroll.OptedOut, "", 1, true},
+		{enroll.MembershipInactive, "", 2, true},
 	})
 	for _, e := range s.Log() {
 		if e.Method == http.MethodPost && !isAdminProbe(e) {
 			t.Errorf("%s %s without --sync-membership", e.Method, e.Path)
 		}
 	}
-	if d := got[0].Detail; !strings.Contains(d, report.MembershipDiffersNote) || !strings.Contains(d, "export ACTIVE, Perkville INACTIVE") {
+	if d := got[0].Detail; !strings.Contains(d, enroll.MembershipDiffersNote) || !strings.Contains(d, "export ACTIVE, Perkville INACTIVE") {
 		t.Errorf("detail %q", d)
 	}
 	// the system id is set (as a preset sets it): the detail does not ask for it
@@ -150,11 +150,11 @@ func TestDryRunPredictsTheMembershipSync(t *testing.T) {
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: membershipCSV, workers: 2, policy: enroll.Policy{DryRun: true, SystemID: "SYS", SyncMembership: true}})
 	checkRows(t, got, []rowWant{
-		{report.WouldJoin, "would-sync-membership;would-activate", -1, false},
-		{report.AlreadyActive, "would-sync-membership", -1, false},
-		{report.WouldJoin, "would-activate", -1, false},
-		{report.OptedOut, "would-sync-membership", -1, false},
-		{report.WouldJoin, "would-activate", -1, true},
+		{enroll.WouldJoin, "would-sync-membership;would-activate", -1, false},
+		{enroll.AlreadyActive, "would-sync-membership", -1, false},
+		{enroll.WouldJoin, "would-activate", -1, false},
+		{enroll.OptedOut, "would-sync-membership", -1, false},
+		{enroll.WouldJoin, "would-activate", -1, true},
 	})
 	for _, e := range s.Log() {
 		if e.Method != http.MethodGet && !isAdminProbe(e) {
@@ -176,17 +176,17 @@ func TestSyncMembershipWithState(t *testing.T) {
 	sync := enroll.Policy{SystemID: "SYS", SyncMembership: true}
 
 	first, _ := runState(t, s, path, data, enroll.Policy{SystemID: "SYS"}, nil)
-	checkRows(t, first, []rowWant{{report.AlreadyActive, "", 1, true}, {report.Joined, "activated", 2, false}})
+	checkRows(t, first, []rowWant{{enroll.AlreadyActive, "", 1, true}, {enroll.Joined, "activated", 2, false}})
 	second, _ := runState(t, s, path, data, sync, nil)
-	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}, {report.AlreadyActive, "", 0, false}})
+	checkRows(t, second, []rowWant{{enroll.AlreadyActive, "synced-membership", 3, false}, {enroll.AlreadyActive, "", 0, false}})
 	third, _ := runState(t, s, path, data, sync, nil)
-	checkRows(t, third, []rowWant{{report.AlreadyActive, "", 0, false}, {report.AlreadyActive, "", 0, false}})
+	checkRows(t, third, []rowWant{{enroll.AlreadyActive, "", 0, false}, {enroll.AlreadyActive, "", 0, false}})
 	if !third[0].Skipped || !third[1].Skipped {
 		t.Errorf("unchanged rows not skipped: %+v", third)
 	}
 	renewed := strings.Replace(data, "cancelled", "active", 1)
 	fourth, _ := runState(t, s, path, renewed, sync, nil)
-	checkRows(t, fourth, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}, {report.AlreadyActive, "", 0, false}})
+	checkRows(t, fourth, []rowWant{{enroll.AlreadyActive, "synced-membership", 3, false}, {enroll.AlreadyActive, "", 0, false}})
 }
 
 // A preset's rule is the row's membership status: a change of the cells it
@@ -202,15 +202,15 @@ func TestPresetRuleChangeIsAChangeOfTheRow(t *testing.T) {
 	sync := enroll.Policy{SystemID: "SYS", SyncMembership: true}
 	active := "email,memberId,isActive,joinStatus\nended@x.co,E-1,true,Member\n"
 	first, _ := runState(t, s, path, active, sync, preset)
-	checkRows(t, first, []rowWant{{report.AlreadyActive, "", 1, false}})
+	checkRows(t, first, []rowWant{{enroll.AlreadyActive, "", 1, false}})
 	ended := "email,memberId,isActive,joinStatus\nended@x.co,E-1,true,Prospect\n"
 	second, _ := runState(t, s, path, ended, sync, preset)
-	checkRows(t, second, []rowWant{{report.AlreadyActive, "synced-membership", 3, false}})
+	checkRows(t, second, []rowWant{{enroll.AlreadyActive, "synced-membership", 3, false}})
 	again, _ := runState(t, s, path, ended, sync, preset)
-	checkRows(t, again, []rowWant{{report.AlreadyActive, "", 0, false}})
+	checkRows(t, again, []rowWant{{enroll.AlreadyActive, "", 0, false}})
 }
 
-func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, preset *export.Preset) ([]report.Result, *enroll.RunInfo) {
+func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, preset *export.Preset) ([]enroll.Result, *enroll.RunInfo) {
 	t.Helper()
 	l, err := ledger.Open(path, policy.DryRun)
 	if err != nil {
@@ -220,7 +220,7 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", Preset: preset},
 		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Memory: l}, sink, enroll.Options{Workers: 4})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // Memory is what a run remembers of earlier runs over the same customers
@@ -31,7 +30,7 @@ type Memory interface {
 // Memo is what memory holds of one customer.
 type Memo struct {
 	ConnectionID int64
-	Outcome      report.Outcome
+	Outcome      Outcome
 	Run          uint64
 	Hash         string    // the row's content, export.Record.Hash
 	Since        time.Time // when this outcome was first seen
@@ -40,7 +39,7 @@ type Memo struct {
 }
 
 // memo is what a run records of a row's result; start is the run's.
-func memo(r report.Result, rec *export.Record, start time.Time) Memo {
+func memo(r Result, rec *export.Record, start time.Time) Memo {
 	since := start
 	if r.PriorOutcome == r.Outcome && !r.PriorSince.IsZero() {
 		since = r.PriorSince
@@ -57,7 +56,7 @@ func memo(r report.Result, rec *export.Record, start time.Time) Memo {
 // remembered settles a row from the ledger without a call to the API: the
 // final outcome of an interrupted run (resume), or an unchanged row of a
 // customer who was active and whom the ACTIVE listing shows still is.
-func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
+func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
 	if prior == nil || prior.Hash != rec.Hash() {
 		return false, nil
 	}
@@ -74,7 +73,7 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 	if Waiting(prior.Outcome) {
 		return e.stillWaiting(ctx, rec, prior, r)
 	}
-	if (prior.Outcome != report.Joined && prior.Outcome != report.AlreadyActive) || prior.ConnectionID == 0 {
+	if (prior.Outcome != Joined && prior.Outcome != AlreadyActive) || prior.ConnectionID == 0 {
 		return false, nil
 	}
 	active, err := e.activeConnections(ctx)
@@ -91,7 +90,7 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 		}
 		e.markMembershipDiffers(rowMembership(rec), listed, r)
 	}
-	r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
+	r.Outcome, r.ConnectionID, r.Skipped = AlreadyActive, prior.ConnectionID, true
 	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
 	return true, nil
 }
@@ -139,11 +138,11 @@ func (e *Enroller) decidedOnOtherGrounds(prior *Memo) bool {
 }
 
 // restoreMessage gives a resumed row its customer-safe copy again.
-func (e *Enroller) restoreMessage(r *report.Result) {
+func (e *Enroller) restoreMessage(r *Result) {
 	switch r.Outcome {
-	case report.NeedsAgreement:
+	case NeedsAgreement:
 		r.Code, r.CustomerMessage = pv.CodeAgreementRequired, e.message(pv.MessageAgreementRequired)
-	case report.MembershipInactive:
+	case MembershipInactive:
 		r.Code, r.CustomerMessage = pv.CodeMembershipNotActive, e.message(pv.MessageMembershipNotActive)
 	}
 }

@@ -10,13 +10,12 @@ import (
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // outageRun runs rows customers who can all join against a sandbox whose
 // API goes down after the preflight and its first answers, on a fake clock
 // that the sandbox's outage is timed on too.
-func outageRun(t *testing.T, rows int, f sandbox.Faults, timeout time.Duration) ([]report.Result, *enroll.RunInfo, *sandbox.Server) {
+func outageRun(t *testing.T, rows int, f sandbox.Faults, timeout time.Duration) ([]enroll.Result, *enroll.RunInfo, *sandbox.Server) {
 	t.Helper()
 	clock := &skipClock{now: time.Date(2026, 11, 29, 2, 14, 7, 0, time.UTC)}
 	f.Now = clock.Now
@@ -70,16 +69,16 @@ func TestOutageIsOneEvent(t *testing.T) {
 			if sent > 40 || probes == 0 {
 				t.Errorf("%d requests sent in the outage besides %d probes; want at most 40, and probes", sent, probes)
 			}
-			counts := map[report.Outcome]int{}
+			counts := map[enroll.Outcome]int{}
 			for _, r := range got {
 				counts[r.Outcome]++
-				if r.Outcome == report.Failed {
+				if r.Outcome == enroll.Failed {
 					t.Errorf("line %d failed: %s", r.Line, r.Detail)
 				}
 			}
 			t.Logf("%d requests in the outage besides %d probes; rows: %v", sent, probes, counts)
-			if len(got) != 200 || counts[report.Failed] != 0 || counts[report.NotAttempted] < 150 ||
-				counts[report.Joined]+counts[report.NotAttempted]+counts[report.Interrupted] != 200 {
+			if len(got) != 200 || counts[enroll.Failed] != 0 || counts[enroll.NotAttempted] < 150 ||
+				counts[enroll.Joined]+counts[enroll.NotAttempted]+counts[enroll.Interrupted] != 200 {
 				t.Errorf("%d rows: %v", len(got), counts)
 			}
 		})
@@ -94,7 +93,7 @@ func TestOutageRiddenOut(t *testing.T) {
 		t.Fatalf("stop %v: %v", out.Stop, out.StopErr)
 	}
 	for _, r := range got {
-		if r.Outcome != report.Joined {
+		if r.Outcome != enroll.Joined {
 			t.Errorf("line %d: %s %s", r.Line, r.Outcome, r.Detail)
 		}
 	}

@@ -10,11 +10,10 @@ import (
 
 	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // predictNew is the dry run's answer for a customer it would create.
-func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
+func (e *Enroller) predictNew(rec *export.Record, r *Result) error {
 	r.Actions = append(r.Actions, ActionWouldCreate)
 	e.agMu.Lock()
 	known, n := e.agKnown, len(e.agIDs)
@@ -32,15 +31,15 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 		// The agreements are learnt from the first existing customer's
 		// view; until then a new member without consent may need terms.
 		r.Detail = "dry run: a new member may still need to accept the program terms"
-		r.Risk = report.RiskAgreementWithoutConsent
+		r.Risk = RiskAgreementWithoutConsent
 	}
 	e.noteCreatedMembership(rec, r)
 	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
 		// Checked before terms by the join, as in setError.
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
-		r.Risk = report.RiskExportInactive
+		r.Risk = RiskExportInactive
 	}
-	r.Outcome = report.WouldJoin
+	r.Outcome = WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)
 	return nil
 }
@@ -48,7 +47,7 @@ func (e *Enroller) predictNew(rec *export.Record, r *report.Result) error {
 // noteCreatedMembership says the membership status a create would send,
 // and where it comes from: the one place a preset's rule acts without
 // --sync-membership.
-func (e *Enroller) noteCreatedMembership(rec *export.Record, r *report.Result) {
+func (e *Enroller) noteCreatedMembership(rec *export.Record, r *Result) {
 	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok && e.Policy.MembershipFrom != "" {
 		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the new member's membership: %s (%s)", s, e.Policy.MembershipFrom))
 	}
@@ -57,7 +56,7 @@ func (e *Enroller) noteCreatedMembership(rec *export.Record, r *report.Result) {
 // predictJoin is the dry run's answer for an existing connection: a read
 // tells about terms, but not whether the business requires an active
 // membership.
-func (e *Enroller) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *report.Result) error {
+func (e *Enroller) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *Result) error {
 	if rec.Consent == "" {
 		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
 		if err != nil {
@@ -74,14 +73,14 @@ func (e *Enroller) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Re
 	}
 	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
 		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
-		r.Risk = report.RiskMembershipNotActive
+		r.Risk = RiskMembershipNotActive
 	}
-	r.Outcome = report.WouldJoin
+	r.Outcome = WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)
 	return nil
 }
 
-func (e *Enroller) needsAgreement(r *report.Result, detail string) {
-	r.Outcome, r.Code, r.Detail = report.NeedsAgreement, pv.CodeAgreementRequired, detail
+func (e *Enroller) needsAgreement(r *Result, detail string) {
+	r.Outcome, r.Code, r.Detail = NeedsAgreement, pv.CodeAgreementRequired, detail
 	r.CustomerMessage = e.message(pv.MessageAgreementRequired)
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // RecheckDays are how long after a customer was first found waiting they
@@ -31,8 +30,8 @@ const (
 
 // Waiting reports whether o waits on someone else than the run: such a
 // customer is rechecked on a schedule (NextCheck).
-func Waiting(o report.Outcome) bool {
-	return o == report.NeedsAgreement || o == report.MembershipInactive || o == report.NotFound
+func Waiting(o Outcome) bool {
+	return o == NeedsAgreement || o == MembershipInactive || o == NotFound
 }
 
 // NextCheck is when a customer waiting since since, last checked at
@@ -65,7 +64,7 @@ func checkedAt(prior *Memo) time.Time {
 // stillWaiting settles, without a call of its own, an unchanged row of a
 // waiting customer: already-active when the ACTIVE listing shows their
 // connection, else their last outcome until their next check is due.
-func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *Memo, r *report.Result) (bool, error) {
+func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
 	if prior.ConnectionID != 0 {
 		active, err := e.activeConnections(ctx)
 		if err != nil {
@@ -75,7 +74,7 @@ func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *
 			if listedMembershipDiffers(rec, listed) && e.canSyncMembership(rec) {
 				return false, nil // look it up, and sync its membership
 			}
-			r.Outcome, r.ConnectionID, r.Skipped = report.AlreadyActive, prior.ConnectionID, true
+			r.Outcome, r.ConnectionID, r.Skipped = AlreadyActive, prior.ConnectionID, true
 			r.Detail = fmt.Sprintf("%s as of run %d; now ACTIVE (connection listing)", prior.Outcome, prior.Run)
 			return true, nil
 		}

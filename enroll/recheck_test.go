@@ -11,7 +11,6 @@ import (
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 func TestNextCheckFollowsTheSchedule(t *testing.T) {
@@ -38,7 +37,7 @@ func TestNextCheckFollowsTheSchedule(t *testing.T) {
 
 // nightRun runs the CSV with the ledger at path as a run at the time at
 // would, and returns the results and the requests it sent.
-func nightRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, at time.Time) ([]report.Result, int64) {
+func nightRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy, at time.Time) ([]enroll.Result, int64) {
 	t.Helper()
 	l, err := ledger.Open(path, false)
 	if err != nil {
@@ -50,7 +49,7 @@ func nightRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	biz := business(t, api)
 	before := api.Stats.Snapshot().Requests
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"},
 		&enroll.Enroller{API: api, Business: biz, Policy: policy, Memory: l, Now: func() time.Time { return at }}, sink, enroll.Options{Workers: 4})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
@@ -69,7 +68,7 @@ func TestWaitingCustomersAreRecheckedOnASchedule(t *testing.T) {
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	night := time.Date(2026, 11, 1, 2, 15, 0, 0, time.UTC)
-	want := map[string]report.Outcome{"terms@x.co": report.NeedsAgreement, "lapsed@x.co": report.MembershipInactive, "nobody@x.co": report.NotFound}
+	want := map[string]enroll.Outcome{"terms@x.co": enroll.NeedsAgreement, "lapsed@x.co": enroll.MembershipInactive, "nobody@x.co": enroll.NotFound}
 
 	first, _ := nightRun(t, s, state, waitingCSV, enroll.Policy{}, night)
 	for _, r := range first {
@@ -106,7 +105,7 @@ func TestWaitingCustomersAreRecheckedOnASchedule(t *testing.T) {
 	joinOnTheirOwn(t, s, "terms@x.co")
 	next, _ := nightRun(t, s, state, waitingCSV, enroll.Policy{}, night.Add(14*time.Hour))
 	for _, r := range next {
-		if r.Email == "terms@x.co" && (r.Outcome != report.AlreadyActive || r.Attempts != 0) {
+		if r.Email == "terms@x.co" && (r.Outcome != enroll.AlreadyActive || r.Attempts != 0) {
 			t.Errorf("after joining on their own: %s with %d calls (%s), want already-active without a call", r.Outcome, r.Attempts, r.Detail)
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // fullMemory is a run's memory whose file stops growing after room
@@ -45,7 +44,7 @@ type fullSink struct {
 	room int
 }
 
-func (s *fullSink) Add(seq int, r report.Result) error {
+func (s *fullSink) Add(seq int, r enroll.Result) error {
 	if err := s.memSink.Add(seq, r); err != nil {
 		return err
 	}
@@ -91,7 +90,7 @@ func activeInSandbox(s *sandbox.Server) map[int64]bool {
 func TestMemoryFullReportTakesEveryRow(t *testing.T) {
 	const n = 200
 	mem := &fullMemory{room: 20, kept: map[string]enroll.Memo{}}
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	info, s, err := runRecords(t, n, mem, sink)
 	var rec *enroll.RecordError
 	if !errors.As(err, &rec) || rec.Memory == nil || rec.Sink != nil || !errors.Is(err, syscall.ENOSPC) {
@@ -105,10 +104,10 @@ func TestMemoryFullReportTakesEveryRow(t *testing.T) {
 		t.Fatalf("the report holds %d of %d rows", len(got), n)
 	}
 	joined := map[int64]bool{}
-	counts := map[report.Outcome]int{}
+	counts := map[enroll.Outcome]int{}
 	for _, r := range got {
 		counts[r.Outcome]++
-		if r.Outcome == report.Joined {
+		if r.Outcome == enroll.Joined {
 			joined[r.ConnectionID] = true
 		}
 	}
@@ -117,7 +116,7 @@ func TestMemoryFullReportTakesEveryRow(t *testing.T) {
 			t.Errorf("connection %d was set ACTIVE but the report does not say joined", conn)
 		}
 	}
-	if counts[report.NotAttempted] == 0 || counts[report.Joined] < mem.room {
+	if counts[enroll.NotAttempted] == 0 || counts[enroll.Joined] < mem.room {
 		t.Fatalf("outcomes %v: the run should stop sending, after the memory's %d records", counts, mem.room)
 	}
 }
@@ -127,7 +126,7 @@ func TestMemoryFullReportTakesEveryRow(t *testing.T) {
 func TestReportFullMemoryTakesEveryRow(t *testing.T) {
 	const n = 200
 	mem := &fullMemory{room: n, kept: map[string]enroll.Memo{}}
-	sink := &fullSink{memSink: memSink{rows: map[int]report.Result{}}, room: 20}
+	sink := &fullSink{memSink: memSink{rows: map[int]enroll.Result{}}, room: 20}
 	info, s, err := runRecords(t, n, mem, sink)
 	var rec *enroll.RecordError
 	if !errors.As(err, &rec) || rec.Sink == nil || rec.Memory != nil || !errors.Is(err, syscall.EFBIG) {
@@ -151,7 +150,7 @@ func TestReportFullMemoryTakesEveryRow(t *testing.T) {
 	for conn := range activeInSandbox(s) {
 		found := false
 		for _, m := range mem.kept {
-			found = found || m.ConnectionID == conn && m.Outcome == report.Joined
+			found = found || m.ConnectionID == conn && m.Outcome == enroll.Joined
 		}
 		if !found {
 			t.Errorf("connection %d was set ACTIVE but memory does not hold it joined", conn)

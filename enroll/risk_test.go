@@ -7,14 +7,13 @@ import (
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // refusedAs is the outcome a real run gives a would-join row at each risk.
-var refusedAs = map[report.Risk]report.Outcome{
-	report.RiskMembershipNotActive:     report.MembershipInactive,
-	report.RiskExportInactive:          report.MembershipInactive,
-	report.RiskAgreementWithoutConsent: report.NeedsAgreement,
+var refusedAs = map[enroll.Risk]enroll.Outcome{
+	enroll.RiskMembershipNotActive:     enroll.MembershipInactive,
+	enroll.RiskExportInactive:          enroll.MembershipInactive,
+	enroll.RiskAgreementWithoutConsent: enroll.NeedsAgreement,
 }
 
 // TestDryRunRisksForeseeTheRealRun runs the demo (the sample export against
@@ -44,14 +43,14 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 	if len(dry) != len(real) {
 		t.Fatalf("%d rows dry, %d for real", len(dry), len(real))
 	}
-	wouldJoin, atRisk, joined, unforeseeable := 0, map[report.Risk]int{}, 0, 0
+	wouldJoin, atRisk, joined, unforeseeable := 0, map[enroll.Risk]int{}, 0, 0
 	for i, d := range dry {
 		r := real[i]
-		if r.Outcome == report.Joined {
+		if r.Outcome == enroll.Joined {
 			joined++
 		}
-		if d.Outcome != report.WouldJoin {
-			if r.Outcome == report.Joined {
+		if d.Outcome != enroll.WouldJoin {
+			if r.Outcome == enroll.Joined {
 				t.Errorf("line %d: dry run %s, joined for real", d.Line, d.Outcome)
 			}
 			continue
@@ -63,9 +62,9 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 			if r.Outcome != refusedAs[d.Risk] {
 				t.Errorf("line %d: at risk (%s), but the real run says %s (%s)", d.Line, d.Risk, r.Outcome, r.Detail)
 			}
-		case r.Outcome == report.Conflict || r.Outcome == report.Failed:
+		case r.Outcome == enroll.Conflict || r.Outcome == enroll.Failed:
 			unforeseeable++
-		case r.Outcome != report.Joined:
+		case r.Outcome != enroll.Joined:
 			t.Errorf("line %d: would-join with no risk, but the real run says %s (%s)", d.Line, r.Outcome, r.Detail)
 		}
 	}
@@ -77,7 +76,7 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 	if wouldJoin-risky != joined+unforeseeable {
 		t.Fatalf("would-join %d - at risk %d = %d, want joined %d + conflicts and failures %d", wouldJoin, risky, wouldJoin-risky, joined, unforeseeable)
 	}
-	if atRisk[report.RiskMembershipNotActive] == 0 || joined == 0 || unforeseeable == 0 {
+	if atRisk[enroll.RiskMembershipNotActive] == 0 || joined == 0 || unforeseeable == 0 {
 		t.Fatalf("the sample world no longer shows every case: at risk %v, joined %d, unforeseeable %d", atRisk, joined, unforeseeable)
 	}
 }
@@ -102,16 +101,16 @@ join@x.co,,active,
 	defer realServer.Close()
 	real, _, _ := run(t, realServer, c)
 	want := []struct {
-		risk report.Risk
-		real report.Outcome
+		risk enroll.Risk
+		real enroll.Outcome
 	}{
-		{report.RiskAgreementWithoutConsent, report.NeedsAgreement},
-		{report.RiskMembershipNotActive, report.MembershipInactive},
-		{report.RiskExportInactive, report.MembershipInactive},
-		{"", report.Joined},
+		{enroll.RiskAgreementWithoutConsent, enroll.NeedsAgreement},
+		{enroll.RiskMembershipNotActive, enroll.MembershipInactive},
+		{enroll.RiskExportInactive, enroll.MembershipInactive},
+		{"", enroll.Joined},
 	}
 	for i, w := range want {
-		if dry[i].Outcome != report.WouldJoin || dry[i].Risk != w.risk || real[i].Outcome != w.real {
+		if dry[i].Outcome != enroll.WouldJoin || dry[i].Risk != w.risk || real[i].Outcome != w.real {
 			t.Errorf("line %d: dry %s risk %q, real %s; want would-join risk %q, real %s", dry[i].Line, dry[i].Outcome, dry[i].Risk, real[i].Outcome, w.risk, w.real)
 		}
 	}

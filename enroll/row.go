@@ -28,7 +28,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/export"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // Actions recorded in a result's actions column.
@@ -124,13 +123,13 @@ func (f fatalError) Unwrap() error { return f.err }
 // returned error is non-nil only when the answer must stop the whole run
 // (401, 403); the row is then not-attempted. Everything else, a panic
 // included, is the row's outcome.
-func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r report.Result, fatal error) {
+func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r Result, fatal error) {
 	return e.process(ctx, rec, nil)
 }
 
 // process is Process, calling onWrite (when not nil) as the row's first
 // write goes on the wire.
-func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func()) (r report.Result, fatal error) {
+func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func()) (r Result, fatal error) {
 	r = newResult(rec)
 	rc := e.newRowCalls(onWrite)
 	if b := e.batcher(); b != nil && rec.Consent != "" {
@@ -147,7 +146,7 @@ func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.Outcome, r.Code = report.Failed, "internal_error"
+			r.Outcome, r.Code = Failed, "internal_error"
 			r.Detail = fmt.Sprintf("internal error (a bug; please report it): %v", p)
 			fatal = nil
 		}
@@ -164,9 +163,9 @@ func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func
 		return r, nil
 	}
 	if pv.IsFatal(err) {
-		r.Outcome, r.Detail = report.NotAttempted, "the run stopped: "+err.Error()
+		r.Outcome, r.Detail = NotAttempted, "the run stopped: "+err.Error()
 		if rc.calls.Info().MaybeApplied {
-			r.Outcome, r.Detail = report.Interrupted, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
+			r.Outcome, r.Detail = Interrupted, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
 		}
 		return r, fatalError{err}
 	}
@@ -175,25 +174,25 @@ func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func
 }
 
 // Precheck settles rows that need no API call: invalid and duplicate.
-func Precheck(rec *export.Record) (report.Outcome, string, bool) {
+func Precheck(rec *export.Record) (Outcome, string, bool) {
 	switch {
 	case rec.Invalid != "":
-		return report.Invalid, rec.Invalid, true
+		return Invalid, rec.Invalid, true
 	case rec.DuplicateOf > 0:
-		return report.Duplicate, fmt.Sprintf("same customer (%s) as line %d", rec.DuplicateKey, rec.DuplicateOf), true
+		return Duplicate, fmt.Sprintf("same customer (%s) as line %d", rec.DuplicateKey, rec.DuplicateOf), true
 	}
 	return "", "", false
 }
 
-func newResult(rec *export.Record) report.Result {
-	return report.Result{Line: rec.Line, Email: rec.Email, ExternalMemberID: rec.ExternalMemberID,
+func newResult(rec *export.Record) Result {
+	return Result{Line: rec.Line, Email: rec.Email, ExternalMemberID: rec.ExternalMemberID,
 		UserID: rec.UserID, FirstName: rec.FirstName, LastName: rec.LastName, Raw: rec.Raw,
 		ExportMembership: rowMembership(rec)}
 }
 
 // decide fills r, or returns the error that ended the row. The row claims
 // its customer (claim.go) before any write of its own.
-func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record, prior *Memo, r *report.Result) error {
+func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record, prior *Memo, r *Result) error {
 	conn, err := e.find(ctx, rc, rec)
 	if err != nil {
 		return err
@@ -231,7 +230,7 @@ func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record,
 	if _, err := rc.api.Activate(ctx, e.Business.BusinessID, conn.ConnectionID); err != nil {
 		return err
 	}
-	r.Outcome = report.Joined
+	r.Outcome = Joined
 	r.Actions = append(r.Actions, ActionActivated)
 	return nil
 }
@@ -239,21 +238,21 @@ func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record,
 // settledByStatus settles a row whose connection's status decides it:
 // ACTIVE is already-active; INACTIVE (or a customer the ledger remembers
 // as opted out) is opted-out unless --rejoin-inactive.
-func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *report.Result) bool {
+func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *Result) bool {
 	switch conn.Status {
 	case pv.StatusActive:
-		r.Outcome = report.AlreadyActive
+		r.Outcome = AlreadyActive
 		return true
 	case pv.StatusInactive:
 		if !e.Policy.RejoinInactive {
-			r.Outcome, r.Detail = report.OptedOut, joinDetail(r.Detail, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)")
+			r.Outcome, r.Detail = OptedOut, joinDetail(r.Detail, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)")
 			return true
 		}
 	default:
 		// The ledger remembers who left: a re-import that reset the
 		// connection must not quietly rejoin them.
-		if prior != nil && prior.Outcome == report.OptedOut && !e.Policy.RejoinInactive {
-			r.Outcome = report.OptedOut
+		if prior != nil && prior.Outcome == OptedOut && !e.Policy.RejoinInactive {
+			r.Outcome = OptedOut
 			r.Detail = joinDetail(r.Detail, fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status))
 			return true
 		}
@@ -265,13 +264,13 @@ func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *report.R
 // (--create-missing), once its email and member id are claimed. It returns
 // nil with r settled when the row creates nothing: not-found, a conflict,
 // or a dry run's prediction.
-func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.Record, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.Record, r *Result) (*pv.Connection, error) {
 	switch {
 	case !e.Policy.CreateMissing:
-		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
+		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
 		return nil, nil
 	case rec.ExternalMemberID == "" || rec.Email == "":
-		r.Outcome, r.Detail = report.NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
+		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
 		return nil, nil
 	case memberIDHeld(rec) != nil:
 		return nil, memberIDHeld(rec)
@@ -296,7 +295,7 @@ func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.
 // (identity.go): that connection, as read, decides the rest. If the answer
 // was lost the POST may have been applied: look the connection up before
 // sending it again.
-func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record, r *report.Result) (*pv.Connection, error) {
+func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record, r *Result) (*pv.Connection, error) {
 	in := e.externalMember(rec)
 	for try := 0; ; try++ {
 		m, created, err := rc.api.CreateExternalMember(ctx, in)
@@ -324,7 +323,7 @@ func (e *Enroller) message(tmpl string) string {
 }
 
 // afterActions names what the row did before it ended, for its detail.
-func afterActions(r *report.Result) string {
+func afterActions(r *Result) string {
 	if len(r.Actions) == 0 {
 		return ""
 	}
@@ -348,47 +347,47 @@ func (e *rowError) Error() string { return e.detail }
 
 // setError turns the error that ended a row into its outcome; wrote says
 // whether one of the row's writes went on the wire.
-func (e *Enroller) setError(ctx context.Context, r *report.Result, err error, wrote bool) {
+func (e *Enroller) setError(ctx context.Context, r *Result, err error, wrote bool) {
 	if isConflict(err) {
-		r.Outcome, r.Detail = report.Conflict, joinDetail(r.Detail, err.Error()+afterActions(r))
+		r.Outcome, r.Detail = Conflict, joinDetail(r.Detail, err.Error()+afterActions(r))
 		return
 	}
 	var re *rowError
 	if errors.As(err, &re) {
-		r.Outcome, r.Code, r.Detail = report.Failed, re.code, joinDetail(r.Detail, re.detail)
+		r.Outcome, r.Code, r.Detail = Failed, re.code, joinDetail(r.Detail, re.detail)
 		return
 	}
 	var odd *pv.UnexpectedAnswer
 	if errors.As(err, &odd) {
-		r.Outcome, r.Code, r.Detail = report.Failed, codeUnexpectedAnswer, joinDetail(r.Detail, err.Error())
+		r.Outcome, r.Code, r.Detail = Failed, codeUnexpectedAnswer, joinDetail(r.Detail, err.Error())
 		return
 	}
 	var ae *pv.Error
 	if !errors.As(err, &ae) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			r.Outcome, r.Detail = report.NotAttempted, stoppedInFlightDetail+afterActions(r)
+			r.Outcome, r.Detail = NotAttempted, stoppedInFlightDetail+afterActions(r)
 			if wrote {
-				r.Outcome, r.Detail = report.Interrupted, writeSentDetail+afterActions(r)
+				r.Outcome, r.Detail = Interrupted, writeSentDetail+afterActions(r)
 			}
 			return
 		}
-		r.Outcome, r.Detail = report.Failed, joinDetail(r.Detail, err.Error())
+		r.Outcome, r.Detail = Failed, joinDetail(r.Detail, err.Error())
 		return
 	}
 	r.Code = ae.Code()
 	switch {
 	case ae.Has(pv.CodeMembershipNotActive):
 		// Checked before terms: accepting terms would not let them join.
-		r.Outcome = report.MembershipInactive
+		r.Outcome = MembershipInactive
 		r.CustomerMessage = e.message(pv.MessageMembershipNotActive)
 	case ae.Has(pv.CodeAgreementRequired):
-		r.Outcome = report.NeedsAgreement
+		r.Outcome = NeedsAgreement
 		r.CustomerMessage = e.message(pv.MessageAgreementRequired)
 		r.Detail = joinDetail(r.Detail, "the customer has not accepted the program terms and the row holds no consent")
 	case ae.Status == http.StatusConflict:
-		r.Outcome, r.Detail = report.Conflict, joinDetail(r.Detail, err.Error())
+		r.Outcome, r.Detail = Conflict, joinDetail(r.Detail, err.Error())
 	default:
-		r.Outcome = report.Failed
+		r.Outcome = Failed
 		if r.Code == "" && ae.Status > 0 {
 			r.Code = "http_" + strconv.Itoa(ae.Status)
 		}

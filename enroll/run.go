@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // DefaultGrace is how long rows in flight may go on after a stop.
@@ -52,7 +51,7 @@ type Rows interface {
 // Sink takes each row's result once, with its sequence number in input
 // order (0, 1, 2, ...), from one goroutine, in whatever order rows end.
 type Sink interface {
-	Add(seq int, r report.Result) error
+	Add(seq int, r Result) error
 }
 
 // Options are how a run spends its time.
@@ -205,7 +204,7 @@ type collector struct {
 
 type collected struct {
 	seq int
-	r   report.Result
+	r   Result
 	rec *export.Record // nil for a row no API answer decided
 }
 
@@ -230,7 +229,7 @@ func newCollector(mem Memory, sink Sink, st *stopper, start time.Time, workers i
 	return c
 }
 
-func (c *collector) add(seq int, r report.Result, rec *export.Record) {
+func (c *collector) add(seq int, r Result, rec *export.Record) {
 	c.items <- collected{seq, r, rec}
 }
 
@@ -247,16 +246,16 @@ func (c *collector) close() error {
 
 // noted adds to a row's result what the export says of the row itself:
 // a workbook row Excel hides is read, and its report row says so.
-func noted(r report.Result, rec *export.Record) report.Result {
+func noted(r Result, rec *export.Record) Result {
 	if rec.Hidden {
 		r.Detail = joinDetail(export.HiddenNote, r.Detail)
 	}
 	return r
 }
 
-func notAttempted(rec *export.Record, st *stopper) report.Result {
+func notAttempted(rec *export.Record, st *stopper) Result {
 	r := newResult(rec)
-	r.Outcome = report.NotAttempted
+	r.Outcome = NotAttempted
 	r.Detail = "the run stopped before this row: " + st.reason().String()
 	if err := st.err(); err != nil {
 		r.Detail += ": " + err.Error()

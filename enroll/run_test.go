@@ -17,7 +17,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 const adminToken = "enroll-test-admin"
@@ -25,10 +24,10 @@ const adminToken = "enroll-test-admin"
 // memSink keeps results and checks each sequence number comes once.
 type memSink struct {
 	mu   sync.Mutex
-	rows map[int]report.Result
+	rows map[int]enroll.Result
 }
 
-func (s *memSink) Add(seq int, r report.Result) error {
+func (s *memSink) Add(seq int, r enroll.Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.rows[seq]; dup {
@@ -38,9 +37,9 @@ func (s *memSink) Add(seq int, r report.Result) error {
 	return nil
 }
 
-func (s *memSink) ordered(t *testing.T) []report.Result {
+func (s *memSink) ordered(t *testing.T) []enroll.Result {
 	t.Helper()
-	out := make([]report.Result, len(s.rows))
+	out := make([]enroll.Result, len(s.rows))
 	for seq, r := range s.rows {
 		if seq >= len(out) {
 			t.Fatalf("sequence %d of %d rows: a row was lost", seq, len(out))
@@ -83,7 +82,7 @@ type runCase struct {
 	api     pv.Options
 }
 
-func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.RunInfo, *pv.Client) {
+func run(t *testing.T, s *sandbox.Server, c runCase) ([]enroll.Result, *enroll.RunInfo, *pv.Client) {
 	t.Helper()
 	c.api.BaseURL, c.api.Token = s.URL, adminToken
 	if c.api.BackoffBase == 0 {
@@ -97,7 +96,7 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]report.Result, *enroll.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
 		&enroll.Enroller{API: api, Business: business(t, api), Policy: c.policy}, sink, enroll.Options{Workers: max(c.workers, 1)})
 	return sink.ordered(t), out, api
@@ -182,24 +181,24 @@ func TestEveryOutcomeAtMinimumCalls(t *testing.T) {
 	got, out, api := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 1,
 		policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}})
 	want := []struct {
-		o        report.Outcome
+		o        enroll.Outcome
 		attempts int
 		actions  string
 	}{
-		{report.Joined, 2, "activated"},
-		{report.AlreadyActive, 1, ""},
-		{report.NeedsAgreement, 2, ""},
-		{report.MembershipInactive, 2, ""},
-		{report.OptedOut, 1, ""},
-		{report.NotFound, 1, ""},                            // nobody@x.co: no member id to create with
-		{report.Joined, 4, "accepted-agreements;activated"}, // +1: the agreements view, once per business
-		{report.Joined, 3, "accepted-agreements;activated"},
-		{report.NeedsAgreement, 4, "created-member"},                       // find, create, read back by email, agreements view
-		{report.Joined, 5, "created-member;accepted-agreements;activated"}, // find, create, read back, accept, join
-		{report.Conflict, 2, ""},
-		{report.Invalid, 0, ""},
-		{report.Duplicate, 0, ""},
-		{report.MembershipInactive, 2, ""},
+		{enroll.Joined, 2, "activated"},
+		{enroll.AlreadyActive, 1, ""},
+		{enroll.NeedsAgreement, 2, ""},
+		{enroll.MembershipInactive, 2, ""},
+		{enroll.OptedOut, 1, ""},
+		{enroll.NotFound, 1, ""},                            // nobody@x.co: no member id to create with
+		{enroll.Joined, 4, "accepted-agreements;activated"}, // +1: the agreements view, once per business
+		{enroll.Joined, 3, "accepted-agreements;activated"},
+		{enroll.NeedsAgreement, 4, "created-member"},                       // find, create, read back by email, agreements view
+		{enroll.Joined, 5, "created-member;accepted-agreements;activated"}, // find, create, read back, accept, join
+		{enroll.Conflict, 2, ""},
+		{enroll.Invalid, 0, ""},
+		{enroll.Duplicate, 0, ""},
+		{enroll.MembershipInactive, 2, ""},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d results, want %d", len(got), len(want))
@@ -253,7 +252,7 @@ func TestRerunWritesNothing(t *testing.T) {
 		}
 	}
 	for i, r := range second {
-		if r.Outcome == report.Joined || r.Outcome == report.WouldJoin {
+		if r.Outcome == enroll.Joined || r.Outcome == enroll.WouldJoin {
 			t.Errorf("line %d joined again on the rerun (first run: %s)", r.Line, first[i].Outcome)
 		}
 	}
@@ -269,7 +268,7 @@ func TestDryRunSendsNoWrite(t *testing.T) {
 			t.Fatalf("dry run sent %s %s (%d)", e.Method, e.Path, e.Status)
 		}
 	}
-	byEmail := map[string]report.Result{}
+	byEmail := map[string]enroll.Result{}
 	for _, r := range got {
 		if _, seen := byEmail[r.Email]; !seen {
 			byEmail[r.Email] = r
@@ -304,14 +303,14 @@ func TestFatalAnswerStopsTheRun(t *testing.T) {
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: "revoked"})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	biz := &pv.Business{BusinessID: 25, PerkvilleURL: "https://riverside.perkville.com/"}
 	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: biz}, sink, enroll.Options{Workers: 1})
 	if out.Stop != enroll.StopFatal || !pv.IsFatal(out.StopErr) {
 		t.Fatalf("stop %v %v", out.Stop, out.StopErr)
 	}
 	for _, r := range sink.ordered(t) {
-		if r.Outcome != report.NotAttempted && r.Outcome != report.Invalid && r.Outcome != report.Duplicate {
+		if r.Outcome != enroll.NotAttempted && r.Outcome != enroll.Invalid && r.Outcome != enroll.Duplicate {
 			t.Errorf("line %d: %s after a 401", r.Line, r.Outcome)
 		}
 	}
@@ -324,11 +323,11 @@ func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
 	s := sandbox.NewServer(smallWorld(), sandbox.Faults{Latency: 50 * time.Millisecond})
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: business(t, api)}, sink,
 		enroll.Options{Workers: 1, MaxDuration: 120 * time.Millisecond})
 	got := sink.ordered(t)
-	if out.Stop != enroll.StopMaxDuration || len(got) != 14 || got[len(got)-1].Outcome != report.NotAttempted {
+	if out.Stop != enroll.StopMaxDuration || len(got) != 14 || got[len(got)-1].Outcome != enroll.NotAttempted {
 		t.Fatalf("stop %v, %d rows, last %v", out.Stop, len(got), got[len(got)-1].Outcome)
 	}
 }
@@ -383,7 +382,7 @@ func TestFaultMatrix(t *testing.T) {
 			want := want
 			if tt.rows > 0 {
 				cc.csv = strings.Join(strings.SplitAfterN(cc.csv, "\n", tt.rows+2)[:tt.rows+1], "")
-				want = slices.DeleteFunc(slices.Clone(want), func(r report.Result) bool { return r.Line > tt.rows+1 })
+				want = slices.DeleteFunc(slices.Clone(want), func(r enroll.Result) bool { return r.Line > tt.rows+1 })
 				cc.api.Clock = realClock{}
 			}
 			got, out, api := run(t, s, cc)
@@ -430,7 +429,7 @@ func TestPanicInARowIsThatRowsFailure(t *testing.T) {
 	}
 	en := &enroll.Enroller{API: api, Business: &pv.Business{BusinessID: 25}}
 	r, fatal := en.Process(context.Background(), &export.Record{Line: 2, Email: "a@x.co"})
-	if fatal != nil || r.Outcome != report.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
+	if fatal != nil || r.Outcome != enroll.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
 		t.Fatalf("%+v %v", r, fatal)
 	}
 }
@@ -439,7 +438,7 @@ func TestRejoinInactiveReactivates(t *testing.T) {
 	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: "email\nleft@x.co\nactive@x.co\n", policy: enroll.Policy{RejoinInactive: true}})
-	if got[0].Outcome != report.Joined || got[1].Outcome != report.AlreadyActive {
+	if got[0].Outcome != enroll.Joined || got[1].Outcome != enroll.AlreadyActive {
 		t.Fatalf("%s %s", got[0].Outcome, got[1].Outcome)
 	}
 }
@@ -453,7 +452,7 @@ func TestTwoCustomersOnOneConnection(t *testing.T) {
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: "email\njoin@x.co\nalias@x.co\n", workers: 1})
-	if got[0].Outcome != report.Joined || got[1].Outcome != report.Conflict || !strings.Contains(got[1].Detail, "line 2") {
+	if got[0].Outcome != enroll.Joined || got[1].Outcome != enroll.Conflict || !strings.Contains(got[1].Detail, "line 2") {
 		t.Fatalf("%s; %s (%s)", got[0].Outcome, got[1].Outcome, got[1].Detail)
 	}
 	writes := 0
@@ -498,7 +497,7 @@ func TestStopDoesNotWaitForASilentInput(t *testing.T) {
 		stalled: make(chan struct{}), release: make(chan struct{})}
 	defer close(rows.release)
 	ctx, cancel := context.WithCancel(context.Background())
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	type ended struct {
 		info *enroll.RunInfo
 		err  error

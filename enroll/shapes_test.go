@@ -12,7 +12,6 @@ import (
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // apiShapes are the answers the documentation leaves open, each played by
@@ -38,27 +37,27 @@ var apiShapes = []struct {
 // runModes are the ways enroll runs: each gives the rows' results.
 var runModes = []struct {
 	name string
-	run  func(t *testing.T, s *sandbox.Server) []report.Result
+	run  func(t *testing.T, s *sandbox.Server) []enroll.Result
 }{
-	{"plain", func(t *testing.T, s *sandbox.Server) []report.Result {
+	{"plain", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		got, _, _ := run(t, s, runCase{csv: outcomesCSV, workers: 4})
 		return got
 	}},
-	{"create", func(t *testing.T, s *sandbox.Server) []report.Result {
+	{"create", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		got, _, _ := run(t, s, runCase{csv: outcomesCSV, workers: 4, policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}})
 		return got
 	}},
-	{"consent", func(t *testing.T, s *sandbox.Server) []report.Result {
+	{"consent", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		got, _, _ := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 4,
 			policy: enroll.Policy{CreateMissing: true, SystemID: "SYS", AcceptBatch: 10}})
 		return got
 	}},
-	{"dry", func(t *testing.T, s *sandbox.Server) []report.Result {
+	{"dry", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		got, _, _ := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 4,
 			policy: enroll.Policy{DryRun: true, CreateMissing: true, SystemID: "SYS"}})
 		return got
 	}},
-	{"nightly", func(t *testing.T, s *sandbox.Server) []report.Result {
+	{"nightly", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		state := filepath.Join(t.TempDir(), "state.db")
 		policy := enroll.Policy{CreateMissing: true, SystemID: "SYS"}
 		runWithState(t, s, state, outcomesCSV, policy)
@@ -116,7 +115,7 @@ func leave(t *testing.T, s *sandbox.Server, connID int64) {
 
 // noFalseJoin fails for a row reported in the program whose customer the
 // sandbox does not hold ACTIVE.
-func noFalseJoin(t *testing.T, s *sandbox.Server, rows []report.Result) {
+func noFalseJoin(t *testing.T, s *sandbox.Server, rows []enroll.Result) {
 	t.Helper()
 	status := map[string]string{}
 	for _, u := range s.State().Users {
@@ -127,7 +126,7 @@ func noFalseJoin(t *testing.T, s *sandbox.Server, rows []report.Result) {
 		}
 	}
 	for _, r := range rows {
-		if (r.Outcome == report.Joined || r.Outcome == report.AlreadyActive) && status[strings.ToLower(r.Email)] != pv.StatusActive {
+		if (r.Outcome == enroll.Joined || r.Outcome == enroll.AlreadyActive) && status[strings.ToLower(r.Email)] != pv.StatusActive {
 			t.Errorf("line %d (%s) reported %s, but the API holds it %q", r.Line, r.Email, r.Outcome, status[strings.ToLower(r.Email)])
 		}
 	}

@@ -19,7 +19,7 @@ import (
 // runWithState runs the CSV against s with a ledger at path.
 // runWithState runs the CSV against s with a ledger at path; changes are
 // counted as the CLI counts them.
-func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) ([]report.Result, *report.Changes) {
+func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.Policy) ([]enroll.Result, *report.Changes) {
 	t.Helper()
 	l, err := ledger.Open(path, policy.DryRun)
 	if err != nil {
@@ -29,7 +29,7 @@ func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enr
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Memory: l},
 		sink, enroll.Options{Workers: 16})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
@@ -64,7 +64,7 @@ func TestNightlyRerunOfUnchangedRows(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.db")
 	first, _ := runWithState(t, s, state, data, enroll.Policy{})
 	for _, r := range first {
-		if r.Outcome != report.Joined {
+		if r.Outcome != enroll.Joined {
 			t.Fatalf("first run: line %d %s", r.Line, r.Outcome)
 		}
 	}
@@ -77,7 +77,7 @@ func TestNightlyRerunOfUnchangedRows(t *testing.T) {
 	if perRow := float64(requests) / n; perRow > 0.02 {
 		t.Fatalf("rerun spent %d requests, %.4f a row; goal ≤ 0.02", requests, perRow)
 	}
-	if second[7].Outcome != report.OptedOut || second[9].Outcome != report.AlreadyActive || second[9].Skipped || !second[0].Skipped {
+	if second[7].Outcome != enroll.OptedOut || second[9].Outcome != enroll.AlreadyActive || second[9].Skipped || !second[0].Skipped {
 		t.Fatalf("opted-out row %s, changed row %s skipped=%v, unchanged row skipped=%v", second[7].Outcome, second[9].Outcome, second[9].Skipped, second[0].Skipped)
 	}
 	if c := changes; c.Skipped != n-2 || c.NewlyOptedOut != 1 || c.NewlyJoined != 0 {
@@ -88,7 +88,7 @@ func TestNightlyRerunOfUnchangedRows(t *testing.T) {
 	// The customer who left stays out, run after run.
 	s.ResetLog()
 	third, _ := runWithState(t, s, state, data, enroll.Policy{})
-	if third[7].Outcome != report.OptedOut {
+	if third[7].Outcome != enroll.OptedOut {
 		t.Fatalf("third run: %s", third[7].Outcome)
 	}
 	for _, e := range s.Log() {
@@ -118,7 +118,7 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	l, _ := ledger.Open(state, false)
 	_ = l.Begin(ledger.Start{Input: "t.csv", At: time.Now()})
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
-	sink := &memSink{rows: map[int]report.Result{}}
+	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
 		&enroll.Enroller{API: api, Business: business(t, api), Policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}, Memory: l},
 		sink, enroll.Options{Workers: 1, MaxDuration: 200 * time.Millisecond})
@@ -129,7 +129,7 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	firstRun := sink.ordered(t)
 	done := 0
 	for _, r := range firstRun {
-		if r.Outcome != report.NotAttempted && r.Attempts > 0 {
+		if r.Outcome != enroll.NotAttempted && r.Attempts > 0 {
 			done++
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // joinWorld has n customers who accepted the terms and can join.
@@ -87,8 +86,8 @@ type stopSink struct {
 	stopped chan struct{}
 }
 
-func (s *stopSink) Add(seq int, r report.Result) error {
-	if r.Outcome == report.NotAttempted && strings.Contains(r.Detail, "401") {
+func (s *stopSink) Add(seq int, r enroll.Result) error {
+	if r.Outcome == enroll.NotAttempted && strings.Contains(r.Detail, "401") {
 		s.once.Do(func() { close(s.stopped) })
 	}
 	return s.memSink.Add(seq, r)
@@ -112,7 +111,7 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sink := &stopSink{memSink: memSink{rows: map[int]report.Result{}}, stopped: make(chan struct{})}
+			sink := &stopSink{memSink: memSink{rows: map[int]enroll.Result{}}, stopped: make(chan struct{})}
 			o := enroll.Options{Workers: 4, Grace: time.Millisecond}
 			if mode == "answered" {
 				o.Grace = time.Minute // the answers are released as soon as the run has stopped
@@ -144,7 +143,7 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 			for i, r := range got {
 				u := s.State().Users[i]
 				if u.Connection.Status != pv.StatusActive {
-					if r.Outcome != report.NotAttempted {
+					if r.Outcome != enroll.NotAttempted {
 						t.Errorf("line %d, no write applied: %s (%s), want not-attempted", r.Line, r.Outcome, r.Detail)
 					}
 					continue
@@ -152,15 +151,15 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 				applied++
 				switch {
 				case !wire.heldOn[pv.ConnectionPath(u.Connection.ConnectionID)]:
-					if r.Outcome != report.Joined {
+					if r.Outcome != enroll.Joined {
 						t.Errorf("line %d, joined before the stop: %s (%s)", r.Line, r.Outcome, r.Detail)
 					}
 				case mode == "answered":
-					if r.Outcome != report.Joined {
+					if r.Outcome != enroll.Joined {
 						t.Errorf("line %d, joined on the server, answer released after the stop: %s (%s), want joined", r.Line, r.Outcome, r.Detail)
 					}
 				default:
-					if r.Outcome != report.Interrupted || !strings.Contains(r.Detail, "may have been applied; the rerun will check") {
+					if r.Outcome != enroll.Interrupted || !strings.Contains(r.Detail, "may have been applied; the rerun will check") {
 						t.Errorf("line %d, joined on the server, answer lost: %s (%s), want interrupted: may have been applied", r.Line, r.Outcome, r.Detail)
 					}
 				}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // A run that continues the report of an unfinished one (`--state`: the same
@@ -42,7 +44,7 @@ func DropStale(dir string, s *Summary) error {
 		return err
 	}
 	var stale []string
-	for _, o := range FollowUp {
+	for _, o := range enroll.FollowUp {
 		if s.Counts[o] == 0 {
 			stale = append(stale, filepath.Join(dir, "followup", string(o)+".csv"))
 		}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // A continued report's folder loses only the killed run's temporary files
@@ -26,7 +28,7 @@ func TestContinuedReportDropsOnlyWhatIsStale(t *testing.T) {
 	}
 	must(t, Continue(dir))
 	s := NewSummary()
-	s.Add(Result{Outcome: NeedsAgreement})
+	s.Add(enroll.Result{Outcome: enroll.NeedsAgreement})
 	must(t, DropStale(dir, s))
 	for p, kept := range files {
 		_, err := os.Stat(filepath.Join(dir, p))

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // MaxCell is how many characters of a cell the report keeps. A real cell
@@ -37,7 +39,7 @@ func Cut(s string) string {
 
 // Bounded is r with every text cut to MaxCell characters, for the report's
 // files; Raw, the input's cells for the retry files, is kept as read.
-func Bounded(r Result) Result {
+func Bounded(r enroll.Result) enroll.Result {
 	for _, p := range []*string{&r.Email, &r.ExternalMemberID, &r.UserID, &r.FirstName, &r.LastName,
 		&r.Code, &r.CustomerMessage, &r.Detail, &r.ExportMembership} {
 		*p = Cut(*p)

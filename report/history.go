@@ -3,27 +3,29 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // HistoryRun is one run of the run ledger (--state), for report.html's
 // chart of recent runs and `pvenroll state`.
 type HistoryRun struct {
-	Run    uint64          `json:"run"`
-	Start  time.Time       `json:"start"`
-	Status string          `json:"status"` // finished, stopped, running (or killed)
-	Counts map[Outcome]int `json:"counts,omitempty"`
+	Run    uint64                 `json:"run"`
+	Start  time.Time              `json:"start"`
+	Status string                 `json:"status"` // finished, stopped, running (or killed)
+	Counts map[enroll.Outcome]int `json:"counts,omitempty"`
 }
 
 // HistorySeries are the outcomes the chart of recent runs shows: the trend
 // an operator of a nightly import watches.
 var HistorySeries = []struct {
-	Outcome Outcome
+	Outcome enroll.Outcome
 	Label   string
 }{
-	{Joined, "joined"},
-	{AlreadyActive, "already active"},
-	{NeedsAgreement, "waiting on agreements"},
-	{OptedOut, "opted out"},
+	{enroll.Joined, "joined"},
+	{enroll.AlreadyActive, "already active"},
+	{enroll.NeedsAgreement, "waiting on agreements"},
+	{enroll.OptedOut, "opted out"},
 }
 
 // The chart: one small bar chart per series, one bar per run, each scaled
@@ -57,7 +59,7 @@ type histPanel struct {
 	BaseY   int
 	EndX    int
 	Bars    []histBar
-	Outcome Outcome
+	Outcome enroll.Outcome
 }
 
 type histRow struct {

@@ -6,17 +6,19 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // barColor gives each group a colour that says how it reads: green done,
 // amber someone must act, red failed.
-func barColor(o Outcome) string {
+func barColor(o enroll.Outcome) string {
 	switch o {
-	case Joined, WouldJoin, AlreadyActive:
+	case enroll.Joined, enroll.WouldJoin, enroll.AlreadyActive:
 		return "#2e7d32"
-	case Failed, NotAttempted, Conflict, Invalid:
+	case enroll.Failed, enroll.NotAttempted, enroll.Conflict, enroll.Invalid:
 		return "#c62828"
-	case OptedOut, Duplicate:
+	case enroll.OptedOut, enroll.Duplicate:
 		return "#78909c"
 	}
 	return "#ef8f00"
@@ -25,7 +27,7 @@ func barColor(o Outcome) string {
 // htmlBar is a row of the outcome chart: HTML, not SVG, so that it reflows
 // at any width and its count is never cut.
 type htmlBar struct {
-	Outcome     Outcome
+	Outcome     enroll.Outcome
 	Description string
 	Count       int
 	Parts       []barPart
@@ -40,9 +42,9 @@ type barPart struct {
 }
 
 type htmlGroup struct {
-	Outcome Outcome
+	Outcome enroll.Outcome
 	Count   int
-	Rows    []Result
+	Rows    []enroll.Result
 	More    int
 	Meaning string
 }
@@ -55,16 +57,16 @@ const likelyRefusedColor = "#ef8f00"
 func HTML(w io.Writer, s *Summary, meta Meta) error {
 	var bars []htmlBar
 	most := 0
-	for _, o := range Outcomes {
+	for _, o := range enroll.Outcomes {
 		most = max(most, s.Counts[o])
 	}
-	for _, o := range Outcomes {
+	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
 			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun))
 		}
 	}
 	var groups []htmlGroup
-	for _, o := range FollowUp {
+	for _, o := range enroll.FollowUp {
 		if rows := s.Groups[o]; len(rows) > 0 {
 			groups = append(groups, htmlGroup{Outcome: o, Count: s.Counts[o], Rows: rows, More: s.Counts[o] - len(rows), Meaning: capitalise(o.Description())})
 		}
@@ -73,7 +75,7 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 		"Duration": Duration(meta.End.Sub(meta.Start)),
 		"Start":    meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
 		"History": chartHistory(meta.History)}
-	if meta.DryRun && s.Counts[WouldJoin] > 0 {
+	if meta.DryRun && s.Counts[enroll.WouldJoin] > 0 {
 		data["Split"] = riskSplit(s)
 	}
 	return page.Execute(w, data)
@@ -81,10 +83,10 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 
 // outcomeBar is outcome o's row of the chart; a dry run's would-join is
 // split into the rows that would join and those likely refused.
-func outcomeBar(s *Summary, o Outcome, n, most int, dryRun bool) htmlBar {
+func outcomeBar(s *Summary, o enroll.Outcome, n, most int, dryRun bool) htmlBar {
 	share := func(k int) string { return fmt.Sprintf("%.4f", float64(k)/float64(max(most, 1))) }
 	b := htmlBar{Outcome: o, Description: o.Description(), Count: n}
-	if try := s.WouldTry(); o == WouldJoin && dryRun && try > 0 {
+	if try := s.WouldTry(); o == enroll.WouldJoin && dryRun && try > 0 {
 		b.Parts = []barPart{{share(n - try), barColor(o), fmt.Sprintf("would join: %d", n-try)},
 			{share(try), likelyRefusedColor, fmt.Sprintf("would try, likely refused: %d", try)}}
 		b.Note = fmt.Sprintf("(%d would join, %d likely refused)", n-try, try)
@@ -95,7 +97,7 @@ func outcomeBar(s *Summary, o Outcome, n, most int, dryRun bool) htmlBar {
 }
 
 type htmlRisk struct {
-	Risk        Risk
+	Risk        enroll.Risk
 	Description string
 	Count       int
 }
@@ -103,20 +105,20 @@ type htmlRisk struct {
 // riskSplit is a dry run's would-join, split as markdownRisks does.
 func riskSplit(s *Summary) map[string]any {
 	var risks []htmlRisk
-	for _, r := range Risks {
+	for _, r := range enroll.Risks {
 		if n := s.AtRisk[r]; n > 0 {
 			risks = append(risks, htmlRisk{r, r.Description(), n})
 		}
 	}
 	try := s.WouldTry()
-	return map[string]any{"WouldJoin": s.Counts[WouldJoin], "Likely": s.Counts[WouldJoin] - try, "Try": try,
+	return map[string]any{"WouldJoin": s.Counts[enroll.WouldJoin], "Likely": s.Counts[enroll.WouldJoin] - try, "Try": try,
 		"Risks": risks, "Rows": s.Risky, "More": try - len(s.Risky)}
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"count":   count[int],
 	"count64": count[int64],
-	"name":    func(r Result) string { return strings.TrimSpace(r.FirstName + " " + r.LastName) },
+	"name":    func(r enroll.Result) string { return strings.TrimSpace(r.FirstName + " " + r.LastName) },
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // A dry run's would-join bar is split: the rows that would join, and
@@ -34,9 +36,9 @@ func TestDryRunBarSplits(t *testing.T) {
 	}
 	page := buf.String()
 	for _, want := range []string{
-		fmt.Sprintf(`title="would join: %d"`, s.Counts[WouldJoin]-try),
+		fmt.Sprintf(`title="would join: %d"`, s.Counts[enroll.WouldJoin]-try),
 		fmt.Sprintf(`title="would try, likely refused: %d"`, try),
-		fmt.Sprintf(`(%d would join, %d likely refused)`, s.Counts[WouldJoin]-try, try),
+		fmt.Sprintf(`(%d would join, %d likely refused)`, s.Counts[enroll.WouldJoin]-try, try),
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html has no %s", want)
@@ -104,10 +106,10 @@ func TestReportLayoutInChromium(t *testing.T) {
 	dry.DryRun = true
 	pages := map[string][]byte{}
 	for name, c := range map[string]struct {
-		rs   []Result
+		rs   []enroll.Result
 		meta Meta
 	}{
-		"run":     {mix(130, Joined, AlreadyActive, NeedsAgreement, MembershipInactive, Failed, OptedOut, Invalid), historyMeta(30)},
+		"run":     {mix(130, enroll.Joined, enroll.AlreadyActive, enroll.NeedsAgreement, enroll.MembershipInactive, enroll.Failed, enroll.OptedOut, enroll.Invalid), historyMeta(30)},
 		"dry-run": {dryRows(), dry},
 	} {
 		s := NewSummary()

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // A link planted in a report folder is refused by `pvenroll report`, and
@@ -12,7 +14,7 @@ import (
 func TestRerenderRefusesAPlantedLink(t *testing.T) {
 	for _, planted := range []string{"followup", "summary.md", "report.csv", filepath.Join("followup", "conflict.csv")} {
 		t.Run(planted, func(t *testing.T) {
-			dir := writeReport(t, mix(12, Joined, NeedsAgreement, Failed, Invalid), false)
+			dir := writeReport(t, mix(12, enroll.Joined, enroll.NeedsAgreement, enroll.Failed, enroll.Invalid), false)
 			elsewhere := t.TempDir()
 			victim := filepath.Join(elsewhere, "conflict.csv")
 			if err := os.WriteFile(victim, []byte("keep me\n"), 0o600); err != nil {
@@ -66,7 +68,7 @@ func TestWriterRefusesLinks(t *testing.T) {
 	if err := os.Symlink(elsewhere, filepath.Join(dir, "followup")); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Add(0, mix(1, Invalid)[0]); !errors.Is(err, ErrSymlink) {
+	if err := w.Add(0, mix(1, enroll.Invalid)[0]); !errors.Is(err, ErrSymlink) {
 		t.Fatalf("a follow-up through a planted link: %v", err)
 	}
 	w.Abort()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // Markdown renders the reconciliation for a person.
@@ -35,7 +37,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	}
 	fmt.Fprintf(&b, "API requests: %d (%s, %d rate-limited)\n\n", meta.API.Requests, count(meta.API.Retries, "retry", "retries"), meta.API.Throttled)
 	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
-	for _, o := range Outcomes {
+	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
 			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, o.Description())
 		}
@@ -47,7 +49,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	if line := membershipNote(s, markdownPreset(meta)); line != "" {
 		fmt.Fprintf(&b, "\n%s\n", line)
 	}
-	if meta.DryRun && s.Counts[WouldJoin] > 0 {
+	if meta.DryRun && s.Counts[enroll.WouldJoin] > 0 {
 		markdownRisks(&b, s)
 	}
 	if c := meta.Changes; c != nil {
@@ -56,7 +58,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
 		fmt.Fprintf(&b, "- waiting, not due for a check (no call): %d\n", c.Waited)
 	}
-	for _, o := range FollowUp {
+	for _, o := range enroll.FollowUp {
 		rows := s.Groups[o]
 		if len(rows) == 0 {
 			continue
@@ -79,10 +81,10 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 // likely join, and those it would try but that will likely be refused.
 func markdownRisks(b *strings.Builder, s *Summary) {
 	try := s.WouldTry()
-	fmt.Fprintf(b, "\n## would-join, split (%d)\n\n", s.Counts[WouldJoin])
+	fmt.Fprintf(b, "\n## would-join, split (%d)\n\n", s.Counts[enroll.WouldJoin])
 	b.WriteString("| would-join | rows |\n|---|---:|\n")
-	fmt.Fprintf(b, "| would join | %d |\n| would try, likely refused | %d |\n", s.Counts[WouldJoin]-try, try)
-	for _, r := range Risks {
+	fmt.Fprintf(b, "| would join | %d |\n| would try, likely refused | %d |\n", s.Counts[enroll.WouldJoin]-try, try)
+	for _, r := range enroll.Risks {
 		if n := s.AtRisk[r]; n > 0 {
 			fmt.Fprintf(b, "| · %s | %d |\n", r.Description(), n)
 		}

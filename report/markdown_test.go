@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // hostileCells are export and API values that are live Markdown: an image
@@ -23,7 +25,7 @@ var hostileCells = []string{
 }
 
 func TestSummaryMarkdownEscapesEveryCell(t *testing.T) {
-	rs := mix(len(hostileCells), NeedsAgreement, Failed, Conflict, Invalid)
+	rs := mix(len(hostileCells), enroll.NeedsAgreement, enroll.Failed, enroll.Conflict, enroll.Invalid)
 	for i, v := range hostileCells {
 		rs[i].FirstName, rs[i].LastName, rs[i].Email, rs[i].ExternalMemberID = v, "", v, v
 		rs[i].Code, rs[i].Detail = v, v
@@ -91,7 +93,7 @@ func TestMdCellKeepsPlainTextReadable(t *testing.T) {
 // cleared, C1's CSI) is written as their escapes, in cells and in code spans.
 func TestSummaryMarkdownHoldsNoControlCharacters(t *testing.T) {
 	const evil = "bad \x1b]0;pwned\a\x1b[2J\tname\u009b31m\x00"
-	rs := mix(1, Failed)
+	rs := mix(1, enroll.Failed)
 	rs[0].FirstName, rs[0].Code, rs[0].Detail = evil, evil, evil
 	meta := fixedMeta()
 	meta.Business.Name = evil

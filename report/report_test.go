@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -28,18 +30,18 @@ func fixedMeta() Meta {
 }
 
 // mix makes n results whose outcomes cycle through the list.
-func mix(n int, outcomes ...Outcome) []Result {
-	var rs []Result
+func mix(n int, outcomes ...enroll.Outcome) []enroll.Result {
+	var rs []enroll.Result
 	for i := 0; i < n; i++ {
 		o := outcomes[i%len(outcomes)]
-		r := Result{Line: i + 2, Email: fmt.Sprintf("p%d@example.com", i), FirstName: "Pat", LastName: fmt.Sprintf("N%d", i),
+		r := enroll.Result{Line: i + 2, Email: fmt.Sprintf("p%d@example.com", i), FirstName: "Pat", LastName: fmt.Sprintf("N%d", i),
 			ExternalMemberID: fmt.Sprintf("A-%d", i), Outcome: o, Attempts: 2, Raw: []string{fmt.Sprintf("A-%d", i), fmt.Sprintf("p%d@example.com", i), "=cmd|' /C calc'!A0"}}
 		switch o {
-		case NeedsAgreement:
+		case enroll.NeedsAgreement:
 			r.Code, r.CustomerMessage = "pv_agreement_required", "Please review and accept the required terms to join at https://riverside.perkville.com/"
-		case Failed, Interrupted:
+		case enroll.Failed, enroll.Interrupted:
 			r.Code, r.Detail = "http_500", "PATCH /v2/connections/{id}/: 500 Internal Server Error (retries exhausted; safe to rerun)"
-		case Joined:
+		case enroll.Joined:
 			r.ConnectionID, r.Actions = int64(1000+i), []string{"activated"}
 		}
 		rs = append(rs, r)
@@ -47,7 +49,7 @@ func mix(n int, outcomes ...Outcome) []Result {
 	return rs
 }
 
-func writeReportMeta(t *testing.T, rs []Result, meta Meta) string {
+func writeReportMeta(t *testing.T, rs []enroll.Result, meta Meta) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "out")
 	if err := Prepare(dir); err != nil {
@@ -68,7 +70,7 @@ func writeReportMeta(t *testing.T, rs []Result, meta Meta) string {
 	return dir
 }
 
-func writeReport(t *testing.T, rs []Result, shuffle bool) string {
+func writeReport(t *testing.T, rs []enroll.Result, shuffle bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "out")
 	if err := Prepare(dir); err != nil {
@@ -128,11 +130,11 @@ func readCSV(t *testing.T, path string) [][]string {
 }
 
 func TestReportInInputOrderAndCountsAddUp(t *testing.T) {
-	for _, outcomes := range [][]Outcome{
-		{Joined},
-		{Joined, AlreadyActive, NeedsAgreement, Failed},
-		Outcomes,
-		{Invalid, Duplicate, NotAttempted},
+	for _, outcomes := range [][]enroll.Outcome{
+		{enroll.Joined},
+		{enroll.Joined, enroll.AlreadyActive, enroll.NeedsAgreement, enroll.Failed},
+		enroll.Outcomes,
+		{enroll.Invalid, enroll.Duplicate, enroll.NotAttempted},
 	} {
 		rs := mix(250, outcomes...)
 		dir := writeReport(t, rs, true)
@@ -160,7 +162,7 @@ func TestReportInInputOrderAndCountsAddUp(t *testing.T) {
 		if total != len(rs) || meta.Input.Rows != len(rs) || meta.SchemaVersion != 1 {
 			t.Fatalf("outcomes add up to %d, rows %d, want %d", total, meta.Input.Rows, len(rs))
 		}
-		for _, o := range FollowUp {
+		for _, o := range enroll.FollowUp {
 			path := filepath.Join(dir, "followup", string(o)+".csv")
 			n := 0
 			for _, r := range rs {
@@ -179,7 +181,7 @@ func TestReportInInputOrderAndCountsAddUp(t *testing.T) {
 }
 
 func TestFormulaCellsNeutralised(t *testing.T) {
-	rs := mix(4, Failed, NeedsAgreement)
+	rs := mix(4, enroll.Failed, enroll.NeedsAgreement)
 	for i := range rs {
 		rs[i].Email = "=HYPERLINK(\"http://evil\")"
 		rs[i].Detail = "+1"
@@ -206,7 +208,7 @@ func TestFormulaCellsNeutralised(t *testing.T) {
 }
 
 func TestModesAndNoPartialFiles(t *testing.T) {
-	dir := writeReport(t, mix(30, Outcomes...), false)
+	dir := writeReport(t, mix(30, enroll.Outcomes...), false)
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -244,7 +246,7 @@ func TestUnfinishedReportLooksUnfinished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := mix(3, Joined)
+	rs := mix(3, enroll.Joined)
 	_ = w.Add(0, rs[0])
 	_ = w.Add(2, rs[2])
 	// A crash now leaves no report.csv, only a hidden .partial file.
@@ -271,9 +273,9 @@ func historyMeta(n int) Meta {
 		if i == 3 {
 			status = "running" // killed: no counts
 		}
-		h := HistoryRun{Run: uint64(i), Start: meta.Start.AddDate(0, 0, i-n), Status: status, Counts: map[Outcome]int{}}
+		h := HistoryRun{Run: uint64(i), Start: meta.Start.AddDate(0, 0, i-n), Status: status, Counts: map[enroll.Outcome]int{}}
 		if status == "finished" {
-			h.Counts = map[Outcome]int{Joined: 40 / i, AlreadyActive: 1000 + 40*i, NeedsAgreement: 30 - i, OptedOut: i % 3, Failed: 1}
+			h.Counts = map[enroll.Outcome]int{enroll.Joined: 40 / i, enroll.AlreadyActive: 1000 + 40*i, enroll.NeedsAgreement: 30 - i, enroll.OptedOut: i % 3, enroll.Failed: 1}
 		}
 		meta.History = append(meta.History, h)
 	}
@@ -352,7 +354,7 @@ func TestHistoryChartBarsMatchTheRuns(t *testing.T) {
 		}
 	}
 	// pvenroll report redraws the chart from summary.json.
-	dir := writeReportMeta(t, mix(20, Joined, Failed), meta)
+	dir := writeReportMeta(t, mix(20, enroll.Joined, enroll.Failed), meta)
 	page := readFile(t, dir, "report.html")
 	if err := os.Remove(filepath.Join(dir, "report.html")); err != nil {
 		t.Fatal(err)
@@ -375,11 +377,11 @@ func TestHistoryChartBarsMatchTheRuns(t *testing.T) {
 
 // dryRows is a dry run's results: would-join rows, some at risk, and
 // rows the export marks inactive.
-func dryRows() []Result {
-	rs := mix(60, WouldJoin, AlreadyActive, WouldJoin, NeedsAgreement, WouldJoin)
+func dryRows() []enroll.Result {
+	rs := mix(60, enroll.WouldJoin, enroll.AlreadyActive, enroll.WouldJoin, enroll.NeedsAgreement, enroll.WouldJoin)
 	for i := range rs {
-		if rs[i].Outcome == WouldJoin && i%4 == 0 {
-			rs[i].Risk = Risks[i%len(Risks)]
+		if rs[i].Outcome == enroll.WouldJoin && i%4 == 0 {
+			rs[i].Risk = enroll.Risks[i%len(enroll.Risks)]
 			rs[i].Detail = "dry run: " + rs[i].Risk.Description()
 		}
 		if i%5 == 0 {
@@ -395,10 +397,10 @@ func TestGolden(t *testing.T) {
 	meta.Preset = &PresetInfo{Name: "abc-ignite", MembershipFrom: "isActive and joinStatus, the abc-ignite rule", AtCreationOnly: true}
 	for _, tt := range []struct {
 		name string
-		rs   []Result
+		rs   []enroll.Result
 		meta Meta
 	}{
-		{"", mix(130, Joined, AlreadyActive, NeedsAgreement, NeedsAgreement, Failed, OptedOut, Invalid), historyMeta(7)},
+		{"", mix(130, enroll.Joined, enroll.AlreadyActive, enroll.NeedsAgreement, enroll.NeedsAgreement, enroll.Failed, enroll.OptedOut, enroll.Invalid), historyMeta(7)},
 		{"dry-run-", dryRows(), meta},
 	} {
 		dir := writeReportMeta(t, tt.rs, tt.meta)
@@ -428,7 +430,7 @@ func TestDryRunSplitInEveryFile(t *testing.T) {
 	dir := writeReportMeta(t, rs, meta)
 	wouldJoin, atRisk, inactive := 0, map[string]int{}, 0
 	for _, r := range rs {
-		if r.Outcome == WouldJoin {
+		if r.Outcome == enroll.WouldJoin {
 			wouldJoin++
 			if r.Risk != "" {
 				atRisk[string(r.Risk)]++
@@ -438,8 +440,8 @@ func TestDryRunSplitInEveryFile(t *testing.T) {
 			inactive++
 		}
 	}
-	if len(atRisk) != len(Risks) {
-		t.Fatalf("the test rows show %d of %d risks", len(atRisk), len(Risks))
+	if len(atRisk) != len(enroll.Risks) {
+		t.Fatalf("the test rows show %d of %d risks", len(atRisk), len(enroll.Risks))
 	}
 	var got Meta
 	if err := json.Unmarshal(readFile(t, dir, "summary.json"), &got); err != nil {
@@ -461,10 +463,10 @@ func TestDryRunSplitInEveryFile(t *testing.T) {
 		}
 	}
 	for r, n := range atRisk {
-		if !strings.Contains(md, fmt.Sprintf("| · %s | %d |", Risk(r).Description(), n)) {
+		if !strings.Contains(md, fmt.Sprintf("| · %s | %d |", enroll.Risk(r).Description(), n)) {
 			t.Errorf("summary.md lacks the %s count %d", r, n)
 		}
-		if !strings.Contains(html, fmt.Sprintf(`<tr data-risk="%s"><td>· %s</td><td class="n">%d</td></tr>`, r, Risk(r).Description(), n)) {
+		if !strings.Contains(html, fmt.Sprintf(`<tr data-risk="%s"><td>· %s</td><td class="n">%d</td></tr>`, r, enroll.Risk(r).Description(), n)) {
 			t.Errorf("report.html lacks the %s count %d", r, n)
 		}
 	}
@@ -479,12 +481,12 @@ func TestDryRunSplitInEveryFile(t *testing.T) {
 		t.Fatal("the re-rendered summary.md differs")
 	}
 	// A real run carries no dry_run_at_risk; a dry run without risks {}.
-	real := writeReport(t, mix(10, Joined), false)
+	real := writeReport(t, mix(10, enroll.Joined), false)
 	if strings.Contains(string(readFile(t, real, "summary.json")), "dry_run_at_risk") {
 		t.Fatal("a real run's summary.json has dry_run_at_risk")
 	}
 	meta.DryRun = true
-	none := writeReportMeta(t, mix(10, WouldJoin), meta)
+	none := writeReportMeta(t, mix(10, enroll.WouldJoin), meta)
 	if !strings.Contains(string(readFile(t, none, "summary.json")), `"dry_run_at_risk": {}`) {
 		t.Fatal("a dry run without risks lacks dry_run_at_risk: {}")
 	}
@@ -492,7 +494,7 @@ func TestDryRunSplitInEveryFile(t *testing.T) {
 
 func TestCellsCutInTheReportNotInRetryFiles(t *testing.T) {
 	long := strings.Repeat("é", 3000) // runes, not bytes, are counted
-	rs := mix(6, Failed, NeedsAgreement, Joined)
+	rs := mix(6, enroll.Failed, enroll.NeedsAgreement, enroll.Joined)
 	for i := range rs {
 		rs[i].Detail, rs[i].FirstName = long, long
 		rs[i].Raw = []string{"A-1", long, "x"}
@@ -533,7 +535,7 @@ func TestCellsCutInTheReportNotInRetryFiles(t *testing.T) {
 
 func TestSummarySnapshotWhileAdding(t *testing.T) {
 	s := NewSummary()
-	rs := mix(2000, Outcomes...)
+	rs := mix(2000, enroll.Outcomes...)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -558,19 +560,19 @@ func TestSummarySnapshotWhileAdding(t *testing.T) {
 		}
 		last = tally.Rows
 	}
-	if tally := s.Snapshot(); tally.Rows != len(rs) || tally.Counts[Joined] != s.Counts[Joined] {
-		t.Fatalf("final snapshot %d rows, joined %d", tally.Rows, tally.Counts[Joined])
+	if tally := s.Snapshot(); tally.Rows != len(rs) || tally.Counts[enroll.Joined] != s.Counts[enroll.Joined] {
+		t.Fatalf("final snapshot %d rows, joined %d", tally.Rows, tally.Counts[enroll.Joined])
 	}
 }
 
 func TestRecordedAndSettled(t *testing.T) {
-	for _, o := range Outcomes {
+	for _, o := range enroll.Outcomes {
 		switch o {
-		case Failed, Interrupted:
+		case enroll.Failed, enroll.Interrupted:
 			if !o.Recorded() || o.Settled() {
 				t.Errorf("%s: recorded, so as not to be taken for done, but not settled", o)
 			}
-		case Joined, AlreadyActive, NeedsAgreement, MembershipInactive, OptedOut, NotFound, Conflict:
+		case enroll.Joined, enroll.AlreadyActive, enroll.NeedsAgreement, enroll.MembershipInactive, enroll.OptedOut, enroll.NotFound, enroll.Conflict:
 			if !o.Recorded() || !o.Settled() {
 				t.Errorf("%s: an API answer decided it: recorded and settled", o)
 			}
@@ -583,7 +585,7 @@ func TestRecordedAndSettled(t *testing.T) {
 }
 
 func TestHTMLParsesWithOneBarPerGroup(t *testing.T) {
-	for _, outcomes := range [][]Outcome{{Joined}, {Joined, Failed, NeedsAgreement}, Outcomes} {
+	for _, outcomes := range [][]enroll.Outcome{{enroll.Joined}, {enroll.Joined, enroll.Failed, enroll.NeedsAgreement}, enroll.Outcomes} {
 		var buf bytes.Buffer
 		s := NewSummary()
 		for _, r := range mix(40, outcomes...) {
@@ -618,7 +620,7 @@ func TestHTMLParsesWithOneBarPerGroup(t *testing.T) {
 			}
 		}
 		groups := 0
-		for _, o := range Outcomes {
+		for _, o := range enroll.Outcomes {
 			if s.Counts[o] > 0 {
 				groups++
 			}
@@ -640,8 +642,8 @@ func readFile(t *testing.T, dir, name string) []byte {
 
 // formulaRows are results whose cells a spreadsheet would run, in every
 // kind of file: report.csv, mail merge, retry.
-func formulaRows(n int) []Result {
-	rs := mix(n, Outcomes...)
+func formulaRows(n int) []enroll.Result {
+	rs := mix(n, enroll.Outcomes...)
 	for i := range rs {
 		rs[i].FirstName = "=HYPERLINK(\"http://evil\")"
 		rs[i].Detail = "+1"
@@ -688,7 +690,7 @@ func TestRerenderMatchesTheRun(t *testing.T) {
 }
 
 func TestRerenderRemovesStaleMailMergeOnly(t *testing.T) {
-	dir := writeReport(t, mix(20, Joined, Failed), false)
+	dir := writeReport(t, mix(20, enroll.Joined, enroll.Failed), false)
 	stale := filepath.Join(dir, "followup", "conflict.csv")
 	if err := os.WriteFile(stale, []byte("line\n"), FileMode); err != nil {
 		t.Fatal(err)

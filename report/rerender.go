@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // ReadResults streams the results of a report.csv, calling fn for each.
-func ReadResults(r io.Reader, name string, fn func(Result) error) error {
+func ReadResults(r io.Reader, name string, fn func(enroll.Result) error) error {
 	cr := csv.NewReader(r)
 	header, err := cr.Read()
 	if err != nil {
@@ -43,11 +45,11 @@ func ReadResults(r io.Reader, name string, fn func(Result) error) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
-		r := Result{Email: get(rec, "email"), ExternalMemberID: get(rec, "external_member_id"), UserID: get(rec, "user_id"),
-			FirstName: get(rec, "first_name"), LastName: get(rec, "last_name"), Outcome: Outcome(get(rec, "outcome")),
+		r := enroll.Result{Email: get(rec, "email"), ExternalMemberID: get(rec, "external_member_id"), UserID: get(rec, "user_id"),
+			FirstName: get(rec, "first_name"), LastName: get(rec, "last_name"), Outcome: enroll.Outcome(get(rec, "outcome")),
 			Code: get(rec, "code"), CustomerMessage: get(rec, "customer_message"), Detail: get(rec, "detail"),
-			Risk: Risk(get(rec, "risk")), ExportMembership: get(rec, "export_membership")}
-		r.MembershipDiffers = strings.Contains(r.Detail, MembershipDiffersNote)
+			Risk: enroll.Risk(get(rec, "risk")), ExportMembership: get(rec, "export_membership")}
+		r.MembershipDiffers = strings.Contains(r.Detail, enroll.MembershipDiffersNote)
 		if r.Line, err = strconv.Atoi(get(rec, "line")); err != nil {
 			return fmt.Errorf("%s: line %d, column 1: line %q is not a number", name, line, get(rec, "line"))
 		}
@@ -100,10 +102,10 @@ func Rerender(dir string) (*Summary, error) {
 	if d := []rune(meta.Input.Delimiter); len(d) == 1 && strings.ContainsRune(",;\t|", d[0]) {
 		o.Delimiter = d[0]
 	}
-	w := &Writer{dir: dir, opts: o, followups: map[Outcome]*atomicCSV{}, pending: map[int]Result{},
+	w := &Writer{dir: dir, opts: o, followups: map[enroll.Outcome]*atomicCSV{}, pending: map[int]enroll.Result{},
 		sum: NewSummary(), rerender: true}
 	seq := 0
-	err = ReadResults(f, filepath.Join(dir, "report.csv"), func(r Result) error {
+	err = ReadResults(f, filepath.Join(dir, "report.csv"), func(r enroll.Result) error {
 		seq++
 		return w.Add(seq-1, r)
 	})

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // SchemaVersion of summary.json.
@@ -18,27 +20,27 @@ const SchemaVersion = 1
 // different goroutines. Read the fields themselves once the run has ended.
 type Summary struct {
 	mu     sync.Mutex
-	Counts map[Outcome]int
+	Counts map[enroll.Outcome]int
 	Rows   int
-	Groups map[Outcome][]Result // first groupRows rows of each follow-up outcome
+	Groups map[enroll.Outcome][]enroll.Result // first groupRows rows of each follow-up outcome
 	// MembershipDiffers counts rows whose export membership status differs
 	// from Perkville's and was left so (no membership sync, or no ids).
 	MembershipDiffers int
 	// AtRisk counts a dry run's would-join rows by why the real run will
 	// likely refuse them; Risky keeps the first groupRows of them.
-	AtRisk map[Risk]int
-	Risky  []Result
+	AtRisk map[enroll.Risk]int
+	Risky  []enroll.Result
 	// ExportInactive counts rows the export marks inactive.
 	ExportInactive int
 }
 
 // NewSummary returns an empty summary.
 func NewSummary() *Summary {
-	return &Summary{Counts: map[Outcome]int{}, Groups: map[Outcome][]Result{}, AtRisk: map[Risk]int{}}
+	return &Summary{Counts: map[enroll.Outcome]int{}, Groups: map[enroll.Outcome][]enroll.Result{}, AtRisk: map[enroll.Risk]int{}}
 }
 
 // Add counts one result.
-func (s *Summary) Add(r Result) {
+func (s *Summary) Add(r enroll.Result) {
 	r = Bounded(r)
 	r.Raw = nil
 	s.mu.Lock()
@@ -51,7 +53,7 @@ func (s *Summary) Add(r Result) {
 	if r.ExportMembership == "INACTIVE" {
 		s.ExportInactive++
 	}
-	if r.Outcome == WouldJoin && r.Risk != "" {
+	if r.Outcome == enroll.WouldJoin && r.Risk != "" {
 		s.AtRisk[r.Risk]++
 		if len(s.Risky) < groupRows {
 			s.Risky = append(s.Risky, r)
@@ -65,14 +67,14 @@ func (s *Summary) Add(r Result) {
 // Tally is a summary's counts at one moment.
 type Tally struct {
 	Rows   int
-	Counts map[Outcome]int
+	Counts map[enroll.Outcome]int
 }
 
 // Snapshot copies the counts so far; safe while results are being added.
 func (s *Summary) Snapshot() Tally {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := Tally{Rows: s.Rows, Counts: make(map[Outcome]int, len(s.Counts))}
+	t := Tally{Rows: s.Rows, Counts: make(map[enroll.Outcome]int, len(s.Counts))}
 	for o, n := range s.Counts {
 		t.Counts[o] = n
 	}
@@ -112,7 +114,7 @@ type Meta struct {
 	ExportInactive int         `json:"export_inactive"`
 	Preset         *PresetInfo `json:"preset,omitempty"`
 	// DryRunAtRisk: a dry run's would-join rows that the real run would
-	// try but that will likely be refused, by reason (a Risk); {} in a dry
+	// try but that will likely be refused, by reason (an enroll.Risk); {} in a dry
 	// run without any, absent in a real run. A sibling of dry_run, which
 	// stays the boolean scripts read.
 	DryRunAtRisk map[string]int `json:"dry_run_at_risk,omitzero"`
@@ -138,7 +140,7 @@ type Changes struct {
 }
 
 // Count adds one result's change.
-func (c *Changes) Count(r Result, now time.Time) {
+func (c *Changes) Count(r enroll.Result, now time.Time) {
 	switch {
 	case r.Resumed:
 		c.Resumed++
@@ -148,11 +150,11 @@ func (c *Changes) Count(r Result, now time.Time) {
 		c.Waited++
 	}
 	switch {
-	case r.Outcome == Joined && !r.Resumed:
+	case r.Outcome == enroll.Joined && !r.Resumed:
 		c.NewlyJoined++
-	case r.Outcome == OptedOut && (r.PriorOutcome == Joined || r.PriorOutcome == AlreadyActive):
+	case r.Outcome == enroll.OptedOut && (r.PriorOutcome == enroll.Joined || r.PriorOutcome == enroll.AlreadyActive):
 		c.NewlyOptedOut++
-	case r.Outcome == NeedsAgreement && r.PriorOutcome == NeedsAgreement:
+	case r.Outcome == enroll.NeedsAgreement && r.PriorOutcome == enroll.NeedsAgreement:
 		c.StillWaiting++
 		c.LongestWaitDays = max(c.LongestWaitDays, int(now.Sub(r.PriorSince).Hours()/24))
 	}
@@ -205,8 +207,8 @@ type APIStats struct {
 func WriteSummaries(dir string, s *Summary, meta Meta) error {
 	meta.SchemaVersion = SchemaVersion
 	meta.Outcomes = map[string]int{}
-	for _, o := range Outcomes {
-		if n := s.Counts[o]; n > 0 || o != WouldJoin {
+	for _, o := range enroll.Outcomes {
+		if n := s.Counts[o]; n > 0 || o != enroll.WouldJoin {
 			meta.Outcomes[string(o)] = n
 		}
 	}

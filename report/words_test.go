@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // One of a thing is singular in every file a person reads.
 func TestOneIsSingular(t *testing.T) {
 	s := NewSummary()
-	s.Add(Result{Line: 2, Email: "a@example.com", Outcome: Joined})
+	s.Add(enroll.Result{Line: 2, Email: "a@example.com", Outcome: enroll.Joined})
 	meta := Meta{Input: Input{Path: "one.csv"}, API: APIStats{Requests: 2, Retries: 1},
 		Changes: &Changes{StillWaiting: 1, LongestWaitDays: 1},
 		Start:   time.Date(2026, 11, 29, 2, 15, 0, 0, time.UTC), End: time.Date(2026, 11, 29, 2, 15, 1, 0, time.UTC)}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // Columns of report.csv. The first eleven are frozen by the contract;
@@ -41,8 +43,8 @@ type Writer struct {
 	opts Options
 
 	csv       *atomicCSV // nil when re-rendering
-	followups map[Outcome]*atomicCSV
-	pending   map[int]Result
+	followups map[enroll.Outcome]*atomicCSV
+	pending   map[int]enroll.Result
 	next      int
 	sum       *Summary
 	closed    bool
@@ -101,14 +103,14 @@ func NewWriter(dir string, o Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{dir: dir, opts: o, csv: c, followups: map[Outcome]*atomicCSV{},
-		pending: map[int]Result{}, sum: NewSummary()}, nil
+	return &Writer{dir: dir, opts: o, csv: c, followups: map[enroll.Outcome]*atomicCSV{},
+		pending: map[int]enroll.Result{}, sum: NewSummary()}, nil
 }
 
 // Add takes the result of the row with sequence number seq (0, 1, 2, ...
 // in input order). Each seq must come exactly once. After a write failed,
 // Add keeps counting the rows and returns that first failure.
-func (w *Writer) Add(seq int, r Result) error {
+func (w *Writer) Add(seq int, r enroll.Result) error {
 	if seq < w.next {
 		return fmt.Errorf("report: row %d (line %d) reported twice", seq, r.Line)
 	}
@@ -128,7 +130,7 @@ func (w *Writer) Add(seq int, r Result) error {
 }
 
 // settle counts a row in input order and writes it, unless a write failed.
-func (w *Writer) settle(r Result) {
+func (w *Writer) settle(r enroll.Result) {
 	if !r.Outcome.Valid() {
 		w.fail(fmt.Errorf("report: line %d has no valid outcome %q", r.Line, r.Outcome))
 		return
@@ -157,7 +159,7 @@ func (w *Writer) fail(err error) {
 // up to it has its result.
 func (w *Writer) LastLine() int { return w.lastLine }
 
-func (w *Writer) write(r Result, raw []string) error {
+func (w *Writer) write(r enroll.Result, raw []string) error {
 	if w.csv != nil {
 		if err := w.csv.Write(Record(r)); err != nil {
 			return err
@@ -191,7 +193,7 @@ func (w *Writer) write(r Result, raw []string) error {
 	return f.Write(FollowUpRecord(r))
 }
 
-func newFollowUp(dir string, o Outcome, header []string, format csvFormat) (*atomicCSV, error) {
+func newFollowUp(dir string, o enroll.Outcome, header []string, format csvFormat) (*atomicCSV, error) {
 	fd := filepath.Join(dir, "followup")
 	if err := realDir(fd); err != nil {
 		return nil, err
@@ -225,7 +227,7 @@ func (w *Writer) Close(meta Meta) error {
 			w.Abort()
 			return err
 		}
-		for _, o := range FollowUp {
+		for _, o := range enroll.FollowUp {
 			if w.followups[o] == nil && !o.Retryable() {
 				if err := os.Remove(filepath.Join(w.dir, "followup", string(o)+".csv")); err != nil && !errors.Is(err, os.ErrNotExist) {
 					w.Abort()
@@ -295,7 +297,7 @@ func (w *Writer) Abort() {
 }
 
 // Record is a result as a report.csv row.
-func Record(r Result) []string {
+func Record(r enroll.Result) []string {
 	conn := ""
 	if r.ConnectionID > 0 {
 		conn = strconv.FormatInt(r.ConnectionID, 10)
@@ -306,7 +308,7 @@ func Record(r Result) []string {
 }
 
 // FollowUpRecord is a result as a follow-up row.
-func FollowUpRecord(r Result) []string {
+func FollowUpRecord(r enroll.Result) []string {
 	return []string{strconv.Itoa(r.Line), r.Email, r.FirstName, r.LastName, r.ExternalMemberID, r.UserID,
 		r.CustomerMessage, r.Code, r.Detail}
 }

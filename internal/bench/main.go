@@ -23,7 +23,6 @@ import (
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 const token = "bench-admin-token"
@@ -121,14 +120,14 @@ func csvRows(n int) string {
 
 type countSink struct{ n atomic.Int64 }
 
-func (s *countSink) Add(int, report.Result) error { s.n.Add(1); return nil }
+func (s *countSink) Add(int, enroll.Result) error { s.n.Add(1); return nil }
 
 type run struct {
 	rows     int
 	elapsed  time.Duration
 	requests int64
 	cpu      time.Duration
-	results  []report.Result
+	results  []enroll.Result
 }
 
 func enrollRun(srv *sandbox.Server, data string, rate float64, workers int, keep bool, policy enroll.Policy, consent string) run {
@@ -137,7 +136,7 @@ func enrollRun(srv *sandbox.Server, data string, rate float64, workers int, keep
 	var sink enroll.Sink = &countSink{}
 	var mem *memSink
 	if keep {
-		mem = &memSink{rows: map[int]report.Result{}}
+		mem = &memSink{rows: map[int]enroll.Result{}}
 		sink = mem
 	}
 	cpu0 := cpuTime()
@@ -167,7 +166,7 @@ func runRows(api *pv.Client, data, consent string, policy enroll.Policy, mem enr
 
 type teeSink [2]enroll.Sink
 
-func (t teeSink) Add(seq int, r report.Result) error {
+func (t teeSink) Add(seq int, r enroll.Result) error {
 	if err := t[0].Add(seq, r); err != nil {
 		return err
 	}
@@ -176,10 +175,10 @@ func (t teeSink) Add(seq int, r report.Result) error {
 
 type memSink struct {
 	mu   sync.Mutex
-	rows map[int]report.Result
+	rows map[int]enroll.Result
 }
 
-func (s *memSink) Add(seq int, r report.Result) error {
+func (s *memSink) Add(seq int, r enroll.Result) error {
 	s.mu.Lock()
 	s.rows[seq] = r
 	s.mu.Unlock()

@@ -13,7 +13,6 @@ import (
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // waitingWorld is world(n) where the last quarter of the customers wait
@@ -105,7 +104,7 @@ func nightOf(srv *sandbox.Server, state, data string, at time.Time) (int64, int)
 
 type waitSink struct{ waited int }
 
-func (s *waitSink) Add(_ int, r report.Result) error {
+func (s *waitSink) Add(_ int, r enroll.Result) error {
 	if r.Waited {
 		s.waited++
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
@@ -118,7 +119,7 @@ func newStateCmd() *cobra.Command {
 			}
 			printHistory(out, runHistory(l), len(runs))
 			fmt.Fprintln(out, "customers by last outcome:")
-			for _, o := range report.Outcomes {
+			for _, o := range enroll.Outcomes {
 				if n := counts[o]; n > 0 {
 					fmt.Fprintf(out, "  %-20s %7d\n", o, n)
 				}
@@ -130,7 +131,7 @@ func newStateCmd() *cobra.Command {
 	return c
 }
 
-func sum(m map[report.Outcome]int) int {
+func sum(m map[enroll.Outcome]int) int {
 	n := 0
 	for _, v := range m {
 		n += v

@@ -161,8 +161,8 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 	case info.Stop == enroll.StopInterrupted:
 		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
 	default:
-		err = fmt.Errorf("%s failed", rowCount(sum.Counts[report.Failed]))
-		hint = rerunWith(r.out, report.Failed, "rerun them later with ")
+		err = fmt.Errorf("%s failed", rowCount(sum.Counts[enroll.Failed]))
+		hint = rerunWith(r.out, enroll.Failed, "rerun them later with ")
 	}
 	return exitError{code: code, err: err, hint: hint}
 }
@@ -172,7 +172,7 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 // --state, running the same command again would start over.
 func (r *enrollRun) rerunAdvice() string {
 	var lines []string
-	for _, o := range []report.Outcome{report.NotAttempted, report.Interrupted} {
+	for _, o := range []enroll.Outcome{enroll.NotAttempted, enroll.Interrupted} {
 		path := followup(r.out, o)
 		if _, err := os.Stat(path); err == nil {
 			lines = append(lines, fmt.Sprintf("%s: %s", rowsOf(o), rerunCommand(r.flags, r.out+"-"+string(o), path)))
@@ -181,15 +181,15 @@ func (r *enrollRun) rerunAdvice() string {
 	return hintLines(lines)
 }
 
-func rowsOf(o report.Outcome) string {
-	if o == report.Interrupted {
+func rowsOf(o enroll.Outcome) string {
+	if o == enroll.Interrupted {
 		return "rows stopped mid-row (each is looked up first)"
 	}
 	return "rows not attempted"
 }
 
 // rerunWith advises the follow-up file of outcome o, if the run wrote one.
-func rerunWith(out string, o report.Outcome, advice string) string {
+func rerunWith(out string, o enroll.Outcome, advice string) string {
 	path := followup(out, o)
 	if _, err := os.Stat(path); err != nil {
 		return ""
@@ -197,7 +197,7 @@ func rerunWith(out string, o report.Outcome, advice string) string {
 	return advice + path
 }
 
-func followup(out string, o report.Outcome) string {
+func followup(out string, o enroll.Outcome) string {
 	return out + string(os.PathSeparator) + "followup" + string(os.PathSeparator) + string(o) + ".csv"
 }
 
@@ -233,7 +233,7 @@ func enrollExitCode(info *enroll.RunInfo, sum *report.Summary, runErr error) int
 		return ExitInterrupted
 	case info.Stop == enroll.StopMaxDuration:
 		return ExitMaxDuration
-	case runErr != nil, sum.Counts[report.Failed] > 0, sum.Counts[report.Interrupted] > 0, sum.Counts[report.NotAttempted] > 0:
+	case runErr != nil, sum.Counts[enroll.Failed] > 0, sum.Counts[enroll.Interrupted] > 0, sum.Counts[enroll.NotAttempted] > 0:
 		return ExitFailedRows
 	}
 	return ExitOK

@@ -16,7 +16,7 @@ import (
 func TestStopAdviceNamesOnlyFilesThatExist(t *testing.T) {
 	out := t.TempDir()
 	r := &enrollRun{out: out}
-	sum := &report.Summary{Counts: map[report.Outcome]int{report.Joined: 3}, Rows: 3}
+	sum := &report.Summary{Counts: map[enroll.Outcome]int{enroll.Joined: 3}, Rows: 3}
 	info := &enroll.RunInfo{Stop: enroll.StopInterrupted, Unread: true}
 	err := r.stopError(info, sum, ExitInterrupted, nil)
 	hint := err.(exitError).hint
@@ -27,14 +27,14 @@ func TestStopAdviceNamesOnlyFilesThatExist(t *testing.T) {
 		t.Errorf("hint does not say unsent rows are in no file: %q", hint)
 	}
 
-	path := followup(out, report.NotAttempted)
+	path := followup(out, enroll.NotAttempted)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte("email\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sum.Counts[report.NotAttempted] = 1
+	sum.Counts[enroll.NotAttempted] = 1
 	info.Unread = false
 	if hint := r.stopError(info, sum, ExitInterrupted, nil).(exitError).hint; !strings.Contains(hint, path) {
 		t.Errorf("hint %q does not name the not-attempted file the run wrote", hint)

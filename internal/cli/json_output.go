@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -84,7 +85,7 @@ type membershipJSON struct {
 
 type problemJSON struct {
 	Line    int            `json:"line"`
-	Outcome report.Outcome `json:"outcome"`
+	Outcome enroll.Outcome `json:"outcome"`
 	Detail  string         `json:"detail"`
 }
 
@@ -93,5 +94,5 @@ type stateJSON struct {
 	jsonHead
 	RunsTotal int                    `json:"runs_total"`
 	Runs      []report.HistoryRun    `json:"runs"` // the last 30, oldest first
-	Customers map[report.Outcome]int `json:"customers_by_last_outcome"`
+	Customers map[enroll.Outcome]int `json:"customers_by_last_outcome"`
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pvenroll/pvenroll/report"
+	"github.com/pvenroll/pvenroll/enroll"
 )
 
 // runJSON runs the command line and decodes its standard output, which
@@ -45,7 +45,7 @@ func TestValidateJSON(t *testing.T) {
 	if v.Rows != (validateRowsJSON{Usable: 1, Invalid: 1, Duplicate: 1}) {
 		t.Errorf("rows: %+v", v.Rows)
 	}
-	if len(v.Problems) != 2 || v.Problems[0].Line != 3 || v.Problems[0].Outcome != report.Invalid || v.Problems[1].Outcome != report.Duplicate {
+	if len(v.Problems) != 2 || v.Problems[0].Line != 3 || v.Problems[0].Outcome != enroll.Invalid || v.Problems[1].Outcome != enroll.Duplicate {
 		t.Errorf("problems: %+v", v.Problems)
 	}
 	if v.Membership == nil || v.Membership.Active != 1 || v.MembershipRule == "" {

@@ -57,7 +57,7 @@ func (r *enrollRun) recordsError(f *recordsFailure, info *enroll.RunInfo, sum *r
 	msg := strings.Join(what, "; ")
 	if info.Stop == enroll.StopRecords {
 		msg += "; the run stopped sending writes and rows in flight finished"
-		if n := sum.Snapshot().Counts[report.NotAttempted]; n > 0 {
+		if n := sum.Snapshot().Counts[enroll.NotAttempted]; n > 0 {
 			msg += fmt.Sprintf("; %s not-attempted", rowCount(n))
 		}
 	}
@@ -96,7 +96,7 @@ func unwrapRecording(err error) error {
 func settledLine(sum *report.Summary, lastLine int) string {
 	counts := sum.Snapshot()
 	var parts []string
-	for _, o := range report.Outcomes {
+	for _, o := range enroll.Outcomes {
 		if n := counts.Counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", o, n))
 		}

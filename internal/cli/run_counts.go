@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -26,7 +27,7 @@ type resultSink struct {
 	resumed resumedRows // written by Add's one goroutine, read after the run
 }
 
-func (s *resultSink) Add(seq int, r report.Result) error {
+func (s *resultSink) Add(seq int, r enroll.Result) error {
 	if err := s.report.Add(seq, r); err != nil {
 		return err
 	}
@@ -42,13 +43,13 @@ func (s *resultSink) Add(seq int, r report.Result) error {
 // resumedRows counts the rows a run resumed, by outcome and by the run
 // that decided them.
 type resumedRows struct {
-	byOutcome map[report.Outcome]int
-	runs      map[report.Outcome]map[uint64]bool
+	byOutcome map[enroll.Outcome]int
+	runs      map[enroll.Outcome]map[uint64]bool
 }
 
-func (t *resumedRows) add(r report.Result) {
+func (t *resumedRows) add(r enroll.Result) {
 	if t.byOutcome == nil {
-		t.byOutcome, t.runs = map[report.Outcome]int{}, map[report.Outcome]map[uint64]bool{}
+		t.byOutcome, t.runs = map[enroll.Outcome]int{}, map[enroll.Outcome]map[uint64]bool{}
 	}
 	t.byOutcome[r.Outcome]++
 	if t.runs[r.Outcome] == nil {
@@ -58,7 +59,7 @@ func (t *resumedRows) add(r report.Result) {
 }
 
 // own is counts less the resumed rows: the run's own work.
-func (t *resumedRows) own(counts map[report.Outcome]int) map[report.Outcome]int {
+func (t *resumedRows) own(counts map[enroll.Outcome]int) map[enroll.Outcome]int {
 	own := maps.Clone(counts)
 	for o, n := range t.byOutcome {
 		if own[o] -= n; own[o] == 0 {
@@ -70,7 +71,7 @@ func (t *resumedRows) own(counts map[report.Outcome]int) map[report.Outcome]int 
 
 // describe says what the count of o is made of, when some of it was
 // resumed: "482 in this run, 368 resumed from run 3".
-func (t *resumedRows) describe(o report.Outcome, count int) string {
+func (t *resumedRows) describe(o enroll.Outcome, count int) string {
 	n := t.byOutcome[o]
 	if n == 0 {
 		return o.Description()
@@ -96,11 +97,11 @@ func printTable(w io.Writer, s *report.Summary, dryRun bool, resumed *resumedRow
 	if dryRun {
 		fmt.Fprintln(w, "dry run: nothing was written")
 	}
-	for _, o := range report.Outcomes {
+	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
 			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, resumed.describe(o, n))
 		}
-		if o == report.WouldJoin && s.WouldTry() > 0 {
+		if o == enroll.WouldJoin && s.WouldTry() > 0 {
 			fmt.Fprintf(w, "  %-18s %7d  of them likely refused (see summary.md)\n", "would try", s.WouldTry())
 		}
 	}

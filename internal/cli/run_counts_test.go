@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -13,20 +14,20 @@ import (
 func TestCountsBelongToTheirRun(t *testing.T) {
 	s := report.NewSummary()
 	var resumed resumedRows
-	add := func(o report.Outcome, from uint64) {
-		r := report.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from}
+	add := func(o enroll.Outcome, from uint64) {
+		r := enroll.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from}
 		s.Add(r)
 		if r.Resumed {
 			resumed.add(r)
 		}
 	}
 	for range 3 {
-		add(report.Joined, 0)
+		add(enroll.Joined, 0)
 	}
-	add(report.Joined, 2)
-	add(report.Joined, 4)
-	add(report.AlreadyActive, 0)
-	add(report.NeedsAgreement, 4)
+	add(enroll.Joined, 2)
+	add(enroll.Joined, 4)
+	add(enroll.AlreadyActive, 0)
+	add(enroll.NeedsAgreement, 4)
 
 	var out bytes.Buffer
 	printTable(&out, s, false, &resumed)
@@ -40,7 +41,7 @@ func TestCountsBelongToTheirRun(t *testing.T) {
 		}
 	}
 	own := resumed.own(s.Counts)
-	if own[report.Joined] != 3 || own[report.AlreadyActive] != 1 || len(own) != 2 {
+	if own[enroll.Joined] != 3 || own[enroll.AlreadyActive] != 1 || len(own) != 2 {
 		t.Errorf("the run's own counts: %v, want joined 3, already-active 1", own)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 // validation is what validate found: the file's shape, then its rows.
@@ -38,7 +37,7 @@ func (v *validation) readRows(tally *exportTally) error {
 		switch {
 		case !bad:
 			v.rows.Usable++
-		case o == report.Invalid:
+		case o == enroll.Invalid:
 			v.rows.Invalid++
 		default:
 			v.rows.Duplicate++

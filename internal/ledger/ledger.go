@@ -43,7 +43,7 @@ const (
 // entry is how the ledger stores an enroll.Memo.
 type entry struct {
 	ConnectionID int64          `json:"connection_id,omitempty"`
-	Outcome      report.Outcome `json:"outcome"`
+	Outcome      enroll.Outcome `json:"outcome"`
 	Run          uint64         `json:"run"`
 	Hash         string         `json:"hash"`
 	Since        time.Time      `json:"since"`            // when this outcome was first seen
@@ -59,7 +59,7 @@ type Run struct {
 	Start   time.Time              `json:"start"`
 	End     time.Time              `json:"end,omitzero"`
 	Status  string                 `json:"status"`
-	Counts  map[report.Outcome]int `json:"counts,omitempty"`
+	Counts  map[enroll.Outcome]int `json:"counts,omitempty"`
 	Resumed int                    `json:"resumed,omitempty"`
 	Skipped int                    `json:"skipped,omitempty"`
 	// Out is the run's report directory: the same command run again
@@ -217,7 +217,7 @@ func (l *Ledger) Prior(key string) (enroll.Memo, bool) {
 }
 
 // Finish records the end of this run and closes the file.
-func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[report.Outcome]int, resumed, skipped int) error {
+func (l *Ledger) Finish(end time.Time, sha string, status string, counts map[enroll.Outcome]int, resumed, skipped int) error {
 	if l.db == nil {
 		return nil
 	}
@@ -271,8 +271,8 @@ func (l *Ledger) Runs() ([]Run, error) {
 }
 
 // Outcomes counts customers by their last outcome.
-func (l *Ledger) Outcomes() (map[report.Outcome]int, error) {
-	counts := map[report.Outcome]int{}
+func (l *Ledger) Outcomes() (map[enroll.Outcome]int, error) {
+	counts := map[enroll.Outcome]int{}
 	err := eachJSON(l, bucketCustomers, func(e entry) { counts[e.Outcome]++ })
 	return counts, err
 }

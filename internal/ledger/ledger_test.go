@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 func TestOneRunAtATime(t *testing.T) {
@@ -33,7 +32,7 @@ func TestRecordsSurviveAndRunsResume(t *testing.T) {
 	l, _ := Open(path, false)
 	must(t, l.Begin(Start{Input: "a.csv", At: now}))
 	must(t, l.Record("email a@x.co", enroll.Memo{Outcome: "joined", ConnectionID: 1, Hash: "h1"}))
-	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{"joined": 1}, 0, 0))
+	must(t, l.Finish(now.Add(time.Minute), "sha", RunFinished, map[enroll.Outcome]int{"joined": 1}, 0, 0))
 
 	// Run 2 is killed: Close without Finish, after more than one batch.
 	l, _ = Open(path, false)
@@ -99,12 +98,12 @@ func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(t, l.Begin(Start{Input: "a.csv", At: start.AddDate(0, 0, i)}))
-		must(t, l.Finish(start.AddDate(0, 0, i).Add(time.Minute), "sha", RunFinished, map[report.Outcome]int{report.Joined: i}, 0, 0))
+		must(t, l.Finish(start.AddDate(0, 0, i).Add(time.Minute), "sha", RunFinished, map[enroll.Outcome]int{enroll.Joined: i}, 0, 0))
 		h := l.History()
 		if len(h) != min(i, HistoryRuns) {
 			t.Fatalf("run %d: %d runs of history", i, len(h))
 		}
-		if last := h[len(h)-1]; last.ID != uint64(i) || last.Counts[report.Joined] != i || last.Status != RunFinished {
+		if last := h[len(h)-1]; last.ID != uint64(i) || last.Counts[enroll.Joined] != i || last.Status != RunFinished {
 			t.Fatalf("run %d: the last of the history is %+v, not this run finished", i, last)
 		}
 		for k := 1; k < len(h); k++ {

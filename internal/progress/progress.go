@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -93,7 +94,7 @@ func (t *tally) status(now time.Time) status {
 		}
 	}
 	var parts []string
-	for _, o := range report.Outcomes {
+	for _, o := range enroll.Outcomes {
 		if n := snap.Counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", o, n))
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
@@ -55,7 +56,7 @@ func TestBarOpensWithoutARate(t *testing.T) {
 		t.Fatalf("first frame: %q", first)
 	}
 	// one row within the first second: still no rate worth showing
-	sum.Add(report.Result{Outcome: report.Joined})
+	sum.Add(enroll.Result{Outcome: enroll.Joined})
 	c.advance(time.Second)
 	p.draw(false)
 	if f := lastFrame(&w); !strings.Contains(f, "1/183 rows · measuring rate · joined=1") {
@@ -70,9 +71,9 @@ func TestBarCountsRowsFinished(t *testing.T) {
 	p := newBar(&w, 10, sum, c.now, func() int { return 120 })
 	for i := 1; i <= 9; i++ {
 		if i == 9 {
-			sum.Add(report.Result{Outcome: report.Failed})
+			sum.Add(enroll.Result{Outcome: enroll.Failed})
 		} else {
-			sum.Add(report.Result{Outcome: report.Joined})
+			sum.Add(enroll.Result{Outcome: enroll.Joined})
 		}
 		c.advance(500 * time.Millisecond)
 		p.draw(false)
@@ -96,7 +97,7 @@ func TestBarLastFrame(t *testing.T) {
 	sum := report.NewSummary()
 	p := newBar(&w, 4, sum, c.now, func() int { return 120 })
 	for range 3 {
-		sum.Add(report.Result{Outcome: report.AlreadyActive})
+		sum.Add(enroll.Result{Outcome: enroll.AlreadyActive})
 	}
 	c.advance(75 * time.Second)
 	p.Done()
@@ -114,7 +115,7 @@ func TestBarUnknownTotal(t *testing.T) {
 	sum := report.NewSummary()
 	p := newBar(&w, -1, sum, c.now, func() int { return 120 })
 	defer p.Done()
-	sum.Add(report.Result{Outcome: report.Joined})
+	sum.Add(enroll.Result{Outcome: enroll.Joined})
 	c.advance(4 * time.Second)
 	p.draw(false)
 	if f := lastFrame(&w); !strings.Contains(f, "1 row · 15.0 rows/min · joined=1") || strings.Contains(f, "left") {
@@ -227,9 +228,9 @@ func TestLogProgressLine(t *testing.T) {
 	if a := next(); a["done"] != "0" || a["total"] != "10" || a["rows_per_s"] != "" || a["left"] != "" {
 		t.Fatalf("first line: %v", a)
 	}
-	sum.Add(report.Result{Outcome: report.Joined})
-	sum.Add(report.Result{Outcome: report.Joined})
-	sum.Add(report.Result{Outcome: report.Failed})
+	sum.Add(enroll.Result{Outcome: enroll.Joined})
+	sum.Add(enroll.Result{Outcome: enroll.Joined})
+	sum.Add(enroll.Result{Outcome: enroll.Failed})
 	c.advance(30 * time.Second)
 	if a := next(); a["done"] != "3" || a["total"] != "10" || a["rows_per_s"] != "0.1" || a["left"] != "" || a["outcomes"] != "joined=2 failed=1" {
 		t.Fatalf("after 3 rows in 30 s (too few for a time left): %v", a)
