@@ -48,8 +48,8 @@ func (e *Enroller) predictNew(rec *export.Record, r *Result) error {
 // and where it comes from: the one place a preset's rule acts without
 // --sync-membership.
 func (e *Enroller) noteCreatedMembership(rec *export.Record, r *Result) {
-	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok && e.Policy.MembershipFrom != "" {
-		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the new member's membership: %s (%s)", s, e.Policy.MembershipFrom))
+	if s, ok := export.MembershipStatus(rec.MembershipStatus); ok && rec.MembershipFrom != "" {
+		r.Detail = joinDetail(r.Detail, fmt.Sprintf("the new member's membership: %s (%s)", s, rec.MembershipFrom))
 	}
 }
 

@@ -60,9 +60,6 @@ type Policy struct {
 	// every waiting customer now.
 	RecheckAfter time.Duration
 	RecheckAll   bool
-	// MembershipFrom names where a row's membership status comes from
-	// ("the abc-ignite rule"), for the dry run's detail of a create.
-	MembershipFrom string
 	// ConsentAfter is the consent floor the export was read with
 	// (export.ConsentRule.After), recorded with the run's policy.
 	ConsentAfter time.Time

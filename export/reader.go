@@ -56,7 +56,9 @@ type Reader struct {
 	mapper  *mapper // nil until the header is read
 	rule    func([]string) string
 	ruleIdx []int
-	consent ConsentRule
+	// membershipFrom names the rule or the column the status comes from.
+	membershipFrom string
+	consent        ConsentRule
 	// the business's own status words, and how the user names them
 	statusMap     map[string]string
 	statusMapName string
@@ -187,6 +189,7 @@ func (rd *Reader) readHeader(o ReaderOptions) error {
 		}
 		rd.rule, rd.ruleIdx = p.Rule, idx
 	}
+	rd.membershipFrom = membershipFrom(o.Preset, rd.Header, rd.Columns)
 	rd.mapper = newMapper(m)
 	// A Reader dropped before its end, without Close, still ends gocsv's
 	// goroutine.

@@ -20,7 +20,11 @@ type Record struct {
 	// cells its preset's rule read, joined by " / ".
 	MembershipStatus string
 	MembershipWord   string
-	MembershipType   string
+	// MembershipFrom names where MembershipStatus comes from, for messages
+	// that say it: the preset's rule or the export's column ("" when the
+	// export has neither). It is the same for every row of a file.
+	MembershipFrom string
+	MembershipType string
 	// HomeLocation, JoinDate and CancelDate describe the membership as
 	// Perkville's own integrations send it; the dates are ISO 8601.
 	HomeLocation string

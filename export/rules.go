@@ -70,6 +70,7 @@ func (rd *Reader) statusOf(word string) (string, bool) {
 // readStatus reads the row's membership status: its preset's rule, or its
 // status column in the business's words and then the generic ones.
 func (rd *Reader) readStatus(rec *Record, cells []string) {
+	rec.MembershipFrom = rd.membershipFrom
 	if rd.rule != nil {
 		ruleCells := make([]string, len(rd.ruleIdx))
 		for k, i := range rd.ruleIdx {
@@ -93,4 +94,19 @@ func (rd *Reader) statusMapHint(word string) string {
 		w = strconv.Quote(w)
 	}
 	return fmt.Sprintf("say what it means with %s %s=ACTIVE or %s=INACTIVE", name, w, w)
+}
+
+// MembershipFrom names where the rows' membership status comes from: the
+// preset's rule, the export's column, or nowhere ("").
+func (rd *Reader) MembershipFrom() string { return rd.membershipFrom }
+
+// membershipFrom is MembershipFrom, decided once the header is read.
+func membershipFrom(p *Preset, header []string, columns map[string]int) string {
+	if p != nil && p.Rule != nil {
+		return "the " + p.Name + " rule: " + p.RuleText
+	}
+	if i, ok := columns[FieldMembershipStatus]; ok {
+		return fmt.Sprintf("the export's column %q", header[i])
+	}
+	return ""
 }

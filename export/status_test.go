@@ -124,3 +124,34 @@ func TestReaderStatusMap(t *testing.T) {
 		}
 	}
 }
+
+// A reader names where its rows' membership status comes from, and each
+// record carries the same name: the preset's rule, else the column read.
+func TestReaderNamesWhereMembershipComesFrom(t *testing.T) {
+	for _, tt := range []struct {
+		name, data string
+		preset     *Preset
+		want       string
+	}{
+		{"rule", "email,memberId,isActive,joinStatus\na@x.co,1,true,Member\n", Presets["abc-ignite"],
+			"the abc-ignite rule: " + Presets["abc-ignite"].RuleText},
+		{"column", "email,Member Status\na@x.co,Active\n", nil, `the export's column "Member Status"`},
+		{"none", "email\na@x.co\n", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, rd, err := readAll(t, tt.data, ReaderOptions{Preset: tt.preset})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rd.MembershipFrom(); got != tt.want {
+				t.Errorf("MembershipFrom() = %q, want %q", got, tt.want)
+			}
+			if len(recs) != 1 || recs[0].Invalid != "" {
+				t.Fatalf("records %+v, want one usable", recs)
+			}
+			if got := recs[0].MembershipFrom; got != tt.want {
+				t.Errorf("record's MembershipFrom = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

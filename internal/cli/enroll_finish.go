@@ -83,8 +83,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 func (r *enrollRun) policy() enroll.Policy {
 	return r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
 		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
-		AcceptBatch: r.o.AcceptBatch, MembershipFrom: membershipFrom(r.read.Preset, r.rows),
-		ConsentAfter: r.read.Consent.After, RecheckAfter: r.o.RecheckAfter, RecheckAll: r.o.RecheckAll})
+		AcceptBatch: r.o.AcceptBatch, ConsentAfter: r.read.Consent.After, RecheckAfter: r.o.RecheckAfter, RecheckAll: r.o.RecheckAll})
 }
 
 // finish records the run's end in the ledger, then closes the report; a

@@ -11,18 +11,6 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 )
 
-// membershipFrom names where the rows' membership status comes from: the
-// preset's rule, the export's column, or nowhere ("").
-func membershipFrom(p *export.Preset, rd *export.Reader) string {
-	if p != nil && p.Rule != nil {
-		return "the " + p.Name + " rule: " + p.RuleText
-	}
-	if i, ok := rd.Columns[export.FieldMembershipStatus]; ok {
-		return fmt.Sprintf("the export's column %q", rd.Header[i])
-	}
-	return ""
-}
-
 // printMembership says the membership split, where it comes from, and what
 // it does: the status is sent when a member is created (and with
 // --sync-membership); it does not decide who joins.

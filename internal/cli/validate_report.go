@@ -68,7 +68,7 @@ func (v *validation) print(out io.Writer, tally *exportTally) {
 	}
 	fmt.Fprintf(out, "encoding: %s\n", describeEncoding(rd.Encoding(), v.asked))
 	fmt.Fprintf(out, "rows: %d usable, %d invalid, %d duplicate\n", v.rows.Usable, v.rows.Invalid, v.rows.Duplicate)
-	printMembership(out, membershipFrom(preset, rd), tally.active, tally.inactive)
+	printMembership(out, rd.MembershipFrom(), tally.active, tally.inactive)
 	tally.print(out)
 	if len(v.problems) > 0 {
 		fmt.Fprintln(out, "first problems:")
@@ -108,7 +108,7 @@ func (v *validation) json(tally *exportTally) validateJSON {
 	if v.preset.Rule != nil {
 		j.MembershipRule = v.preset.RuleText
 	}
-	if from := membershipFrom(v.preset, v.rd); from != "" && tally.active+tally.inactive > 0 {
+	if from := v.rd.MembershipFrom(); from != "" && tally.active+tally.inactive > 0 {
 		j.Membership = &membershipJSON{Active: tally.active, Inactive: tally.inactive, From: from}
 	}
 	if j.Problems == nil {
