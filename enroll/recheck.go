@@ -16,16 +16,22 @@ import (
 	"github.com/pvenroll/pvenroll/export"
 )
 
-// RecheckDays are how long after a customer was first found waiting they
-// are checked again; after the last, they are checked weekly.
+// RecheckDays are how many days, at least, after a customer was first
+// found waiting they are checked again; after the last, they are checked
+// weekly. A check falls due RecheckGrace past each mark, so that the runs
+// of a nightly job check them on the 2nd, 3rd, 5th and 8th night after the
+// one that found them, then every 7th: never on the very next night, which
+// costs the run its listing alone. (Whoever joins on their own meanwhile
+// shows in that listing at once.)
 var RecheckDays = []int{1, 2, 4, 7}
 
 const (
 	day  = 24 * time.Hour
 	week = 7 * day
-	// RecheckSlack lets a nightly run that starts a little earlier than the
-	// one before still count as a day later.
-	RecheckSlack = 3 * time.Hour
+	// RecheckGrace is how far past a mark a check falls due: a nightly run
+	// that starts up to this much later in the day than the one that found
+	// the customer still counts as the same day's, not as a day further.
+	RecheckGrace = 3 * time.Hour
 )
 
 // Waiting reports whether o waits on someone else than the run: such a
@@ -35,13 +41,15 @@ func Waiting(o Outcome) bool {
 }
 
 // NextCheck is when a customer waiting since since, last checked at
-// checked, is next checked: RecheckDays after since, then weekly, and no
-// later than limit after checked (0: no limit).
+// checked, is next checked: the first mark (RecheckDays after since, then
+// every week) plus RecheckGrace that is later than checked, and no later
+// than limit after checked (0: no limit).
 func NextCheck(since, checked time.Time, limit time.Duration) time.Time {
-	waited := checked.Sub(since) + RecheckSlack
-	next := since.Add((waited/week + 1) * week)
+	waited := checked.Sub(since)
+	weeks := (waited-RecheckGrace)/week + 1
+	next := since.Add(weeks*week + RecheckGrace)
 	for _, d := range RecheckDays {
-		if at := time.Duration(d) * day; at > waited {
+		if at := time.Duration(d)*day + RecheckGrace; at > waited {
 			next = since.Add(at)
 			break
 		}
@@ -84,13 +92,25 @@ func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *
 	}
 	checked := checkedAt(prior)
 	next := NextCheck(prior.Since, checked, e.Policy.RecheckAfter)
-	if !e.now().Add(RecheckSlack).Before(next) {
-		return false, nil // due
+	if recheckDue(e.now(), checked, next, e.Policy.RecheckAfter) {
+		return false, nil
 	}
 	r.Outcome, r.ConnectionID, r.Waited, r.LastChecked = prior.Outcome, prior.ConnectionID, true, checked
 	e.restoreMessage(r)
 	r.Detail = joinDetail(fmt.Sprintf("waiting since %s; last checked %s; next check %s", date(prior.Since), date(checked), date(next)), r.Detail)
 	return true, nil
+}
+
+// recheckDue reports whether a check falling due at next is due now. A cap
+// (--recheck-after) is met a little early, by an eighth of it and at most
+// RecheckGrace, so that `--recheck-after 24h` checks every night even when
+// a night's run starts a few minutes earlier than the last.
+func recheckDue(now, checked, next time.Time, limit time.Duration) bool {
+	if !now.Before(next) {
+		return true
+	}
+	early := min(limit/8, RecheckGrace)
+	return limit > 0 && !now.Add(early).Before(checked.Add(limit))
 }
 
 func date(t time.Time) string { return t.UTC().Format("2006-01-02") }

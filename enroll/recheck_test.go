@@ -2,6 +2,7 @@ package enroll_test
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +17,23 @@ import (
 func TestNextCheckFollowsTheSchedule(t *testing.T) {
 	since := time.Date(2026, 11, 1, 2, 15, 0, 0, time.UTC)
 	d := 24 * time.Hour
+	g := enroll.RecheckGrace
 	for _, c := range []struct {
 		checked, limit, want time.Duration
 	}{
-		{0, 0, 1 * d},
-		{1 * d, 0, 2 * d},
-		{2 * d, 0, 4 * d},
-		{4 * d, 0, 7 * d},
-		{7 * d, 0, 14 * d},
-		{14 * d, 0, 21 * d},
-		{1*d - time.Hour, 0, 2 * d}, // a night run an hour earlier is still day 1
-		{7 * d, 2 * d, 9 * d},       // the cap
-		{0, 3 * d, 1 * d},           // a cap past the schedule changes nothing
+		// Never the next night: the marks are 1, 2, 4 and 7 days on, plus
+		// the grace, then every week.
+		{0, 0, 1*d + g},
+		{1 * d, 0, 1*d + g}, // the next night's run: not due yet
+		{1*d + g, 0, 2*d + g},
+		{2 * d, 0, 2*d + g},
+		{3 * d, 0, 4*d + g},
+		{5 * d, 0, 7*d + g},
+		{8 * d, 0, 14*d + g},
+		{15 * d, 0, 21*d + g},
+		{1*d + 2*time.Hour, 0, 1*d + g}, // a night's run two hours late is still that night's
+		{8 * d, 2 * d, 10 * d},          // the cap
+		{0, 3 * d, 1*d + g},             // a cap past the schedule changes nothing
 	} {
 		if got := enroll.NextCheck(since, since.Add(c.checked), c.limit); !got.Equal(since.Add(c.want)) {
 			t.Errorf("checked after %s, limit %s: next check after %s, want %s", c.checked, c.limit, got.Sub(since), c.want)
@@ -139,5 +145,25 @@ func joinOnTheirOwn(t *testing.T, s *sandbox.Server, email string) {
 	}
 	if _, err := api.Activate(t.Context(), 25, conn.ConnectionID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A nightly job whose start drifts by up to an hour either way checks a
+// customer found waiting on night 0 on nights 2, 3, 5 and 8, then weekly:
+// never on night 1.
+func TestNightlyRunsCheckTheWaitingOnNights2358ThenWeekly(t *testing.T) {
+	since := time.Date(2026, 11, 1, 2, 15, 0, 0, time.UTC)
+	drift := []time.Duration{-time.Hour, 40 * time.Minute, -5 * time.Minute, time.Hour, 0}
+	checked := since
+	var nights []int
+	for n := 1; n <= 30; n++ {
+		at := since.AddDate(0, 0, n).Add(drift[n%len(drift)])
+		if !at.Before(enroll.NextCheck(since, checked, 0)) {
+			nights = append(nights, n)
+			checked = at
+		}
+	}
+	if want := []int{2, 3, 5, 8, 15, 22, 29}; !slices.Equal(nights, want) {
+		t.Fatalf("checked on nights %v, want %v", nights, want)
 	}
 }

@@ -103,7 +103,7 @@ Flags may come before or after FILE.`,
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
-	f.DurationVar(&o.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: 1, 2, 4 and 7 days after they were first found waiting, then weekly)")
+	f.DurationVar(&o.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: more than 1, 2, 4 and 7 days after they were first found waiting, then weekly; never the next night)")
 	f.BoolVar(&o.RecheckAll, "recheck-all", false, "with --state: check every waiting customer in this run")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only warnings, errors and the final hint: no progress, no outcome table")
