@@ -87,48 +87,57 @@ func runSandbox(ctx context.Context, c *cobra.Command, o sandboxOptions) error {
 	return nil
 }
 
+// stateOptions are the state command's flags.
+type stateOptions struct {
+	JSON bool
+}
+
 func newStateCmd() *cobra.Command {
-	var asJSON bool
+	var o stateOptions
 	c := &cobra.Command{
 		Use:   "state FILE",
 		Short: "Print a --state file's runs and its customers by last outcome",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if _, err := os.Stat(args[0]); err != nil {
-				return usageError{err}
-			}
-			l, err := ledger.Open(args[0], true)
-			if errors.Is(err, ledger.ErrLocked) {
-				return exitError{code: ExitLocked, err: err}
-			}
-			if err != nil {
-				return usageError{err}
-			}
-			defer l.Close()
-			runs, err := l.Runs()
-			if err != nil {
-				return err
-			}
-			out := c.OutOrStdout()
-			counts, err := l.Outcomes()
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(out, stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts})
-			}
-			printHistory(out, runHistory(l), len(runs))
-			fmt.Fprintln(out, "customers by last outcome:")
-			for _, o := range enroll.Outcomes {
-				if n := counts[o]; n > 0 {
-					fmt.Fprintf(out, "  %-20s %7d\n", o, n)
-				}
-			}
-			return nil
+			return runState(c.OutOrStdout(), o, args[0])
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (schema pvenroll-state, version 1) instead of text")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-state, version 1) instead of text")
 	return c
+}
+
+// runState prints the runs and customers of the state file at path.
+func runState(out io.Writer, o stateOptions, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return usageError{err}
+	}
+	l, err := ledger.Open(path, true)
+	if errors.Is(err, ledger.ErrLocked) {
+		return exitError{code: ExitLocked, err: err}
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	defer l.Close()
+	runs, err := l.Runs()
+	if err != nil {
+		return err
+	}
+	counts, err := l.Outcomes()
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return printJSON(out, stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts})
+	}
+	printHistory(out, runHistory(l), len(runs))
+	fmt.Fprintln(out, "customers by last outcome:")
+	for _, outcome := range enroll.Outcomes {
+		if n := counts[outcome]; n > 0 {
+			fmt.Fprintf(out, "  %-20s %7d\n", outcome, n)
+		}
+	}
+	return nil
 }
 
 func sum(m map[enroll.Outcome]int) int {
@@ -173,17 +182,23 @@ func newReportCmd() *cobra.Command {
 		Short: "Re-render a report directory (summaries, follow-ups, HTML) from its report.csv",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			sum, err := report.Rerender(args[0])
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) || errors.Is(err, report.ErrSymlink) {
-					return usageError{err}
-				}
-				return err
-			}
-			printTable(c.OutOrStdout(), sum, false, nil)
-			return nil
+			return runReport(c.OutOrStdout(), args[0])
 		},
 	}
+}
+
+// runReport re-renders the report directory dir and prints its table. The
+// command has no flags, so no options.
+func runReport(out io.Writer, dir string) error {
+	sum, err := report.Rerender(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, report.ErrSymlink) {
+			return usageError{err}
+		}
+		return err
+	}
+	printTable(out, sum, false, nil)
+	return nil
 }
 
 // validateOptions are the validate command's flags.
@@ -259,15 +274,17 @@ func presetRuleColumns(p *export.Preset) string {
 	return strings.Join(names, " and ")
 }
 
-// checkOptions are the check command's flags.
+// checkOptions are the check command's flags, and its client's pace.
 type checkOptions struct {
 	API    apiFlags
 	Report string
 	JSON   bool
+	// Client paces check's few requests; no flag sets it.
+	Client pv.Options
 }
 
 func newCheckCmd() *cobra.Command {
-	var o checkOptions
+	o := checkOptions{Client: pv.Options{Rate: 5, Retries: 2, Timeout: 20 * time.Second}}
 	c := &cobra.Command{
 		Use:   "check [flags]",
 		Short: "Preflight against the API: token, business, admin rights, the shapes the tool relies on",
@@ -292,7 +309,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	defer ep.Close()
 	// check reads, and sends the rights probe, a POST that cannot create
 	// anything (perkville.AdminProbe): its client cannot be read-only.
-	client, err := runMode{}.client(ep, pv.Options{Rate: 5, Retries: 2, Timeout: 20 * time.Second})
+	client, err := runMode{}.client(ep, o.Client)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,7 @@ unless --force.`,
 			fromEnv(c, "api", "PERKVILLE_API", &o.API)
 			fromEnv(c, "client-id", "PERKVILLE_CLIENT_ID", &o.ClientID)
 			fromEnv(c, "username", "PERKVILLE_USERNAME", &o.Username)
-			return runLogin(c, o)
+			return runLogin(c.Context(), c, o)
 		},
 	}
 	f := c.Flags()
@@ -67,7 +68,7 @@ unless --force.`,
 	return c
 }
 
-func runLogin(c *cobra.Command, o loginOptions) error {
+func runLogin(ctx context.Context, c *cobra.Command, o loginOptions) error {
 	path := o.TokenFile
 	if path == "" {
 		var err error
@@ -96,7 +97,7 @@ func runLogin(c *cobra.Command, o loginOptions) error {
 	if req.Password, err = readPassword(c, o); err != nil {
 		return err
 	}
-	grant, err := pv.RequestToken(c.Context(), req)
+	grant, err := pv.RequestToken(ctx, req)
 	if err != nil {
 		var ge *pv.GrantError
 		if errors.As(err, &ge) {
