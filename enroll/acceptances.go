@@ -15,52 +15,34 @@ import (
 // consenting join costs about 2 calls (find, join) instead of 3.
 //
 // A batch opens when a row's acceptances arrive and is due when it is full,
-// when BatchWait has passed since it opened, or at once when no row in
+// when Options.BatchWait has passed since it opened, or at once when no row in
 // flight could still join it. A due batch then waits for its turn at the
 // rate limit, and rows may still join it while it waits: under a tight
 // --rate the wait costs nothing, and a slow trickle is held back by
-// BatchWait at most. Only a row holding the customer's recorded consent
+// the batch wait at most. Only a row holding the customer's recorded consent
 // ever reaches accept, so only such rows enter a batch.
 
 // accept records the customer's own consent, from the row's consent column,
 // for the business's join agreements. Never called for a row without it.
-func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *Result) error {
-	var pending []int64
-	if e.Policy.DryRun {
+func (run *runState) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *Result) error {
+	if run.policy.DryRun {
 		// A dry run can afford the view per row: it predicts exactly.
-		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
+		list, err := rc.api.Agreements(ctx, run.business.BusinessID, userID)
 		if err != nil {
 			return err
 		}
-		for _, a := range list {
-			if !a.Accepted {
-				pending = append(pending, a.AgreementID)
-			}
-		}
-		e.learn(list)
-		if len(pending) > 0 {
+		run.agreements.learn(list)
+		if len(unaccepted(list)) > 0 {
 			r.Actions = append(r.Actions, ActionWouldAccept)
 		}
 		return nil
 	}
-	e.agMu.Lock()
-	if !e.agKnown {
-		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
-		if err != nil {
-			e.agMu.Unlock()
-			return err
-		}
-		e.agKnown = true
-		for _, a := range list {
-			e.agIDs = append(e.agIDs, a.AgreementID)
-			if !a.Accepted {
-				pending = append(pending, a.AgreementID)
-			}
-		}
-	} else {
-		pending = slices.Clone(e.agIDs)
+	pending, err := run.agreements.toAccept(func() ([]pv.Agreement, error) {
+		return rc.api.Agreements(ctx, run.business.BusinessID, userID)
+	})
+	if err != nil {
+		return err
 	}
-	e.agMu.Unlock()
 	if len(pending) == 0 {
 		return nil
 	}
@@ -70,7 +52,7 @@ func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at ti
 	}
 	// Every batch size, 1 included, takes the batcher's one path: an
 	// answer is believed only item by item, for each item sent.
-	res, err := e.batcher().accept(ctx, rc, items)
+	res, err := run.batch.accept(ctx, rc, items)
 	if err != nil {
 		return err
 	}
@@ -91,17 +73,6 @@ func (e *Enroller) accept(ctx context.Context, rc *rowCalls, userID int64, at ti
 // codeUnexpectedAnswer is a row's code when the acceptance answer does
 // not say, for an item sent, that it was accepted or refused.
 const codeUnexpectedAnswer = "unexpected_answer"
-
-func (e *Enroller) learn(list []pv.Agreement) {
-	e.agMu.Lock()
-	defer e.agMu.Unlock()
-	if !e.agKnown {
-		e.agKnown = true
-		for _, a := range list {
-			e.agIDs = append(e.agIDs, a.AgreementID)
-		}
-	}
-}
 
 // DefaultBatchWorkers is DefaultWorkers for a run that batches
 // acceptances. Rows waiting for their batch hold their worker, and a batch
@@ -161,23 +132,17 @@ type acceptBatcher struct {
 	mayJoin int // consenting rows in flight that have not reached accept
 }
 
-// batcher returns the run's batcher, also for batches of one row (sent at
-// once), or nil in a dry run, which sends no acceptance.
-func (e *Enroller) batcher() *acceptBatcher {
-	if e.Policy.DryRun {
-		return nil
+// newAcceptBatcher gathers up to maxRows rows' acceptances a batch (at
+// least 1), waiting wait for more (DefaultBatchWait when 0) on clock (real
+// when nil).
+func newAcceptBatcher(api *pv.Client, maxRows int, wait time.Duration, clock Clock) *acceptBatcher {
+	if clock == nil {
+		clock = realClock{}
 	}
-	e.batchOnce.Do(func() {
-		clock, wait := e.Clock, e.BatchWait
-		if clock == nil {
-			clock = realClock{}
-		}
-		if wait <= 0 {
-			wait = DefaultBatchWait
-		}
-		e.batch = &acceptBatcher{api: e.API, maxRows: max(1, e.Policy.AcceptBatch), wait: wait, clock: clock}
-	})
-	return e.batch
+	if wait <= 0 {
+		wait = DefaultBatchWait
+	}
+	return &acceptBatcher{api: api, maxRows: max(1, maxRows), wait: wait, clock: clock}
 }
 
 // acceptTicket follows one consenting row from its start to its batch, so

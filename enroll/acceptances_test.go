@@ -292,7 +292,7 @@ func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	en := &enroll.Enroller{API: api, Business: business(t, api), Policy: enroll.Policy{AcceptBatch: 100}}
+	en := enroll.New(api, business(t, api), enroll.Policy{AcceptBatch: 100})
 	out, err := enroll.Run(ctx, rows, en, sink, enroll.Options{Workers: 8, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)

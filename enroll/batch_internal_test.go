@@ -78,8 +78,7 @@ func batchFixture(t *testing.T, maxRows int) (*acceptBatcher, *fakeClock, *sandb
 		t.Fatal(err)
 	}
 	fc := &fakeClock{}
-	e := &Enroller{API: api, Business: &pv.Business{BusinessID: 25}, Policy: Policy{AcceptBatch: maxRows}, Clock: fc}
-	return e.batcher(), fc, s
+	return newAcceptBatcher(api, maxRows, 0, fc), fc, s
 }
 
 type acceptCall struct {

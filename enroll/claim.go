@@ -16,6 +16,7 @@ package enroll
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/pvenroll/pvenroll/export"
 )
@@ -54,29 +55,36 @@ func recordClaims(rec *export.Record) []claimKey {
 	return keys
 }
 
+// claims are the keys claimed in a run, each with the line that holds
+// it. Its zero value holds none.
+type claims struct {
+	mu     sync.Mutex
+	byLine map[claimKey]int
+}
+
 // claim gives the keys to line, all or none: it returns the key and the
 // other line holding it when another line claimed one first (0: none).
-func (e *Enroller) claim(line int, keys ...claimKey) (claimKey, int) {
-	e.claimMu.Lock()
-	defer e.claimMu.Unlock()
-	if e.claims == nil {
-		e.claims = map[claimKey]int{}
+func (c *claims) claim(line int, keys ...claimKey) (claimKey, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byLine == nil {
+		c.byLine = map[claimKey]int{}
 	}
 	for _, k := range keys {
-		if other, held := e.claims[k]; held && other != line {
+		if other, held := c.byLine[k]; held && other != line {
 			return k, other
 		}
 	}
 	for _, k := range keys {
-		e.claims[k] = line
+		c.byLine[k] = line
 	}
 	return "", 0
 }
 
 // claimed claims the keys for rec's line, or makes r a conflict naming the
 // line that holds one, and reports whether the row may go on.
-func (e *Enroller) claimed(rec *export.Record, r *Result, keys ...claimKey) bool {
-	key, other := e.claim(rec.Line, keys...)
+func (c *claims) claimed(rec *export.Record, r *Result, keys ...claimKey) bool {
+	key, other := c.claim(rec.Line, keys...)
 	if other == 0 {
 		return true
 	}

@@ -1,6 +1,13 @@
 // Package enroll decides each export row's fate against the Perkville API (row.go) and runs the
 // rows through a rate-limited pool with one stop (run.go, stop.go); it reads no file and draws nothing.
 //
+// Configuration is apart from run state. An Enroller, made by New from its client, business and
+// Policy (what the operator allowed), is read only after that. Each Run makes its own state
+// (runstate.go) from the Enroller and its Options (workers, time limits, Memory, Grounds, the
+// clock): the claims (claim.go), the business's agreements (agreements.go), its ACTIVE listing
+// (active.go) and the batcher of acceptances (acceptances.go), each with its own lock. A batch of
+// acceptances runs on a context of its own, not on one row's.
+//
 // It owns the run's vocabulary (outcome.go): the Outcome of a row, its Result and a dry run's Risk,
 // and the resume rule (Outcome.Settled, Outcome.Recorded). The report renders []Result and the
 // ledger stores Outcomes; both import enroll, never the reverse.

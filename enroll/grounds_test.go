@@ -27,7 +27,7 @@ func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enrol
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
-		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Grounds: g, Memory: l}, sink, enroll.Options{Workers: 4})
+		enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Grounds: g, Memory: l})
 	if err := l.Finish(out.End, "", ledger.RunStopped, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func isConflict(err error) bool {
 // row with both is one customer only if the email's connection is the user
 // id's: otherwise it is a conflict naming both, found before any write.
 func (e *Enroller) find(ctx context.Context, rc *rowCalls, rec *export.Record) (*pv.Connection, error) {
-	b := e.Business.BusinessID
+	b := e.business.BusinessID
 	userID, _ := strconv.ParseInt(rec.UserID, 10, 64) // checked by the reader
 	if rec.Email == "" {
 		return rc.api.ConnectionByUserID(ctx, b, userID)
@@ -68,7 +68,7 @@ func (e *Enroller) find(ctx context.Context, rc *rowCalls, rec *export.Record) (
 // found by the email alone). That connection, as read, is what the row
 // goes on with: its real status decides the rest.
 func (e *Enroller) readBackCreated(ctx context.Context, rc *rowCalls, rec *export.Record, m *pv.ExternalMember) (*pv.Connection, error) {
-	conn, err := rc.api.ConnectionByEmail(ctx, e.Business.BusinessID, rec.Email)
+	conn, err := rc.api.ConnectionByEmail(ctx, e.business.BusinessID, rec.Email)
 	if err != nil {
 		return nil, fmt.Errorf("reading back the created member's connection: %w", err)
 	}
@@ -89,7 +89,7 @@ func (e *Enroller) readBackMembership(ctx context.Context, rc *rowCalls, rec *ex
 		r.Actions = append(r.Actions, ActionMembershipNotApplied)
 		return nil, err
 	}
-	now, err := rc.api.Connection(ctx, e.Business.BusinessID, conn.ConnectionID)
+	now, err := rc.api.Connection(ctx, e.business.BusinessID, conn.ConnectionID)
 	if err != nil {
 		return nil, fmt.Errorf("reading back the membership update: %w", err)
 	}

@@ -45,7 +45,7 @@ func identityRun(t *testing.T, s *sandbox.Server, data string, policy enroll.Pol
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &enroll.Enroller{API: api, Business: business(t, api), Policy: policy}
+	en := enroll.New(api, business(t, api), policy)
 	s.ResetLog()
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}, en, sink, enroll.Options{Workers: max(workers, 1)})

@@ -27,7 +27,7 @@ func rowMembership(rec *export.Record) string {
 // canSyncMembership reports whether the row can be upserted: the upsert is
 // keyed on the system id and member id, and names the customer's email.
 func (e *Enroller) canSyncMembership(rec *export.Record) bool {
-	return e.Policy.SyncMembership && e.Policy.SystemID != "" && rec.ExternalMemberID != "" && rec.Email != ""
+	return e.policy.SyncMembership && e.policy.SystemID != "" && rec.ExternalMemberID != "" && rec.Email != ""
 }
 
 // syncMembership keeps the external member's membership status in step
@@ -56,7 +56,7 @@ func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export
 			MembershipDiffersNote, want, have, rec.MemberIDOf, rec.ExternalMemberID))
 		return conn, nil
 	}
-	if e.Policy.DryRun {
+	if e.policy.DryRun {
 		r.Actions = append(r.Actions, ActionWouldSyncMembership)
 		r.Detail = joinDetail(r.Detail, fmt.Sprintf("would set the membership %s (Perkville: %s)", want, have))
 		conn.ExternalMembershipStatus = want
@@ -76,7 +76,7 @@ func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export
 // ABC Ignite's mapping sends memberStatusDate: an active member's
 // expiration is no cancellation, and it would expire their points.
 func (e *Enroller) externalMember(rec *export.Record) pv.NewExternalMember {
-	in := pv.NewExternalMember{Business: e.Business.BusinessID, ExternalSystemID: e.Policy.SystemID,
+	in := pv.NewExternalMember{Business: e.business.BusinessID, ExternalSystemID: e.policy.SystemID,
 		ExternalMemberID: rec.ExternalMemberID, UserEmail: rec.Email, FirstName: rec.FirstName, LastName: rec.LastName,
 		MembershipStatus: rowMembership(rec), MembershipType: rec.MembershipType,
 		HomeLocation: rec.HomeLocation, JoinDate: rec.JoinDate}
@@ -93,11 +93,11 @@ func (e *Enroller) markMembershipDiffers(want, have string, r *Result) {
 	// Ask only for what the run lacks: a preset sets the system id.
 	why := "--sync-membership updates it"
 	switch {
-	case e.Policy.SyncMembership && e.Policy.SystemID != "":
+	case e.policy.SyncMembership && e.policy.SystemID != "":
 		why = "updating it needs a member id and an email"
-	case e.Policy.SyncMembership:
+	case e.policy.SyncMembership:
 		why = "updating it needs a member id, an email and a system id"
-	case e.Policy.SystemID == "":
+	case e.policy.SystemID == "":
 		why = "--sync-membership with --system-id updates it"
 	}
 	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", MembershipDiffersNote, want, shownMembership(have), why))

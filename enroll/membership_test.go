@@ -222,7 +222,7 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", Preset: preset},
-		&enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Memory: l}, sink, enroll.Options{Workers: 4})
+		enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Memory: l})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -56,27 +56,27 @@ func memo(r Result, rec *export.Record, start time.Time) Memo {
 // remembered settles a row from the ledger without a call to the API: the
 // final outcome of an interrupted run (resume), or an unchanged row of a
 // customer who was active and whom the ACTIVE listing shows still is.
-func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
+func (run *runState) remembered(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
 	if prior == nil || prior.Hash != rec.Hash() {
 		return false, nil
 	}
-	if e.decidedOnOtherGrounds(prior) {
+	if run.decidedOnOtherGrounds(prior) {
 		return false, nil
 	}
-	if e.Memory.Resumable(prior.Run) && prior.Outcome.Settled() {
+	if run.memory.Resumable(prior.Run) && prior.Outcome.Settled() {
 		r.Outcome, r.ConnectionID, r.Resumed, r.ResumedFrom = prior.Outcome, prior.ConnectionID, true, prior.Run
 		r.LastChecked = checkedAt(prior)
 		r.Detail = fmt.Sprintf("resumed: the outcome of run %d, which did not finish", prior.Run)
-		e.restoreMessage(r)
+		run.restoreMessage(r)
 		return true, nil
 	}
 	if Waiting(prior.Outcome) {
-		return e.stillWaiting(ctx, rec, prior, r)
+		return run.stillWaiting(ctx, rec, prior, r)
 	}
 	if (prior.Outcome != Joined && prior.Outcome != AlreadyActive) || prior.ConnectionID == 0 {
 		return false, nil
 	}
-	active, err := e.activeConnections(ctx)
+	active, err := run.active.connections(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -85,56 +85,24 @@ func (e *Enroller) remembered(ctx context.Context, rec *export.Record, prior *Me
 		return false, nil // no longer ACTIVE (or no listing): look it up (opted out?)
 	}
 	if listedMembershipDiffers(rec, listed) {
-		if e.canSyncMembership(rec) {
+		if run.canSyncMembership(rec) {
 			return false, nil // look it up, and sync its membership
 		}
-		e.markMembershipDiffers(rowMembership(rec), listed, r)
+		run.markMembershipDiffers(rowMembership(rec), listed, r)
 	}
 	r.Outcome, r.ConnectionID, r.Skipped = AlreadyActive, prior.ConnectionID, true
 	r.Detail = joinDetail(fmt.Sprintf("unchanged since run %d; still ACTIVE (connection listing)", prior.Run), r.Detail)
 	return true, nil
 }
 
-// activeConnections are the business's ACTIVE connections (their
-// membership status), listed once a run, the first time a row needs them.
-// Without a listing (an error that does not stop the run) it is empty, so
-// that every row is looked up as usual.
-func (e *Enroller) activeConnections(ctx context.Context) (map[int64]string, error) {
-	e.activeOnce.Do(func() {
-		// Not charged to this row (e.API, not the row's client): the
-		// listing serves the whole run. It keeps each connection's id and
-		// membership status only, and is bounded by the rows' needs
-		// (pv.ListBoundsFor): past that, or cut short by a stop, the rows
-		// are looked up one by one.
-		e.active = map[int64]string{}
-		for conn, err := range e.API.Connections(ctx, e.Business.BusinessID, pv.StatusActive, pv.ListBoundsFor(e.ExpectedRows)) {
-			if err != nil {
-				e.activeErr = err
-				return
-			}
-			if conn.Status != pv.StatusActive {
-				continue // a listing that ignored its filter: its own status counts
-			}
-			e.active[conn.ConnectionID] = conn.ExternalMembershipStatus
-		}
-	})
-	switch {
-	case e.activeErr != nil && pv.IsFatal(e.activeErr):
-		return nil, e.activeErr
-	case e.activeErr != nil:
-		return nil, nil
-	}
-	return e.active, nil
-}
-
 // decidedOnOtherGrounds reports whether prior's run decided it on grounds
 // under which this run could decide it differently: it is decided again.
-func (e *Enroller) decidedOnOtherGrounds(prior *Memo) bool {
+func (run *runState) decidedOnOtherGrounds(prior *Memo) bool {
 	var then *Grounds
-	if g, ok := e.Memory.Grounds(prior.Run); ok {
+	if g, ok := run.memory.Grounds(prior.Run); ok {
 		then = &g
 	}
-	return e.Grounds.CouldChange(prior.Outcome, then)
+	return run.grounds.CouldChange(prior.Outcome, then)
 }
 
 // restoreMessage gives a resumed row its customer-safe copy again.

@@ -13,19 +13,17 @@ import (
 )
 
 // predictNew is the dry run's answer for a customer it would create.
-func (e *Enroller) predictNew(rec *export.Record, r *Result) error {
+func (run *runState) predictNew(rec *export.Record, r *Result) error {
 	r.Actions = append(r.Actions, ActionWouldCreate)
-	e.agMu.Lock()
-	known, n := e.agKnown, len(e.agIDs)
-	e.agMu.Unlock()
+	known, n := run.agreements.count()
 	switch {
 	case rec.Consent != "":
 		if !known || n > 0 {
 			r.Actions = append(r.Actions, ActionWouldAccept)
 		}
 	case known && n > 0:
-		e.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
-		e.noteCreatedMembership(rec, r)
+		run.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
+		run.noteCreatedMembership(rec, r)
 		return nil
 	case !known:
 		// The agreements are learnt from the first existing customer's
@@ -33,7 +31,7 @@ func (e *Enroller) predictNew(rec *export.Record, r *Result) error {
 		r.Detail = "dry run: a new member may still need to accept the program terms"
 		r.Risk = RiskAgreementWithoutConsent
 	}
-	e.noteCreatedMembership(rec, r)
+	run.noteCreatedMembership(rec, r)
 	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
 		// Checked before terms by the join, as in setError.
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
@@ -56,15 +54,15 @@ func (e *Enroller) noteCreatedMembership(rec *export.Record, r *Result) {
 // predictJoin is the dry run's answer for an existing connection: a read
 // tells about terms, but not whether the business requires an active
 // membership.
-func (e *Enroller) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *Result) error {
+func (run *runState) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *Result) error {
 	if rec.Consent == "" {
-		list, err := rc.api.Agreements(ctx, e.Business.BusinessID, userID)
+		list, err := rc.api.Agreements(ctx, run.business.BusinessID, userID)
 		if err != nil {
 			return err
 		}
-		e.learn(list)
+		run.agreements.learn(list)
 		if slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted }) {
-			e.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
+			run.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
 			if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
 				r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+" too")
 			}

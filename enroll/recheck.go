@@ -72,14 +72,14 @@ func checkedAt(prior *Memo) time.Time {
 // stillWaiting settles, without a call of its own, an unchanged row of a
 // waiting customer: already-active when the ACTIVE listing shows their
 // connection, else their last outcome until their next check is due.
-func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
+func (run *runState) stillWaiting(ctx context.Context, rec *export.Record, prior *Memo, r *Result) (bool, error) {
 	if prior.ConnectionID != 0 {
-		active, err := e.activeConnections(ctx)
+		active, err := run.active.connections(ctx)
 		if err != nil {
 			return false, err
 		}
 		if listed, ok := active[prior.ConnectionID]; ok {
-			if listedMembershipDiffers(rec, listed) && e.canSyncMembership(rec) {
+			if listedMembershipDiffers(rec, listed) && run.canSyncMembership(rec) {
 				return false, nil // look it up, and sync its membership
 			}
 			r.Outcome, r.ConnectionID, r.Skipped = AlreadyActive, prior.ConnectionID, true
@@ -87,16 +87,16 @@ func (e *Enroller) stillWaiting(ctx context.Context, rec *export.Record, prior *
 			return true, nil
 		}
 	}
-	if e.Policy.RecheckAll {
+	if run.policy.RecheckAll {
 		return false, nil
 	}
 	checked := checkedAt(prior)
-	next := NextCheck(prior.Since, checked, e.Policy.RecheckAfter)
-	if recheckDue(e.now(), checked, next, e.Policy.RecheckAfter) {
+	next := NextCheck(prior.Since, checked, run.policy.RecheckAfter)
+	if recheckDue(run.now(), checked, next, run.policy.RecheckAfter) {
 		return false, nil
 	}
 	r.Outcome, r.ConnectionID, r.Waited, r.LastChecked = prior.Outcome, prior.ConnectionID, true, checked
-	e.restoreMessage(r)
+	run.restoreMessage(r)
 	r.Detail = joinDetail(fmt.Sprintf("waiting since %s; last checked %s; next check %s", date(prior.Since), date(checked), date(next)), r.Detail)
 	return true, nil
 }
@@ -114,11 +114,3 @@ func recheckDue(now, checked, next time.Time, limit time.Duration) bool {
 }
 
 func date(t time.Time) string { return t.UTC().Format("2006-01-02") }
-
-// now is the time the run goes by: Enroller.Now, else the clock's.
-func (e *Enroller) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
-}

@@ -57,7 +57,7 @@ func nightRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	before := api.Stats.Snapshot().Requests
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"},
-		&enroll.Enroller{API: api, Business: biz, Policy: policy, Memory: l, Now: func() time.Time { return at }}, sink, enroll.Options{Workers: 4})
+		enroll.New(api, biz, policy), sink, enroll.Options{Workers: 4, Memory: l, Now: func() time.Time { return at }})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

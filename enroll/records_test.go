@@ -68,8 +68,8 @@ func runRecords(t *testing.T, n int, mem enroll.Memory, sink enroll.Sink) (*enro
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &enroll.Enroller{API: api, Business: business(t, api), Memory: mem}
-	info, err := enroll.Run(context.Background(), rows, en, sink, enroll.Options{Workers: 4})
+	en := enroll.New(api, business(t, api), enroll.Policy{})
+	info, err := enroll.Run(context.Background(), rows, en, sink, enroll.Options{Workers: 4, Memory: mem})
 	return info, s, err
 }
 

@@ -1,6 +1,6 @@
 package enroll
 
-// This file decides each row's fate. Read it top to bottom: Process is the
+// This file decides each row's fate. Read it top to bottom: process is the
 // whole flow, spending as few API calls as the answer allows:
 //
 //	remembered (--state): resumed, or unchanged and still ACTIVE  0 calls
@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pvenroll/pvenroll/export"
@@ -65,49 +64,20 @@ type Policy struct {
 	ConsentAfter time.Time
 }
 
-// Enroller decides rows' fates against one business.
+// Enroller decides rows' fates against one business, by one Policy. It is
+// configuration only, set by New and read only after that: what a run
+// learns and shares between its rows (claims, the agreements, the ACTIVE
+// listing, the batcher) is that run's own (runstate.go), so one Enroller
+// serves any number of runs, one after another or at once.
 type Enroller struct {
-	API      *pv.Client
-	Business *pv.Business
-	Policy   Policy
+	api      *pv.Client
+	business pv.Business
+	policy   Policy
+}
 
-	// The business's join agreements, learnt from the first agreements
-	// view and then posted for every consenting row without another view
-	// (accepting is idempotent).
-	agMu    sync.Mutex
-	agKnown bool
-	agIDs   []int64
-
-	// Memory is what earlier runs learnt (--state); nil without it.
-	Memory Memory
-	// Now is the time the run goes by for memory's dates (time.Now when
-	// nil): tests and the bench play later nights with it.
-	Now func() time.Time
-	// Grounds are this run's settings that can change an outcome: a row
-	// that Memory holds as settled on other grounds is decided again.
-	Grounds Grounds
-
-	// Batched acceptances (Policy.AcceptBatch): how long a batch waits
-	// for more rows (DefaultBatchWait when 0), on a Clock (real when nil).
-	BatchWait time.Duration
-	Clock     Clock
-	batchOnce sync.Once
-	batch     *acceptBatcher
-
-	// ExpectedRows is how many rows the input holds, about (0: unknown):
-	// the listing below reads no more pages than they can need.
-	ExpectedRows int
-	// The business's ACTIVE connections (their membership status), listed
-	// once, the first time an unchanged row of a joined customer needs
-	// confirming.
-	activeOnce sync.Once
-	active     map[int64]string
-	activeErr  error
-
-	// The line that claimed each customer (connection, email, member id)
-	// first in this run (claim.go): one customer's second row writes nothing.
-	claimMu sync.Mutex
-	claims  map[claimKey]int
+// New is the Enroller for business biz (copied) through api, by policy p.
+func New(api *pv.Client, biz *pv.Business, p Policy) *Enroller {
+	return &Enroller{api: api, business: *biz, policy: p}
 }
 
 // fatalError wraps an API answer that must stop the run.
@@ -116,27 +86,22 @@ type fatalError struct{ err error }
 func (f fatalError) Error() string { return f.err.Error() }
 func (f fatalError) Unwrap() error { return f.err }
 
-// Process decides the fate of a row that Precheck left to the API. The
-// returned error is non-nil only when the answer must stop the whole run
-// (401, 403); the row is then not-attempted. Everything else, a panic
-// included, is the row's outcome.
-func (e *Enroller) Process(ctx context.Context, rec *export.Record) (r Result, fatal error) {
-	return e.process(ctx, rec, nil)
-}
-
-// process is Process, calling onWrite (when not nil) as the row's first
-// write goes on the wire.
-func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func()) (r Result, fatal error) {
+// process decides the fate of a row that Precheck left to the API,
+// calling onWrite (when not nil) as the row's first write goes on the
+// wire. The returned error is non-nil only when the answer must stop the
+// whole run (401, 403); the row is then not-attempted. Everything else, a
+// panic included, is the row's outcome.
+func (run *runState) process(ctx context.Context, rec *export.Record, onWrite func()) (r Result, fatal error) {
 	r = newResult(rec)
-	rc := e.newRowCalls(onWrite)
-	if b := e.batcher(); b != nil && rec.Consent != "" {
+	rc := run.newRowCalls(onWrite)
+	if b := run.batch; b != nil && rec.Consent != "" {
 		// A batch waits for this row while it may still join.
 		rc.ticket = b.expect()
 		defer rc.ticket.leave()
 	}
 	var prior *Memo
-	if e.Memory != nil {
-		if p, ok := e.Memory.Prior(rec.Key()); ok {
+	if run.memory != nil {
+		if p, ok := run.memory.Prior(rec.Key()); ok {
 			prior = &p
 			r.PriorOutcome, r.PriorSince = p.Outcome, p.Since
 		}
@@ -152,9 +117,9 @@ func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func
 			r.Detail = joinDetail(r.Detail, note)
 		}
 	}()
-	done, err := e.remembered(ctx, rec, prior, &r)
+	done, err := run.remembered(ctx, rec, prior, &r)
 	if err == nil && !done {
-		err = e.decide(ctx, rc, rec, prior, &r)
+		err = run.decide(ctx, rc, rec, prior, &r)
 	}
 	if err == nil {
 		return r, nil
@@ -166,7 +131,7 @@ func (e *Enroller) process(ctx context.Context, rec *export.Record, onWrite func
 		}
 		return r, fatalError{err}
 	}
-	e.setError(ctx, &r, err, rc.calls.Info().MaybeApplied)
+	run.setError(ctx, &r, err, rc.calls.Info().MaybeApplied)
 	return r, nil
 }
 
@@ -189,27 +154,27 @@ func newResult(rec *export.Record) Result {
 
 // decide fills r, or returns the error that ended the row. The row claims
 // its customer (claim.go) before any write of its own.
-func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record, prior *Memo, r *Result) error {
-	conn, err := e.find(ctx, rc, rec)
+func (run *runState) decide(ctx context.Context, rc *rowCalls, rec *export.Record, prior *Memo, r *Result) error {
+	conn, err := run.find(ctx, rc, rec)
 	if err != nil {
 		return err
 	}
 	if conn == nil {
-		if conn, err = e.createMissing(ctx, rc, rec, r); conn == nil || err != nil {
+		if conn, err = run.createMissing(ctx, rc, rec, r); conn == nil || err != nil {
 			return err
 		}
 	} else {
 		r.ConnectionID = conn.ConnectionID
-		if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
+		if !run.claims.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
 			return nil
 		}
 		// The export's membership status, before the join is decided.
-		if conn, err = e.syncMembership(ctx, rc, rec, conn, r); err != nil {
+		if conn, err = run.syncMembership(ctx, rc, rec, conn, r); err != nil {
 			return err
 		}
 	}
 	r.ConnectionID = conn.ConnectionID
-	if e.settledByStatus(conn, prior, r) {
+	if run.settledByStatus(conn, prior, r) {
 		return nil
 	}
 	userID, err := conn.UserID()
@@ -217,14 +182,14 @@ func (e *Enroller) decide(ctx context.Context, rc *rowCalls, rec *export.Record,
 		return fmt.Errorf("unexpected connection %d from the API: %w", conn.ConnectionID, err)
 	}
 	if rec.Consent != "" {
-		if err := e.accept(ctx, rc, userID, rec.ConsentAt, r); err != nil {
+		if err := run.accept(ctx, rc, userID, rec.ConsentAt, r); err != nil {
 			return err
 		}
 	}
-	if e.Policy.DryRun {
-		return e.predictJoin(ctx, rc, rec, conn, userID, r)
+	if run.policy.DryRun {
+		return run.predictJoin(ctx, rc, rec, conn, userID, r)
 	}
-	if _, err := rc.api.Activate(ctx, e.Business.BusinessID, conn.ConnectionID); err != nil {
+	if _, err := rc.api.Activate(ctx, run.business.BusinessID, conn.ConnectionID); err != nil {
 		return err
 	}
 	r.Outcome = Joined
@@ -241,14 +206,14 @@ func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *Result) 
 		r.Outcome = AlreadyActive
 		return true
 	case pv.StatusInactive:
-		if !e.Policy.RejoinInactive {
+		if !e.policy.RejoinInactive {
 			r.Outcome, r.Detail = OptedOut, joinDetail(r.Detail, "connection is INACTIVE: the customer left the program or staff removed them (--rejoin-inactive re-activates)")
 			return true
 		}
 	default:
 		// The ledger remembers who left: a re-import that reset the
 		// connection must not quietly rejoin them.
-		if prior != nil && prior.Outcome == OptedOut && !e.Policy.RejoinInactive {
+		if prior != nil && prior.Outcome == OptedOut && !e.policy.RejoinInactive {
 			r.Outcome = OptedOut
 			r.Detail = joinDetail(r.Detail, fmt.Sprintf("opted out as of run %d (connection now %s); not rejoined without --rejoin-inactive", prior.Run, conn.Status))
 			return true
@@ -261,27 +226,27 @@ func (e *Enroller) settledByStatus(conn *pv.Connection, prior *Memo, r *Result) 
 // (--create-missing), once its email and member id are claimed. It returns
 // nil with r settled when the row creates nothing: not-found, a conflict,
 // or a dry run's prediction.
-func (e *Enroller) createMissing(ctx context.Context, rc *rowCalls, rec *export.Record, r *Result) (*pv.Connection, error) {
+func (run *runState) createMissing(ctx context.Context, rc *rowCalls, rec *export.Record, r *Result) (*pv.Connection, error) {
 	switch {
-	case !e.Policy.CreateMissing:
-		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", e.Business.BusinessID, rec.Key())
+	case !run.policy.CreateMissing:
+		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d for %s (--create-missing creates the customer from a member id)", run.business.BusinessID, rec.Key())
 		return nil, nil
 	case rec.ExternalMemberID == "" || rec.Email == "":
-		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", e.Business.BusinessID)
+		r.Outcome, r.Detail = NotFound, fmt.Sprintf("no connection to business %d, and creating one needs an email and a member id", run.business.BusinessID)
 		return nil, nil
 	case memberIDHeld(rec) != nil:
 		return nil, memberIDHeld(rec)
-	case !e.claimed(rec, r, recordClaims(rec)...):
+	case !run.claims.claimed(rec, r, recordClaims(rec)...):
 		return nil, nil
-	case e.Policy.DryRun:
-		return nil, e.predictNew(rec, r)
+	case run.policy.DryRun:
+		return nil, run.predictNew(rec, r)
 	}
-	conn, err := e.create(ctx, rc, rec, r)
+	conn, err := run.create(ctx, rc, rec, r)
 	if err != nil {
 		return nil, err
 	}
 	r.ConnectionID = conn.ConnectionID
-	if !e.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
+	if !run.claims.claimed(rec, r, connectionClaim(conn.ConnectionID)) {
 		return nil, nil
 	}
 	return conn, nil
@@ -316,7 +281,7 @@ func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record,
 }
 
 func (e *Enroller) message(tmpl string) string {
-	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.Business.ProgramName())
+	return strings.ReplaceAll(tmpl, "{business.perkville_url}", e.business.ProgramName())
 }
 
 // afterActions names what the row did before it ended, for its detail.

@@ -54,11 +54,29 @@ type Sink interface {
 	Add(seq int, r Result) error
 }
 
-// Options are how a run spends its time.
+// Options are one run's: how it spends its time, and what it goes by
+// besides its Enroller's configuration. A run keeps none of them after it.
 type Options struct {
 	Workers     int           // rows in flight; DefaultWorkers(0) when 0, at most MaxWorkers
 	MaxDuration time.Duration // stop starting rows after this long; 0: no limit
 	Grace       time.Duration // DefaultGrace when 0
+
+	// Memory is what earlier runs learnt (--state); nil without it.
+	Memory Memory
+	// Grounds are this run's settings that can change an outcome: a row
+	// that Memory holds as settled on other grounds is decided again.
+	Grounds Grounds
+	// Now is the time the run goes by for memory's dates (time.Now when
+	// nil): tests and the bench play later nights with it.
+	Now func() time.Time
+	// ExpectedRows is how many rows the input holds, about (0: unknown):
+	// the ACTIVE listing (active.go) reads no more pages than they can need.
+	ExpectedRows int
+
+	// Batched acceptances (Policy.AcceptBatch): how long a batch waits
+	// for more rows (DefaultBatchWait when 0), on a Clock (real when nil).
+	BatchWait time.Duration
+	Clock     Clock
 }
 
 // RunInfo is what a run tells beyond its rows' results, which went to the
@@ -78,8 +96,9 @@ type RunInfo struct {
 // or a record of the run could not be written (*RecordError; the run then
 // stopped, the rest not-attempted); a row's failure
 // is its outcome, and a fatal API answer stops the run with the rest
-// not-attempted. With en.Memory set, every result an API answer decided is
-// recorded there.
+// not-attempted. With o.Memory set, every result an API answer decided is
+// recorded there. What the rows share (claims, the agreements, the ACTIVE
+// listing, the batcher) is this run's alone (runstate.go).
 func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*RunInfo, error) {
 	if o.Grace <= 0 {
 		o.Grace = DefaultGrace
@@ -95,7 +114,8 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 		t := time.AfterFunc(o.MaxDuration, func() { st.stop(StopMaxDuration, nil) })
 		defer t.Stop()
 	}
-	c := newCollector(en.Memory, sink, st, en.now(), o.Workers)
+	run := newRunState(en, o)
+	c := newCollector(o.Memory, sink, st, run.now(), o.Workers)
 	var g errgroup.Group // no group context: a row's failure is its outcome
 	g.SetLimit(o.Workers)
 	in := feed(rows)
@@ -138,7 +158,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 			}
 			f := st.begin()
 			defer st.end(f)
-			r, fatal := en.process(f.ctx, rec, func() { st.wrote(f) })
+			r, fatal := run.process(f.ctx, rec, func() { st.wrote(f) })
 			if fatal != nil {
 				st.stop(StopFatal, fatal)
 			}

@@ -98,7 +98,7 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]enroll.Result, *enroll.R
 	}
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
-		&enroll.Enroller{API: api, Business: business(t, api), Policy: c.policy}, sink, enroll.Options{Workers: max(c.workers, 1)})
+		enroll.New(api, business(t, api), c.policy), sink, enroll.Options{Workers: max(c.workers, 1)})
 	return sink.ordered(t), out, api
 }
 
@@ -305,7 +305,7 @@ func TestFatalAnswerStopsTheRun(t *testing.T) {
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: "revoked"})
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	biz := &pv.Business{BusinessID: 25, PerkvilleURL: "https://riverside.perkville.com/"}
-	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: biz}, sink, enroll.Options{Workers: 1})
+	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, enroll.New(api, biz, enroll.Policy{}), sink, enroll.Options{Workers: 1})
 	if out.Stop != enroll.StopFatal || !pv.IsFatal(out.StopErr) {
 		t.Fatalf("stop %v %v", out.Stop, out.StopErr)
 	}
@@ -324,7 +324,7 @@ func TestMaxDurationLeavesTheRestNotAttempted(t *testing.T) {
 	defer s.Close()
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken})
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: business(t, api)}, sink,
+	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv"}, enroll.New(api, business(t, api), enroll.Policy{}), sink,
 		enroll.Options{Workers: 1, MaxDuration: 120 * time.Millisecond})
 	got := sink.ordered(t)
 	if out.Stop != enroll.StopMaxDuration || len(got) != 14 || got[len(got)-1].Outcome != enroll.NotAttempted {
@@ -427,10 +427,20 @@ func TestPanicInARowIsThatRowsFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &enroll.Enroller{API: api, Business: &pv.Business{BusinessID: 25}}
-	r, fatal := en.Process(context.Background(), &export.Record{Line: 2, Email: "a@x.co"})
-	if fatal != nil || r.Outcome != enroll.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
-		t.Fatalf("%+v %v", r, fatal)
+	sink := &memSink{rows: map[int]enroll.Result{}}
+	out := runRows(t, "email\na@x.co\nb@x.co\n", export.ReaderOptions{Name: "t.csv"}, enroll.New(api, &pv.Business{BusinessID: 25}, enroll.Policy{}),
+		sink, enroll.Options{Workers: 1})
+	if out.Stop != enroll.StopNone {
+		t.Fatalf("stop %v (%v): a panic is the row's, not the run's", out.Stop, out.StopErr)
+	}
+	got := sink.ordered(t)
+	if len(got) != 2 {
+		t.Fatalf("%d rows reported of 2", len(got))
+	}
+	for _, r := range got {
+		if r.Outcome != enroll.Failed || !strings.Contains(r.Detail, "boom") || r.Code != "internal_error" {
+			t.Fatalf("%+v", r)
+		}
 	}
 }
 
@@ -504,7 +514,7 @@ func TestStopDoesNotWaitForASilentInput(t *testing.T) {
 	}
 	done := make(chan ended, 1)
 	go func() {
-		info, err := enroll.Run(ctx, rows, &enroll.Enroller{}, sink, enroll.Options{Workers: 1})
+		info, err := enroll.Run(ctx, rows, enroll.New(nil, &pv.Business{BusinessID: 25}, enroll.Policy{}), sink, enroll.Options{Workers: 1})
 		done <- ended{info, err}
 	}()
 	select {

@@ -30,8 +30,8 @@ func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enr
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"}, &enroll.Enroller{API: api, Business: business(t, api), Policy: policy, Memory: l},
-		sink, enroll.Options{Workers: 16})
+	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"}, enroll.New(api, business(t, api), policy),
+		sink, enroll.Options{Workers: 16, Memory: l})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +120,8 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
-		&enroll.Enroller{API: api, Business: business(t, api), Policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}, Memory: l},
-		sink, enroll.Options{Workers: 1, MaxDuration: 200 * time.Millisecond})
+		enroll.New(api, business(t, api), enroll.Policy{CreateMissing: true, SystemID: "SYS"}),
+		sink, enroll.Options{Workers: 1, MaxDuration: 200 * time.Millisecond, Memory: l})
 	if out.Stop != enroll.StopMaxDuration {
 		t.Fatalf("stop %v", out.Stop)
 	}

@@ -127,7 +127,7 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			en := &enroll.Enroller{API: api, Business: &pv.Business{BusinessID: 25, PerkvilleURL: "https://riverside.perkville.com/"}}
+			en := enroll.New(api, &pv.Business{BusinessID: 25, PerkvilleURL: "https://riverside.perkville.com/"}, enroll.Policy{})
 			out, err := enroll.Run(context.Background(), rd, en, sink, o)
 			if err != nil {
 				t.Fatal(err)

@@ -25,7 +25,7 @@ type rowCalls struct {
 // not nil) as the row's first write goes on the wire.
 func (e *Enroller) newRowCalls(onWrite func()) *rowCalls {
 	calls := pv.NewCalls(onWrite)
-	return &rowCalls{api: e.API.For(calls), calls: calls}
+	return &rowCalls{api: e.api.For(calls), calls: calls}
 }
 
 // writeSentDetail is the detail of a row whose write went on the wire and

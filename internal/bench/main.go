@@ -158,8 +158,8 @@ func runRows(api *pv.Client, data, consent string, policy enroll.Policy, mem enr
 	biz, err := api.Business(context.Background(), 25)
 	must(err)
 	counted := &countSink{}
-	_, err = enroll.Run(context.Background(), rows, &enroll.Enroller{API: api, Business: biz, Policy: policy, Memory: mem},
-		teeSink{counted, sink}, enroll.Options{Workers: workers})
+	_, err = enroll.Run(context.Background(), rows, enroll.New(api, biz, policy),
+		teeSink{counted, sink}, enroll.Options{Workers: workers, Memory: mem})
 	must(err)
 	return int(counted.n.Load())
 }

@@ -103,8 +103,8 @@ func nightOf(srv *sandbox.Server, state, data string, at time.Time) (int64, *wai
 	biz, err := api.Business(context.Background(), 25)
 	must(err)
 	sink := &waitSink{outcomes: map[int]enroll.Outcome{}}
-	_, err = enroll.Run(context.Background(), rows, &enroll.Enroller{API: api, Business: biz, Memory: l, Now: func() time.Time { return at }},
-		sink, enroll.Options{Workers: 16})
+	_, err = enroll.Run(context.Background(), rows, enroll.New(api, biz, enroll.Policy{}),
+		sink, enroll.Options{Workers: 16, Memory: l, Now: func() time.Time { return at }})
 	must(err)
 	must(l.Finish(at, "", ledger.RunFinished, nil, 0, 0))
 	return api.Stats.Snapshot().Requests, sink

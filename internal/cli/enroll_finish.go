@@ -36,12 +36,12 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
 		}
 	}
-	en := &enroll.Enroller{API: r.api, Business: r.biz, Policy: r.policy(), Grounds: r.grounds(), ExpectedRows: r.expectedRows()}
+	o := enroll.Options{Workers: r.workers, MaxDuration: r.o.MaxDuration, Grace: r.o.Grace, Grounds: r.grounds(), ExpectedRows: r.expectedRows()}
 	if r.ledger != nil {
-		en.Memory = r.ledger
+		o.Memory = r.ledger
 	}
 	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.DryRun, "rate", r.o.Rate, "workers", r.workers)
-	info, runErr := enroll.Run(ctx, r.rows, en, sink, enroll.Options{Workers: r.workers, MaxDuration: r.o.MaxDuration, Grace: r.o.Grace})
+	info, runErr := enroll.Run(ctx, r.rows, enroll.New(r.api, r.biz, r.policy()), sink, o)
 	bar.Done()
 	if info.Unread {
 		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)

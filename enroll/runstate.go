@@ -1,0 +1,39 @@
+package enroll
+
+// This file holds what one run learns and shares between its rows, apart
+// from the Enroller's configuration, which no run changes. Run makes a
+// runState, its rows read and fill it, and it ends with the run: a second
+// run with the same Enroller starts with none of it. Each part is a small
+// type with its own lock, in a file of its own.
+
+import "time"
+
+// runState is one run's: the Enroller it decides by, what the run goes by
+// (Options), and what its rows share.
+type runState struct {
+	*Enroller // read only
+
+	memory  Memory           // Options.Memory; nil without --state
+	grounds Grounds          // Options.Grounds
+	now     func() time.Time // Options.Now, else time.Now
+
+	claims     claims         // which line holds each customer (claim.go)
+	agreements agreementCache // the business's join agreements (agreements.go)
+	active     activeListing  // the business's ACTIVE connections (active.go)
+	batch      *acceptBatcher // acceptances in batches (acceptances.go); nil in a dry run
+}
+
+// newRunState is the state of a run of e with o, before its first row.
+func newRunState(e *Enroller, o Options) *runState {
+	run := &runState{Enroller: e, memory: o.Memory, grounds: o.Grounds, now: o.Now,
+		active: activeListing{api: e.api, business: e.business.BusinessID, expectedRows: o.ExpectedRows}}
+	if run.now == nil {
+		run.now = time.Now
+	}
+	if !e.policy.DryRun {
+		// Also for batches of one row (sent at once); a dry run sends no
+		// acceptance.
+		run.batch = newAcceptBatcher(e.api, e.policy.AcceptBatch, o.BatchWait, o.Clock)
+	}
+	return run
+}
