@@ -5,10 +5,10 @@
 #
 # It exits 0 when nothing needs a person: 0; 1 (rows failed: retried next
 # night); 4 (--max-duration: resumed next night). On 2, 3, 5, 6 or an
-# unexpected code it writes an Error to the Windows Application event log
-# (source pvenroll, event id = the exit code) with pvenroll's error and hint
-# lines, and exits with that code, which the task shows as its Last Run
-# Result. Alert on those events (Event Viewer > Windows Logs > Application,
+# unexpected code (127: pvenroll.exe not found) it writes an Error to the
+# Windows Application event log (source pvenroll, event id = the exit code)
+# with pvenroll's error and hint lines, and exits with that code, which the
+# task shows as its Last Run Result. Alert on those events (Event Viewer > Windows Logs > Application,
 # or any monitoring that reads the event log).
 #
 #   powershell -NoProfile -ExecutionPolicy Bypass -File pvenroll-nightly.ps1 -Settings C:\ProgramData\pvenroll\task.psd1
@@ -43,18 +43,14 @@ if ($s.TokenFile) { $pvArgs += @('--token-file', $s.TokenFile) }
 $pvArgs += $s.Flags
 $pvArgs += $s.Export
 
-# pvenroll's stdout and stderr, as its lines ("$_" turns a stderr record
-# back into the line written), to last-run.log, then to the log.
-$ErrorActionPreference = 'Continue' # a line on stderr is not the script's failure
-& $exe @pvArgs 2>&1 | ForEach-Object { "$_" } | Set-Content -Encoding UTF8 $last
-$code = $LASTEXITCODE
-Get-Content $last | Add-Content -Encoding UTF8 $log
-
 function Note([string]$text) { Add-Content -Encoding UTF8 $log "$(Get-Date -Format o) pvenroll-nightly: $text" }
 
 function Alert([string]$text) {
     Note $text
-    $said = (Select-String -Path $last -Pattern '^(error|hint):' | ForEach-Object { '  ' + $_.Line }) -join "`r`n"
+    $said = ''
+    if (Test-Path $last) {
+        $said = (Select-String -Path $last -Pattern '^(error|hint):' | ForEach-Object { '  ' + $_.Line }) -join "`r`n"
+    }
     $message = "pvenroll nightly import on $env:COMPUTERNAME needs a person: $text`r`n`r`nWhat pvenroll said:`r`n$said`r`n`r`nFull log: $log"
     try { # the source is registered once, by register-pvenroll-task.ps1 as an administrator
         [System.Diagnostics.EventLog]::WriteEntry('pvenroll', $message, [System.Diagnostics.EventLogEntryType]::Error, $code)
@@ -63,6 +59,30 @@ function Alert([string]$text) {
     }
     Write-Output $message
 }
+
+# Last night's output must not be quoted as tonight's.
+Remove-Item -LiteralPath $last -Force -ErrorAction SilentlyContinue
+
+# A pvenroll.exe that cannot be found is an alert with a failing code (127,
+# as sh gives), not a run: else $LASTEXITCODE stays empty and the task
+# would end with 0.
+if (-not (Get-Command $exe -CommandType Application -ErrorAction SilentlyContinue)) {
+    $code = 127
+    Alert "exit 127: $exe was not found (not on PATH for this account?). Put its folder on PATH, or its full path as Exe in $Settings."
+    exit $code
+}
+
+# pvenroll writes UTF-8; PowerShell decodes a program's output with the
+# console's code page (an OEM one by default), which would garble names
+# and dashes in the logs and the event.
+try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { Note "could not set the console to UTF-8: $_" }
+
+# pvenroll's stdout and stderr, as its lines ("$_" turns a stderr record
+# back into the line written), to last-run.log, then to the log.
+$ErrorActionPreference = 'Continue' # a line on stderr is not the script's failure
+& $exe @pvArgs 2>&1 | ForEach-Object { "$_" } | Set-Content -Encoding UTF8 $last
+$code = $LASTEXITCODE
+Get-Content -Encoding UTF8 $last | Add-Content -Encoding UTF8 $log
 
 switch ($code) {
     0 { Note "done; report in $out" }
