@@ -82,10 +82,12 @@ screenshots: demo
 	@ls $(SHOTS)/*.png
 
 # The container image (Dockerfile): IMAGE names it, tagged with the version
-# and latest, e.g. make image IMAGE=registry.example.com/pvenroll.
-IMAGE ?= pvenroll
+# and latest, e.g. make image IMAGE=registry.example.com/pvenroll. DOCKER
+# is the builder: make image DOCKER=podman (or buildah) needs no daemon.
+IMAGE  ?= pvenroll
+DOCKER ?= docker
 image:
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
 
 # Release archives in $(DIST): pvenroll_VERSION_OS_ARCH.tar.gz (.zip for
 # Windows) with the static binary, LICENSE and README.md, and SHA256SUMS.
