@@ -146,7 +146,7 @@ func TestCallQueuedAtTheLimiterWaitsForTheBreaker(t *testing.T) {
 	p := &Pacer{Limiter: lim, Clock: held, breaker: b}
 	done := make(chan error, 1)
 	go func() {
-		done <- p.CallOnTurn(context.Background(), nil, func() (bool, error) { note("request"); return false, nil })
+		done <- p.CallOnTurn(context.Background(), nil, false, func() (bool, error) { note("request"); return false, nil })
 	}()
 	gate := within(t, held.waits, "the call waiting at the Limiter")
 	for range BreakerThreshold { // the API goes down meanwhile

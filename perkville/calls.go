@@ -49,3 +49,15 @@ func (c *Client) For(calls ...*Calls) *Client {
 	bound.calls = calls
 	return &bound
 }
+
+// begun reports whether one of the callers c counts for has sent a
+// request: its next request waits ahead of those of callers that have not
+// (turnQueue).
+func (c *Client) begun() bool {
+	for _, calls := range c.calls {
+		if calls.attempts.Load() > 0 {
+			return true
+		}
+	}
+	return false
+}

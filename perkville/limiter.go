@@ -23,6 +23,7 @@ type Limiter struct {
 	quota       Quota     // the last rate-limit headers seen
 	quotaSeen   bool
 	clock       Clock // the gate's time; the rate itself is x/time/rate's
+	queue       turnQueue
 }
 
 // NewLimiter paces at perSecond requests a second; 0 or less means no limit.
@@ -37,7 +38,13 @@ func newLimiter(perSecond float64, clock Clock) *Limiter {
 }
 
 // Wait blocks until a request may be sent, or ctx is done.
-func (l *Limiter) Wait(ctx context.Context) error {
+func (l *Limiter) Wait(ctx context.Context) error { return l.wait(ctx, false) }
+
+// WaitBegun is Wait for a caller that has begun (a row that has sent a
+// request): it goes ahead of every caller waiting in Wait (turnQueue).
+func (l *Limiter) WaitBegun(ctx context.Context) error { return l.wait(ctx, true) }
+
+func (l *Limiter) wait(ctx context.Context, begun bool) error {
 	if l.max == rate.Inf {
 		return l.waitGate(ctx) // no pacing, only the pause of a 429
 	}
@@ -45,7 +52,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if err := l.waitGate(ctx); err != nil {
 			return err
 		}
-		if err := l.lim.Wait(ctx); err != nil {
+		if err := l.waitTurn(ctx, begun); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -60,6 +67,15 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// waitTurn waits for the next turn at the rate, in the queue's order.
+func (l *Limiter) waitTurn(ctx context.Context, begun bool) error {
+	if err := l.queue.enter(ctx, begun); err != nil {
+		return err
+	}
+	defer l.queue.leave()
+	return l.lim.Wait(ctx)
 }
 
 func (l *Limiter) waitGate(ctx context.Context) error {

@@ -45,7 +45,9 @@ type Pacer struct {
 // are spent, and returns fn's last error. fn reports retry=true only for an
 // answer that left nothing applied or that is safe to repeat. The first
 // attempt spends turn, a turn at the Limiter the caller already took (nil:
-// it waits for one).
+// it waits for one). A caller that has begun (a row that has sent a
+// request) waits ahead of those that have not, and so does every retry:
+// a row once begun finishes first (turnQueue).
 //
 // While the API is down (the breaker is open) the call waits, and its
 // retries are not spent by an outage: a call whose last retry failed as an
@@ -53,14 +55,14 @@ type Pacer struct {
 // that retry was under way when one came), goes on, so that it waits for
 // the breaker's verdict rather than fail a row the outage's end would have
 // let through.
-func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry bool, err error)) error {
+func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, begun bool, fn func() (retry bool, err error)) error {
 	var streak uint64 // of this call's first outage failure
 	failedOnce := false
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			p.Stats.retry()
 		}
-		ticket, err := p.admit(ctx, attempt > 0 || !turn.take())
+		ticket, err := p.admit(ctx, attempt > 0 || !turn.take(), begun || attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -124,17 +126,17 @@ func (p *Pacer) CallOnTurn(ctx context.Context, turn *Turn, fn func() (retry boo
 }
 
 // admit waits for the breaker and, when the call needs one, for a turn at
-// the Limiter; it returns the ticket of the attempt it lets go. The
-// breaker is asked again after the turn: a call queued at the Limiter when
-// the API went down would otherwise be sent on its turn, one for every
-// worker queued.
-func (p *Pacer) admit(ctx context.Context, needTurn bool) (uint64, error) {
+// the Limiter (ahead of callers not begun, when begun); it returns the
+// ticket of the attempt it lets go. The breaker is asked again after the
+// turn: a call queued at the Limiter when the API went down would
+// otherwise be sent on its turn, one for every worker queued.
+func (p *Pacer) admit(ctx context.Context, needTurn, begun bool) (uint64, error) {
 	for {
 		ticket, err := p.breaker.wait(ctx)
 		if err != nil || !needTurn {
 			return ticket, err
 		}
-		if err := p.Limiter.Wait(ctx); err != nil {
+		if err := p.Limiter.wait(ctx, begun); err != nil {
 			return 0, err
 		}
 		if ticket, ok := p.breaker.pass(); ok {

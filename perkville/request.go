@@ -60,7 +60,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 	u.RawQuery = r.query.Encode()
 	target := u.String()
 	endpoint := Endpoint(r.method, r.path)
-	return c.pacer.CallOnTurn(ctx, r.turn, func() (bool, error) {
+	return c.pacer.CallOnTurn(ctx, r.turn, c.begun(), func() (bool, error) {
 		err := c.send(ctx, r, target, body, endpoint)
 		if err == nil {
 			return false, nil

@@ -46,7 +46,7 @@ func (c *Client) countAttempts(ctx context.Context, method, endpoint string) con
 		conns++ // GetConn calls of one request are sequential
 		if conns > 1 {
 			c.pacer.Stats.retry()
-			_ = c.pacer.Limiter.Wait(ctx) // a done ctx fails the dial just after
+			_ = c.pacer.Limiter.WaitBegun(ctx) // a done ctx fails the dial just after
 		}
 		c.pacer.Stats.request(endpoint)
 		for _, calls := range c.calls {
