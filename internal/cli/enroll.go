@@ -21,31 +21,23 @@ import (
 	"github.com/pvenroll/pvenroll/report"
 )
 
-// enrollOptions are the enroll command's flags.
+// enrollOptions are the enroll command's flags. Those the packages take
+// are bound straight into their values: what the operator allowed the run
+// (Policy), how the run spends its time (Run) and how it calls the API
+// (Client); resolve fills the defaults that depend on other flags or on the
+// export.
 type enrollOptions struct {
-	API            apiFlags
-	DryRun         bool
-	CreateMissing  bool
-	SystemID       string
-	RejoinInactive bool
-	SyncMembership bool
-	AcceptBatch    int
-	Rate           float64
-	Workers        int
-	Retries        int
-	Timeout        time.Duration
-	MaxDuration    time.Duration
-	MaxWait        time.Duration
-	Out            string
-	Reader         readerFlags
-	State          string
-	RecheckAfter   time.Duration
-	RecheckAll     bool
-	LogFormat      string
-	Quiet          bool
-	Progress       string
-	Grace          time.Duration
-	BackoffBase    time.Duration
+	API    apiFlags
+	Reader readerFlags
+	Policy enroll.Policy
+	Run    enroll.Options
+	Client pv.Options
+
+	Out       string
+	State     string
+	LogFormat string
+	Quiet     bool
+	Progress  string
 }
 
 func newEnrollCmd() *cobra.Command {
@@ -85,34 +77,39 @@ Flags may come before or after FILE.`,
 			return runEnroll(c.Context(), c, o, args[0])
 		},
 	}
-	f := c.Flags()
+	o.add(c.Flags())
+	return c
+}
+
+// add binds the flags to their fields: each straight into the value its
+// package takes.
+func (o *enrollOptions) add(f *pflag.FlagSet) {
 	o.API.add(f)
 	o.API.addSandbox(f)
-	f.BoolVar(&o.DryRun, "dry-run", false, "reads only: never send a write; report what would happen")
-	f.BoolVar(&o.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
-	f.StringVar(&o.SystemID, "system-id", "", "external_system_id used by --create-missing")
-	f.BoolVar(&o.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
-	f.IntVar(&o.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
-	f.BoolVar(&o.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
-	f.Float64Var(&o.Rate, "rate", 10, "API requests per second, all workers together")
-	f.IntVar(&o.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)")
-	f.IntVar(&o.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
-	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit of one request")
-	f.DurationVar(&o.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
-	f.DurationVar(&o.MaxWait, "max-wait", pv.DefaultMaxWait, "longest Retry-After to wait for; a longer one stops the run (exit 3)")
+	f.BoolVar(&o.Policy.DryRun, "dry-run", false, "reads only: never send a write; report what would happen")
+	f.BoolVar(&o.Policy.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
+	f.StringVar(&o.Policy.SystemID, "system-id", "", "external_system_id used by --create-missing")
+	f.BoolVar(&o.Policy.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
+	f.IntVar(&o.Policy.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
+	f.BoolVar(&o.Policy.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
+	f.Float64Var(&o.Client.Rate, "rate", 10, "API requests per second, all workers together")
+	f.IntVar(&o.Run.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)")
+	f.IntVar(&o.Client.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
+	f.DurationVar(&o.Client.Timeout, "timeout", 30*time.Second, "time limit of one request")
+	f.DurationVar(&o.Run.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
+	f.DurationVar(&o.Client.MaxWait, "max-wait", pv.DefaultMaxWait, "longest Retry-After to wait for; a longer one stops the run (exit 3)")
 	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
-	f.DurationVar(&o.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: more than 1, 2, 4 and 7 days after they were first found waiting, then weekly; never the next night)")
-	f.BoolVar(&o.RecheckAll, "recheck-all", false, "with --state: check every waiting customer in this run")
+	f.DurationVar(&o.Policy.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: more than 1, 2, 4 and 7 days after they were first found waiting, then weekly; never the next night)")
+	f.BoolVar(&o.Policy.RecheckAll, "recheck-all", false, "with --state: check every waiting customer in this run")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log lines on stderr: text or json")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only warnings, errors and the final hint: no progress, no outcome table")
 	f.StringVar(&o.Progress, "progress", "auto", "progress: auto (a bar on a terminal, a line every 30 s otherwise), always or never")
-	f.DurationVar(&o.Grace, "stop-grace", enroll.DefaultGrace, "after a stop, how long rows in flight may finish")
-	f.DurationVar(&o.BackoffBase, "backoff", 250*time.Millisecond, "first retry backoff for 5xx and resets (doubles, with jitter)")
+	f.DurationVar(&o.Run.Grace, "stop-grace", enroll.DefaultGrace, "after a stop, how long rows in flight may finish")
+	f.DurationVar(&o.Client.BackoffBase, "backoff", 250*time.Millisecond, "first retry backoff for 5xx and resets (doubles, with jitter)")
 	_ = f.MarkHidden("stop-grace")
 	_ = f.MarkHidden("backoff")
-	return c
 }
 
 // enrollRun is an enroll run, set up in order: the flags, the API, the
@@ -139,11 +136,10 @@ type enrollRun struct {
 	// continued is the unfinished run whose report this run continues
 	// (0: none): its folder holds that run's report until this one's.
 	continued uint64
-	workers   int
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
-	r := &enrollRun{o: o, flags: c.Flags(), file: file, mode: runMode{dryRun: o.DryRun}}
+	r := &enrollRun{o: o, flags: c.Flags(), file: file, mode: runMode{dryRun: o.Policy.DryRun}}
 	defer r.close()
 	if err := r.setUp(ctx, c); err != nil {
 		return err
@@ -160,7 +156,7 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		return err
 	}
 	if r.ledger != nil {
-		start := ledger.Start{Input: r.file, Out: absPath(r.out), At: time.Now(), Grounds: r.grounds()}
+		start := ledger.Start{Input: r.file, Out: absPath(r.out), At: time.Now(), Grounds: r.o.Run.Grounds}
 		if err := r.ledger.Begin(start); err != nil {
 			r.discard()
 			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
@@ -179,17 +175,14 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 	if r.read, err = o.Reader.options(r.file); err != nil {
 		return err
 	}
-	if o.SystemID == "" {
-		o.SystemID = r.read.Preset.SystemID
-	}
-	o.SystemID = strings.TrimSpace(o.SystemID)
+	o.resolve(r.read)
 	if err := o.check(); err != nil {
 		return err
 	}
 	if r.ep, err = o.API.endpoint(c); err != nil {
 		return err
 	}
-	r.api, err = r.mode.client(r.ep, pv.Options{Rate: o.Rate, Retries: o.Retries, Timeout: o.Timeout, BackoffBase: o.BackoffBase, MaxWait: o.MaxWait})
+	r.api, err = r.mode.client(r.ep, o.Client)
 	if err != nil {
 		return err
 	}
@@ -222,42 +215,55 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 			return err
 		}
 	}
-	r.workers = o.Workers
-	if r.workers == 0 {
-		r.workers = enroll.DefaultWorkers(o.Rate)
-		// Only consenting rows wait for a batch, holding their worker; a
-		// file without consent needs no more workers than the rate, and
-		// every extra row in flight is one a crash makes the next run
-		// look up again.
-		if o.AcceptBatch > 1 && !o.DryRun && o.Reader.ConsentColumn != "" {
-			r.workers = enroll.DefaultBatchWorkers(o.Rate)
+	return nil
+}
+
+// resolve decides, in this one place, the settings whose default depends
+// on other flags or on the export: the system id is the preset's unless
+// --system-id names one; the consent floor recorded with the policy is the
+// one the export is read with (--consent-after); the grounds the state
+// file records follow from the policy and the reader's settings; and
+// --workers, unset, is enough to keep --rate busy. Only consenting rows wait for a batch of
+// acceptances, holding their worker: a file without consent needs no more
+// workers than the rate, and every extra row in flight is one a crash
+// makes the next run look up again.
+func (o *enrollOptions) resolve(read export.ReaderOptions) {
+	if o.Policy.SystemID == "" {
+		o.Policy.SystemID = read.Preset.SystemID
+	}
+	o.Policy.SystemID = strings.TrimSpace(o.Policy.SystemID)
+	o.Policy.ConsentAfter = read.Consent.After
+	o.Run.Grounds = enroll.GroundsOf(o.Policy, read.Preset.Name, read.ConsentColumn)
+	if o.Run.Workers == 0 {
+		o.Run.Workers = enroll.DefaultWorkers(o.Client.Rate)
+		if o.Policy.AcceptBatch > 1 && !o.Policy.DryRun && read.ConsentColumn != "" {
+			o.Run.Workers = enroll.DefaultBatchWorkers(o.Client.Rate)
 		}
 	}
-	return nil
 }
 
 // check refuses flag values no run can use, before anything is read or sent.
 func (o *enrollOptions) check() error {
-	if o.AcceptBatch < 1 || o.AcceptBatch > pv.MaxAcceptanceBatch {
-		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.AcceptBatch, pv.MaxAcceptanceBatch)
+	if o.Policy.AcceptBatch < 1 || o.Policy.AcceptBatch > pv.MaxAcceptanceBatch {
+		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.Policy.AcceptBatch, pv.MaxAcceptanceBatch)
 	}
-	if o.SyncMembership && o.SystemID == "" {
+	if o.Policy.SyncMembership && o.Policy.SystemID == "" {
 		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
-	if o.CreateMissing && o.SystemID == "" {
+	if o.Policy.CreateMissing && o.Policy.SystemID == "" {
 		return usagef("--create-missing needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")
 	}
-	if err := checkPace(o.Rate, o.Workers, o.Retries); err != nil {
+	if err := checkPace(o.Client.Rate, o.Run.Workers, o.Client.Retries); err != nil {
 		return err
 	}
 	if err := checkProgress(o.Progress); err != nil {
 		return err
 	}
-	if o.RecheckAfter < 0 {
-		return usagef("--recheck-after %s: a wait is a positive duration, e.g. 72h", o.RecheckAfter)
+	if o.Policy.RecheckAfter < 0 {
+		return usagef("--recheck-after %s: a wait is a positive duration, e.g. 72h", o.Policy.RecheckAfter)
 	}
-	if o.MaxWait <= 0 {
-		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.MaxWait)
+	if o.Client.MaxWait <= 0 {
+		return usagef("--max-wait %s: a wait limit is a positive duration, e.g. 10m", o.Client.MaxWait)
 	}
 	return nil
 }
@@ -329,7 +335,7 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 		if err := r.api.ProveAdmin(ctx, r.ep.business); err != nil {
 			return fail(err)
 		}
-	} else if r.o.DryRun {
+	} else if r.o.Policy.DryRun {
 		r.log.Warn("admin rights not proven: their probe is a POST, and a dry run sends only GET; 'pvenroll check' sends it")
 	}
 	r.biz = biz
@@ -340,7 +346,7 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 // mayUpsert says whether the run may create or upsert external members,
 // the writes only an admin staff member may send.
 func (r *enrollRun) mayUpsert() bool {
-	return !r.o.DryRun && (r.o.CreateMissing || r.o.SyncMembership)
+	return !r.o.Policy.DryRun && (r.o.Policy.CreateMissing || r.o.Policy.SyncMembership)
 }
 
 // startReport makes the report directory, before any request, so that a
@@ -353,7 +359,7 @@ func (r *enrollRun) startReport() error {
 	_, err := os.Stat(r.out)
 	r.made = errors.Is(err, os.ErrNotExist)
 	err = report.Prepare(r.out)
-	if errors.Is(err, report.ErrOutNotEmpty) && r.ledger != nil && !r.o.DryRun {
+	if errors.Is(err, report.ErrOutNotEmpty) && r.ledger != nil && !r.o.Policy.DryRun {
 		if prev := r.ledger.Continues(absPath(r.out)); prev != nil {
 			// The same command again, after a stop: one report, every row once.
 			r.log.Info("continuing the report of the unfinished run", "run", prev.ID, "out", r.out)

@@ -36,12 +36,14 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 			sink.changes = &report.Changes{SinceRun: prev.ID, SinceStart: prev.Start}
 		}
 	}
-	o := enroll.Options{Workers: r.workers, MaxDuration: r.o.MaxDuration, Grace: r.o.Grace, Grounds: r.grounds(), ExpectedRows: r.expectedRows()}
+	// The run's inputs that are no flag: how many rows the input holds,
+	// about, and what earlier runs learnt (--state).
+	r.o.Run.ExpectedRows = r.expectedRows()
 	if r.ledger != nil {
-		o.Memory = r.ledger
+		r.o.Run.Memory = r.ledger
 	}
-	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.DryRun, "rate", r.o.Rate, "workers", r.workers)
-	info, runErr := enroll.Run(ctx, r.rows, enroll.New(r.api, r.biz, r.policy()), sink, o)
+	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.Policy.DryRun, "rate", r.o.Client.Rate, "workers", r.o.Run.Workers)
+	info, runErr := enroll.Run(ctx, r.rows, enroll.New(r.api, r.biz, r.o.Policy), sink, r.o.Run)
 	bar.Done()
 	if info.Unread {
 		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)
@@ -59,7 +61,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	}
 	if failure == nil || failure.report == nil {
 		if !r.o.Quiet { // -q: only errors and the final hint
-			printTable(c.OutOrStdout(), sum, r.o.DryRun, &sink.resumed)
+			printTable(c.OutOrStdout(), sum, r.o.Policy.DryRun, &sink.resumed)
 			if ch := sink.changes; ch != nil && ch.Waited > 0 {
 				fmt.Fprintf(c.OutOrStdout(), "%s waited: unchanged, not due for a check (no call; --recheck-all checks them now)\n", rowCount(ch.Waited))
 			}
@@ -77,13 +79,6 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		return nil
 	}
 	return r.stopError(info, sum, code, runErr)
-}
-
-// policy is what the operator allowed the run.
-func (r *enrollRun) policy() enroll.Policy {
-	return r.mode.policy(enroll.Policy{CreateMissing: r.o.CreateMissing,
-		SystemID: r.o.SystemID, RejoinInactive: r.o.RejoinInactive, SyncMembership: r.o.SyncMembership,
-		AcceptBatch: r.o.AcceptBatch, ConsentAfter: r.read.Consent.After, RecheckAfter: r.o.RecheckAfter, RecheckAll: r.o.RecheckAll})
 }
 
 // finish records the run's end in the ledger, then closes the report; a
@@ -108,12 +103,12 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 			code = ExitRecords
 		}
 	}
-	meta := report.Meta{ToolVersion: version(), DryRun: r.o.DryRun,
+	meta := report.Meta{ToolVersion: version(), DryRun: r.o.Policy.DryRun,
 		Input:    report.Input{Path: r.file, Size: r.hashing.n, SHA256: sha, Encoding: r.rows.Encoding()},
 		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.ShownURL()},
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled, OutageProbes: stats.Probes},
-		Workers:  r.workers, Rate: r.o.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
-		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.SyncMembership)}
+		Workers:  r.o.Run.Workers, Rate: r.o.Client.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
+		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.Policy.SyncMembership)}
 	if r.ledger != nil {
 		meta.History = runHistory(r.ledger) // this run included, as Finish recorded it
 	}
@@ -139,7 +134,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 // stopError says why a finished run did not exit 0, and what to do.
 func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code int, runErr error) error {
 	rest := "run the same command again to resume (--state remembers what was done)"
-	if r.ledger == nil || r.o.DryRun {
+	if r.ledger == nil || r.o.Policy.DryRun {
 		rest = r.rerunAdvice()
 	}
 	if info.Unread {
@@ -156,7 +151,7 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 	case info.Stop == enroll.StopFatal:
 		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), hintLines(apiHints(info.StopErr, r.ep.given), rest)
 	case info.Stop == enroll.StopMaxDuration:
-		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.MaxDuration), rest
+		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.Run.MaxDuration), rest
 	case info.Stop == enroll.StopInterrupted:
 		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
 	default:

@@ -202,7 +202,7 @@ func (t *exportTally) printMemberIDs(out io.Writer) {
 // own member id column the file lacks: Perkville's integration keys its
 // members by that id, and another would give each customer a second record.
 func (r *enrollRun) presetMemberID() error {
-	if !r.o.CreateMissing && !r.o.SyncMembership {
+	if !r.o.Policy.CreateMissing && !r.o.Policy.SyncMembership {
 		return nil
 	}
 	if err := r.read.Preset.MemberIDMissing(r.rows.Columns); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
@@ -166,9 +165,10 @@ func openInput(c *cobra.Command, file string) (in io.ReadCloser, name string, er
 	return f, file, nil
 }
 
-// runMode is the one switch between a real run and a dry run: it builds
-// the client that refuses writes, the ledger that records nothing, and the
-// policy that predicts instead of writing, so the three cannot disagree.
+// runMode is the one switch between a real run and a dry run, the
+// policy's DryRun (--dry-run): it builds the client that refuses writes
+// and the ledger that records nothing, so that neither can disagree with
+// the policy that predicts instead of writing.
 type runMode struct{ dryRun bool }
 
 func (m runMode) client(e *endpoint, o pv.Options) (*pv.Client, error) {
@@ -181,11 +181,6 @@ func (m runMode) client(e *endpoint, o pv.Options) (*pv.Client, error) {
 }
 
 func (m runMode) ledger(path string) (*ledger.Ledger, error) { return ledger.Open(path, m.dryRun) }
-
-func (m runMode) policy(p enroll.Policy) enroll.Policy {
-	p.DryRun = m.dryRun
-	return p
-}
 
 // hashReader hashes and counts the input as it is read, for summary.json
 // and the ledger.

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/internal/ledger"
 )
 
@@ -23,14 +22,4 @@ func (e *endpoint) origin() ledger.Origin {
 func otherStateName(path string) string {
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + "-2" + ext
-}
-
-// grounds are the run's settings that can change an outcome, recorded
-// with it in the state file.
-func (r *enrollRun) grounds() enroll.Grounds {
-	preset := ""
-	if r.read.Preset != nil {
-		preset = r.read.Preset.Name
-	}
-	return enroll.GroundsOf(r.policy(), preset, r.o.Reader.ConsentColumn)
 }
