@@ -22,6 +22,15 @@
 #      Exe = '' }       # '': pvenroll.exe on PATH
 param([Parameter(Mandatory)] [string]$Settings)
 $ErrorActionPreference = 'Stop'
+# The wrapper's own failure (no settings file, a home it cannot create) is
+# an alert with exit 2, as the shell wrapper's: powershell's own 1 would
+# read as "rows failed", and nothing would be in the event log.
+trap {
+    $text = "pvenroll nightly import on $env:COMPUTERNAME needs a person: exit 2: the wrapper itself failed: $_"
+    try { [System.Diagnostics.EventLog]::WriteEntry('pvenroll', $text, [System.Diagnostics.EventLogEntryType]::Error, 2) } catch { }
+    Write-Output $text
+    exit 2
+}
 $s = Import-PowerShellDataFile $Settings
 $pvHome = if ($s.Home) { $s.Home } else { Join-Path $env:ProgramData 'pvenroll' }
 $exe = if ($s.Exe) { $s.Exe } else { 'pvenroll.exe' }
@@ -40,7 +49,7 @@ for ($n = 2; Test-Path $out; $n++) { $out = Join-Path $reports "$day-$n" }
 $pvArgs = @('enroll', '--state', (Join-Path $pvHome 'state.db'), '--out', $out,
     '--log-format', 'json', '--max-duration', '3h')
 if ($s.TokenFile) { $pvArgs += @('--token-file', $s.TokenFile) }
-$pvArgs += $s.Flags
+if ($s.Flags) { $pvArgs += $s.Flags } # a settings file without Flags adds no empty argument
 $pvArgs += $s.Export
 
 function Note([string]$text) { Add-Content -Encoding UTF8 $log "$(Get-Date -Format o) pvenroll-nightly: $text" }
