@@ -4,12 +4,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -21,9 +23,30 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(waitingTests{m}, map[string]func(){
 		"pvenroll": func() { os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// waitingTests runs the package's tests with -parallel at
+// parallelPerCPU × GOMAXPROCS, unless -parallel was given. The scripts
+// spend most of their time waiting for the processes they start and for
+// the sandbox's answers: at the default, GOMAXPROCS at a time, they kept
+// about a quarter of the CPUs busy.
+type waitingTests struct{ m *testing.M }
+
+const parallelPerCPU = 3
+
+func (w waitingTests) Run() int {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", strconv.Itoa(parallelPerCPU*runtime.GOMAXPROCS(0))); err != nil {
+			panic(err)
+		}
+	}
+	return w.m.Run()
 }
 
 // TestScripts runs testdata/script/*.txtar: the built command, as a user
@@ -34,7 +57,11 @@ func TestMain(m *testing.M) {
 // scripts start hundreds. The concurrent code is raced by the package
 // tests; PVENROLL_RACE_SCRIPTS=1 runs the scripts on the race build too
 // (CI does).
+//
+// The scripts run beside the other parallel tests of the package, after
+// its serial ones (those that time a process's exit, among them).
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	samples, err := filepath.Abs("samples")
 	if err != nil {
 		t.Fatal(err)

@@ -330,8 +330,17 @@ func TestKilledRunsConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes")
 	}
-	t.Run("without state", func(t *testing.T) { killedRunsConverge(t, "") })
-	t.Run("with state", func(t *testing.T) { killedRunsConverge(t, filepath.Join(t.TempDir(), "state.db")) })
+	// Each case has sandboxes of its own; they wait on them more than they
+	// compute, beside each other and the scripts.
+	t.Parallel()
+	t.Run("without state", func(t *testing.T) {
+		t.Parallel()
+		killedRunsConverge(t, "")
+	})
+	t.Run("with state", func(t *testing.T) {
+		t.Parallel()
+		killedRunsConverge(t, filepath.Join(t.TempDir(), "state.db"))
+	})
 }
 
 func killedRunsConverge(t *testing.T, state string) {
