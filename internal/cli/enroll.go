@@ -24,8 +24,9 @@ import (
 // enrollOptions are the enroll command's flags. Those the packages take
 // are bound straight into their values: what the operator allowed the run
 // (Policy), how the run spends its time (Run) and how it calls the API
-// (Client); resolve fills the defaults that depend on other flags or on the
-// export.
+// (Client; its URL, token and read-only switch come from the endpoint and
+// --dry-run when the client is built); resolve fills the defaults that
+// depend on other flags or on the export.
 type enrollOptions struct {
 	API    apiFlags
 	Reader readerFlags
@@ -223,10 +224,10 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 // --system-id names one; the consent floor recorded with the policy is the
 // one the export is read with (--consent-after); the grounds the state
 // file records follow from the policy and the reader's settings; and
-// --workers, unset, is enough to keep --rate busy. Only consenting rows wait for a batch of
-// acceptances, holding their worker: a file without consent needs no more
-// workers than the rate, and every extra row in flight is one a crash
-// makes the next run look up again.
+// --workers, unset, is enough to keep --rate busy. Only consenting rows
+// wait for a batch of acceptances, holding their worker: a file without
+// consent needs no more workers than the rate, and every extra row in
+// flight is one a crash makes the next run look up again.
 func (o *enrollOptions) resolve(read export.ReaderOptions) {
 	if o.Policy.SystemID == "" {
 		o.Policy.SystemID = read.Preset.SystemID
