@@ -5,7 +5,7 @@
 // Policy (what the operator allowed), is read only after that. Each Run makes its own state
 // (runstate.go) from the Enroller and its Options (workers, time limits, Memory, Grounds, the
 // clock): the claims (claim.go), the business's agreements (agreements.go), its ACTIVE listing
-// (active.go) and the batcher of acceptances (acceptances.go), each with its own lock. A batch of
+// (active.go) and the batcher of acceptances (batcher.go), each with its own lock. A batch of
 // acceptances runs on a context of its own, not on one row's.
 //
 // It owns the run's vocabulary (outcome.go): the Outcome of a row, its Result and a dry run's Risk,

@@ -13,7 +13,7 @@ package enroll
 //	  and read back the connection the email finds            +1
 //	ACTIVE → already-active; INACTIVE → opted-out
 //	consent on the row: accept the join agreements            +1 (+1 once per business),
-//	  batched with other rows' (acceptances.go): about +1/K
+//	  batched with other rows' (batcher.go): about +1/K
 //	PATCH status ACTIVE → joined, or the code says why not    +1
 
 import (
@@ -112,7 +112,7 @@ func (run *runState) process(ctx context.Context, rec *export.Record, onWrite fu
 			r.Detail = fmt.Sprintf("internal error (a bug; please report it): %v", p)
 			fatal = nil
 		}
-		r.Attempts += rc.calls.Info().Attempts // its batches' included (acceptances.go)
+		r.Attempts += rc.calls.Info().Attempts // its batches' included (batcher.go)
 		for _, note := range rec.Notes {
 			r.Detail = joinDetail(r.Detail, note)
 		}

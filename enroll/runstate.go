@@ -20,7 +20,7 @@ type runState struct {
 	claims     claims         // which line holds each customer (claim.go)
 	agreements agreementCache // the business's join agreements (agreements.go)
 	active     activeListing  // the business's ACTIVE connections (active.go)
-	batch      *acceptBatcher // acceptances in batches (acceptances.go); nil in a dry run
+	batch      *acceptBatcher // acceptances in batches (batcher.go); nil in a dry run
 }
 
 // newRunState is the state of a run of e with o, before its first row.
