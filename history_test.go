@@ -25,19 +25,25 @@ import (
 // bar against the run's counts in the state file, and `pvenroll state`'s
 // table against the same.
 func TestRunHistoryChartMatchesTheLedger(t *testing.T) {
+	t.Parallel()
 	world, err := sandbox.LoadWorld("samples/sandbox-world.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := sandbox.NewServer(world, sandbox.Faults{})
 	defer srv.Close()
-	t.Setenv("PERKVILLE_TOKEN", "sandbox-admin-token")
-	t.Setenv("PERKVILLE_BUSINESS", fmt.Sprint(world.Business.BusinessID))
+	// The token and business as flags, not the environment: the test runs
+	// in parallel with others.
 	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("sandbox-admin-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	state := filepath.Join(dir, "state.db")
 	const runs = 3
 	for i := 1; i <= runs; i++ {
-		args := []string{"enroll", "--api", srv.URL, "-q", "--rate", "0", "--create-missing", "--system-id", "RIVERSIDE_ABC",
+		args := []string{"enroll", "--api", srv.URL, "--token-file", token, "--business", fmt.Sprint(world.Business.BusinessID),
+			"-q", "--rate", "0", "--create-missing", "--system-id", "RIVERSIDE_ABC",
 			"--consent-column", "Terms Accepted At", "--backoff", "1ms", "--state", state, "--out", filepath.Join(dir, fmt.Sprint("run", i)), "samples/members.csv"}
 		if i == runs {
 			args = append(args, "--rejoin-inactive")

@@ -13,6 +13,7 @@ import (
 // `go install ./...` installs the main packages of the module: pvenroll
 // only (the bench is a test binary).
 func TestOnlyPvenrollIsInstalled(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

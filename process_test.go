@@ -526,6 +526,7 @@ func resumableRows(t *testing.T, path string) int {
 
 // A second run on a state file another run holds exits 5 at once.
 func TestLockedStateExits5(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.db")
 	l, err := ledger.Open(state, false)
 	if err != nil {
