@@ -78,7 +78,7 @@ func TestBatchedAcceptancesMapItemErrorsToTheirRows(t *testing.T) {
 	w, data := consentWorld(40)
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
-	got, _, api := run(t, s, runCase{csv: data, consent: "consent", workers: 40, policy: enroll.Policy{AcceptBatch: 100}})
+	got, _, api := run(t, s, runCase{csv: data, consent: "consent", workers: 40, acceptBatch: 100})
 	if len(got) != 40 {
 		t.Fatalf("%d rows", len(got))
 	}
@@ -117,7 +117,7 @@ func TestFaultMatrixWithBatches(t *testing.T) {
 	}
 	w, data := consentWorld(60)
 	clean := sandbox.NewServer(w, sandbox.Faults{})
-	want, _, _ := run(t, clean, runCase{csv: data, consent: "consent", workers: 16, policy: enroll.Policy{AcceptBatch: 1}})
+	want, _, _ := run(t, clean, runCase{csv: data, consent: "consent", workers: 16, acceptBatch: 1})
 	wantState := stateOf(clean)
 	clean.Close()
 	for _, tt := range []struct {
@@ -142,7 +142,7 @@ func TestFaultMatrixWithBatches(t *testing.T) {
 				o.Wire = tt.wire
 			}
 			got, out, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 16,
-				policy: enroll.Policy{AcceptBatch: 100}, api: o})
+				acceptBatch: 100, api: o})
 			if out.Stop != enroll.StopNone || len(got) != len(want) {
 				t.Fatalf("stop %v, %d rows of %d", out.Stop, len(got), len(want))
 			}
@@ -225,7 +225,7 @@ func TestBatchRefusedWhole(t *testing.T) {
 	s := sandbox.NewServer(w, sandbox.Faults{})
 	defer s.Close()
 	got, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 20,
-		policy: enroll.Policy{AcceptBatch: 100}, api: pv.Options{Wire: &batchFaults{mode: "400"}}})
+		acceptBatch: 100, api: pv.Options{Wire: &batchFaults{mode: "400"}}})
 	said := false
 	for i, r := range got {
 		user := i + 1
@@ -275,7 +275,7 @@ func (c *cancelAfterBatch) RoundTrip(req *http.Request) (*http.Response, error) 
 func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 	w, data := consentWorld(30)
 	clean := sandbox.NewServer(w, sandbox.Faults{})
-	run(t, clean, runCase{csv: data, consent: "consent", workers: 8, policy: enroll.Policy{AcceptBatch: 1}})
+	run(t, clean, runCase{csv: data, consent: "consent", workers: 8, acceptBatch: 1})
 	wantState := stateOf(clean)
 	clean.Close()
 
@@ -292,8 +292,8 @@ func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	en := enroll.New(api, business(t, api), enroll.Policy{AcceptBatch: 100})
-	out, err := enroll.Run(ctx, rows, en, sink, enroll.Options{Workers: 8, Grace: time.Nanosecond})
+	en := enroll.New(api, business(t, api), enroll.Policy{})
+	out, err := enroll.Run(ctx, rows, en, sink, enroll.Options{Workers: 8, AcceptBatch: 100, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestStopBetweenABatchAndItsJoins(t *testing.T) {
 	if acceptedNotJoined == 0 {
 		t.Fatal("the stop did not fall between a batch and its joins")
 	}
-	second, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 8, policy: enroll.Policy{AcceptBatch: 100}})
+	second, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 8, acceptBatch: 100})
 	if len(second) != 30 {
 		t.Fatalf("%d rows on the rerun", len(second))
 	}
@@ -374,7 +374,7 @@ func TestAcceptanceAnswerWithoutTheRowsItemFailsIt(t *testing.T) {
 				s := sandbox.NewServer(w, sandbox.Faults{})
 				defer s.Close()
 				got, _, _ := run(t, s, runCase{csv: data, consent: "consent", workers: 10,
-					policy: enroll.Policy{AcceptBatch: size}, api: pv.Options{Wire: &forgedAcceptances{mode: mode}}})
+					acceptBatch: size, api: pv.Options{Wire: &forgedAcceptances{mode: mode}}})
 				for i, r := range got {
 					user := int64(i + 1)
 					switch {

@@ -11,7 +11,7 @@ import (
 )
 
 // This file batches the acceptances of consenting rows: one POST of the
-// batch endpoint carries those of up to Policy.AcceptBatch rows, so a
+// batch endpoint carries those of up to Options.AcceptBatch rows, so a
 // consenting join costs about 2 calls (find, join) instead of 3.
 //
 // A batch opens when a row's acceptances arrive and is due when it is full,

@@ -51,9 +51,6 @@ type Policy struct {
 	// SyncMembership upserts the external member's membership status
 	// where the row's differs from the connection's.
 	SyncMembership bool
-	// AcceptBatch is how many rows' acceptances share one request; 0 or 1
-	// sends each row's alone.
-	AcceptBatch int
 	// RecheckAfter caps how long a waiting customer's unchanged row goes
 	// unchecked (recheck.go); 0: the schedule alone. RecheckAll checks
 	// every waiting customer now.

@@ -54,8 +54,9 @@ type Sink interface {
 	Add(seq int, r Result) error
 }
 
-// Options are one run's: how it spends its time, and what it goes by
-// besides its Enroller's configuration. A run keeps none of them after it.
+// Options are one run's: how it spends its time and its requests, and
+// what it goes by besides its Enroller's configuration. A run keeps none
+// of them after it.
 type Options struct {
 	Workers     int           // rows in flight; DefaultWorkers(0) when 0, at most MaxWorkers
 	MaxDuration time.Duration // stop starting rows after this long; 0: no limit
@@ -73,10 +74,13 @@ type Options struct {
 	// the ACTIVE listing (active.go) reads no more pages than they can need.
 	ExpectedRows int
 
-	// Batched acceptances (Policy.AcceptBatch): how long a batch waits
-	// for more rows (DefaultBatchWait when 0), on a Clock (real when nil).
-	BatchWait time.Duration
-	Clock     Clock
+	// AcceptBatch is how many rows' acceptances share one request; 0 or 1
+	// sends each row's alone. It changes how many requests carry them,
+	// never a row's outcome. A batch waits BatchWait for more rows
+	// (DefaultBatchWait when 0), on a Clock (real when nil).
+	AcceptBatch int
+	BatchWait   time.Duration
+	Clock       Clock
 }
 
 // RunInfo is what a run tells beyond its rows' results, which went to the

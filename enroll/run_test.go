@@ -75,11 +75,12 @@ func smallWorld() *sandbox.World {
 }
 
 type runCase struct {
-	csv     string
-	policy  enroll.Policy
-	workers int
-	consent string
-	api     pv.Options
+	csv         string
+	policy      enroll.Policy
+	workers     int
+	acceptBatch int
+	consent     string
+	api         pv.Options
 }
 
 func run(t *testing.T, s *sandbox.Server, c runCase) ([]enroll.Result, *enroll.RunInfo, *pv.Client) {
@@ -98,7 +99,7 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]enroll.Result, *enroll.R
 	}
 	sink := &memSink{rows: map[int]enroll.Result{}}
 	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
-		enroll.New(api, business(t, api), c.policy), sink, enroll.Options{Workers: max(c.workers, 1)})
+		enroll.New(api, business(t, api), c.policy), sink, enroll.Options{Workers: max(c.workers, 1), AcceptBatch: c.acceptBatch})
 	return sink.ordered(t), out, api
 }
 

@@ -33,7 +33,7 @@ func newRunState(e *Enroller, o Options) *runState {
 	if !e.policy.DryRun {
 		// Also for batches of one row (sent at once); a dry run sends no
 		// acceptance.
-		run.batch = newAcceptBatcher(e.api, e.policy.AcceptBatch, o.BatchWait, o.Clock)
+		run.batch = newAcceptBatcher(e.api, o.AcceptBatch, o.BatchWait, o.Clock)
 	}
 	return run
 }

@@ -49,7 +49,7 @@ var runModes = []struct {
 	}},
 	{"consent", func(t *testing.T, s *sandbox.Server) []enroll.Result {
 		got, _, _ := run(t, s, runCase{csv: outcomesCSV, consent: "consent", workers: 4,
-			policy: enroll.Policy{CreateMissing: true, SystemID: "SYS", AcceptBatch: 10}})
+			policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}, acceptBatch: 10})
 		return got
 	}},
 	{"dry", func(t *testing.T, s *sandbox.Server) []enroll.Result {

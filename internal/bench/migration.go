@@ -50,9 +50,9 @@ func consentRun(n int, data string, f sandbox.Faults, rate float64, workers, bat
 	start := time.Now()
 	biz, err := api.Business(context.Background(), 25)
 	must(err)
-	en := enroll.New(api, biz, enroll.Policy{AcceptBatch: batch})
+	en := enroll.New(api, biz, enroll.Policy{})
 	sink := &countSink{}
-	_, err = enroll.Run(context.Background(), rows, en, sink, enroll.Options{Workers: workers, BatchWait: wait})
+	_, err = enroll.Run(context.Background(), rows, en, sink, enroll.Options{Workers: workers, AcceptBatch: batch, BatchWait: wait})
 	must(err)
 	if int(sink.n.Load()) != n {
 		fail(fmt.Errorf("%d results for %d rows", sink.n.Load(), n))

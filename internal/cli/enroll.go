@@ -23,10 +23,10 @@ import (
 
 // enrollOptions are the enroll command's flags. Those the packages take
 // are bound straight into their values: what the operator allowed the run
-// (Policy), how the run spends its time (Run) and how it calls the API
-// (Client; its URL, token and read-only switch come from the endpoint and
-// --dry-run when the client is built); resolve fills the defaults that
-// depend on other flags or on the export.
+// (Policy), how the run spends its time and requests (Run) and how it
+// calls the API (Client; its URL, token and read-only switch come from the
+// endpoint and --dry-run when the client is built); resolve fills the
+// defaults that depend on other flags or on the export.
 type enrollOptions struct {
 	API    apiFlags
 	Reader readerFlags
@@ -91,7 +91,7 @@ func (o *enrollOptions) add(f *pflag.FlagSet) {
 	f.BoolVar(&o.Policy.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
 	f.StringVar(&o.Policy.SystemID, "system-id", "", "external_system_id used by --create-missing")
 	f.BoolVar(&o.Policy.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
-	f.IntVar(&o.Policy.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
+	f.IntVar(&o.Run.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
 	f.BoolVar(&o.Policy.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
 	f.Float64Var(&o.Client.Rate, "rate", 10, "API requests per second, all workers together")
 	f.IntVar(&o.Run.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)")
@@ -237,7 +237,7 @@ func (o *enrollOptions) resolve(read export.ReaderOptions) {
 	o.Run.Grounds = enroll.GroundsOf(o.Policy, read.Preset.Name, read.ConsentColumn)
 	if o.Run.Workers == 0 {
 		o.Run.Workers = enroll.DefaultWorkers(o.Client.Rate)
-		if o.Policy.AcceptBatch > 1 && !o.Policy.DryRun && read.ConsentColumn != "" {
+		if o.Run.AcceptBatch > 1 && !o.Policy.DryRun && read.ConsentColumn != "" {
 			o.Run.Workers = enroll.DefaultBatchWorkers(o.Client.Rate)
 		}
 	}
@@ -245,8 +245,8 @@ func (o *enrollOptions) resolve(read export.ReaderOptions) {
 
 // check refuses flag values no run can use, before anything is read or sent.
 func (o *enrollOptions) check() error {
-	if o.Policy.AcceptBatch < 1 || o.Policy.AcceptBatch > pv.MaxAcceptanceBatch {
-		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.Policy.AcceptBatch, pv.MaxAcceptanceBatch)
+	if o.Run.AcceptBatch < 1 || o.Run.AcceptBatch > pv.MaxAcceptanceBatch {
+		return usagef("--accept-batch %d: from 1 (no batching) to %d, the most the API is assumed to take", o.Run.AcceptBatch, pv.MaxAcceptanceBatch)
 	}
 	if o.Policy.SyncMembership && o.Policy.SystemID == "" {
 		return usagef("--sync-membership needs --system-id NAME, the external_system_id of your membership system (e.g. ABC_IGNITE), or a --preset that names it")

@@ -31,11 +31,11 @@ func TestEnrollFlagsBindIntoThePackagesValues(t *testing.T) {
 		"--workers", "9", "--max-duration", "45m", "--stop-grace", "2s",
 		"--rate", "2.5", "--retries", "3", "--timeout", "4s", "--backoff", "5ms", "--max-wait", "6m")
 	wantPolicy := enroll.Policy{DryRun: true, CreateMissing: true, SystemID: "SYS", RejoinInactive: true, SyncMembership: true,
-		AcceptBatch: 7, RecheckAfter: 72 * time.Hour, RecheckAll: true}
+		RecheckAfter: 72 * time.Hour, RecheckAll: true}
 	if o.Policy != wantPolicy {
 		t.Errorf("Policy = %+v, want %+v", o.Policy, wantPolicy)
 	}
-	if r := o.Run; r.Workers != 9 || r.MaxDuration != 45*time.Minute || r.Grace != 2*time.Second {
+	if r := o.Run; r.Workers != 9 || r.AcceptBatch != 7 || r.MaxDuration != 45*time.Minute || r.Grace != 2*time.Second {
 		t.Errorf("Run = %+v", r)
 	}
 	c := o.Client
