@@ -25,13 +25,16 @@ type Grounds struct {
 	ConsentAfter string `json:"consent_after,omitempty"`
 }
 
-// GroundsOf are the grounds of a run with policy p; the reader's settings
-// (preset, consent column) come from the caller.
-func GroundsOf(p Policy, preset, consentColumn string) Grounds {
+// GroundsOf are the grounds of a run with policy p over an export read
+// with read: its preset, its consent column and its consent floor.
+func GroundsOf(p Policy, read export.ReaderOptions) Grounds {
 	g := Grounds{CreateMissing: p.CreateMissing, RejoinInactive: p.RejoinInactive, SyncMembership: p.SyncMembership,
-		SystemID: p.SystemID, Preset: preset, ConsentColumn: consentColumn}
-	if !p.ConsentAfter.IsZero() {
-		g.ConsentAfter = export.ISODate(p.ConsentAfter)
+		SystemID: p.SystemID, ConsentColumn: read.ConsentColumn}
+	if read.Preset != nil {
+		g.Preset = read.Preset.Name
+	}
+	if !read.Consent.After.IsZero() {
+		g.ConsentAfter = export.ISODate(read.Consent.After)
 	}
 	return g
 }

@@ -20,14 +20,14 @@ func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enrol
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := enroll.GroundsOf(policy, "", "consent")
+	ro := export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}
+	g := enroll.GroundsOf(policy, ro)
 	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now(), Grounds: g}); err != nil {
 		t.Fatal(err)
 	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
-		enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Grounds: g, Memory: l})
+	out := runRows(t, data, ro, enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Grounds: g, Memory: l})
 	if err := l.Finish(out.End, "", ledger.RunStopped, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -56,9 +56,6 @@ type Policy struct {
 	// every waiting customer now.
 	RecheckAfter time.Duration
 	RecheckAll   bool
-	// ConsentAfter is the consent floor the export was read with
-	// (export.ConsentRule.After), recorded with the run's policy.
-	ConsentAfter time.Time
 }
 
 // Enroller decides rows' fates against one business, by one Policy. It is

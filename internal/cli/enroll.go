@@ -221,9 +221,9 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 
 // resolve decides, in this one place, the settings whose default depends
 // on other flags or on the export: the system id is the preset's unless
-// --system-id names one; the consent floor recorded with the policy is the
-// one the export is read with (--consent-after); the grounds the state
-// file records follow from the policy and the reader's settings; and
+// --system-id names one; the grounds the state file records follow from
+// the policy and the reader's settings (preset, consent column and
+// --consent-after); and
 // --workers, unset, is enough to keep --rate busy. Only consenting rows
 // wait for a batch of acceptances, holding their worker: a file without
 // consent needs no more workers than the rate, and every extra row in
@@ -233,8 +233,7 @@ func (o *enrollOptions) resolve(read export.ReaderOptions) {
 		o.Policy.SystemID = read.Preset.SystemID
 	}
 	o.Policy.SystemID = strings.TrimSpace(o.Policy.SystemID)
-	o.Policy.ConsentAfter = read.Consent.After
-	o.Run.Grounds = enroll.GroundsOf(o.Policy, read.Preset.Name, read.ConsentColumn)
+	o.Run.Grounds = enroll.GroundsOf(o.Policy, read)
 	if o.Run.Workers == 0 {
 		o.Run.Workers = enroll.DefaultWorkers(o.Client.Rate)
 		if o.Run.AcceptBatch > 1 && !o.Policy.DryRun && read.ConsentColumn != "" {

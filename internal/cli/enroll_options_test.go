@@ -79,11 +79,12 @@ func TestEnrollResolvesDefaults(t *testing.T) {
 			if o.Run.Workers != tt.workers {
 				t.Errorf("workers %d, want %d", o.Run.Workers, tt.workers)
 			}
-			if !o.Policy.ConsentAfter.Equal(tt.read.Consent.After) {
-				t.Errorf("consent floor %v, want the reader's %v", o.Policy.ConsentAfter, tt.read.Consent.After)
+			wantFloor := ""
+			if !tt.read.Consent.After.IsZero() {
+				wantFloor = export.ISODate(tt.read.Consent.After)
 			}
 			g := o.Run.Grounds
-			if g.SystemID != tt.systemID || g.Preset != tt.read.Preset.Name || g.ConsentColumn != tt.read.ConsentColumn {
+			if g.SystemID != tt.systemID || g.Preset != tt.read.Preset.Name || g.ConsentColumn != tt.read.ConsentColumn || g.ConsentAfter != wantFloor {
 				t.Errorf("grounds %+v, not the resolved policy's and reader's", g)
 			}
 		})
