@@ -42,7 +42,9 @@ const (
 	stoppedInFlightDetail = "the run stopped while this row was in flight"
 )
 
-// Policy is what the operator allowed.
+// Policy is what the operator allowed: the decisions a row's fate turns
+// on, and nothing else. How a run spends its time and requests is in
+// Options; where a row's values come from, in its export.Record.
 type Policy struct {
 	DryRun         bool
 	CreateMissing  bool
