@@ -78,6 +78,7 @@ func TestImageGoIsTheModulesGo(t *testing.T) {
 // variable, and a binary linked so says it: -X of a name that does not
 // exist is silently ignored by the linker.
 func TestStampedVersionIsShown(t *testing.T) {
+	t.Parallel()
 	stamp := regexp.MustCompile(`-X (\S+)=\$[({]VERSION[)}]`)
 	makefileVar := submatch(t, "Makefile", readFile(t, "Makefile"), stamp.String())
 	dockerfileVar := submatch(t, "Dockerfile", readFile(t, "Dockerfile"), stamp.String())
