@@ -148,10 +148,11 @@ func sum(m map[enroll.Outcome]int) int {
 	return n
 }
 
-// runHistory is the ledger's last runs, as the report charts them.
+// runHistory is the ledger's last runs, as many as the report's chart has
+// room for.
 func runHistory(l *ledger.Ledger) []report.HistoryRun {
 	var h []report.HistoryRun
-	for _, r := range l.History() {
+	for _, r := range l.History(report.HistoryWidth) {
 		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: r.Counts})
 	}
 	return h

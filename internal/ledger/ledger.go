@@ -19,7 +19,6 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/pvenroll/pvenroll/enroll"
-	"github.com/pvenroll/pvenroll/report"
 )
 
 var (
@@ -85,7 +84,7 @@ type Ledger struct {
 	readOnly bool
 	run      Run
 	previous *Run  // the run before this one, if any
-	earlier  []Run // the last HistoryRuns runs before this one, oldest first
+	earlier  []Run // the runs before this one, oldest first
 	// lastFinished is the id of the newest run that finished: every run
 	// after it stopped before its end, and their final rows are resumed.
 	lastFinished uint64
@@ -141,7 +140,7 @@ func Open(path string, readOnly bool) (*Ledger, error) {
 	if len(runs) > 0 {
 		l.previous = &runs[len(runs)-1]
 	}
-	l.earlier = runs[max(0, len(runs)-HistoryRuns):]
+	l.earlier = runs
 	l.grounds = map[uint64]enroll.Grounds{}
 	for _, r := range runs {
 		if r.Status == RunFinished {
@@ -247,20 +246,18 @@ func (l *Ledger) Close() error {
 	return l.db.Close()
 }
 
-// HistoryRuns is how many runs History gives: a month of nightly runs.
-const HistoryRuns = report.HistoryWidth
-
-// History lists the last HistoryRuns runs, oldest first, for the report's
-// chart of recent runs and `pvenroll state`. This run is last, as it stands
-// (after Finish: with its end, status and counts); a dry run, which records
-// nothing, is not in it. It reads what Open found, so it works after Finish
-// has closed the file.
-func (l *Ledger) History() []Run {
-	runs := slices.Clone(l.earlier)
+// History lists the last n runs, oldest first, for the report's chart of
+// recent runs and `pvenroll state` (the chart's width is the caller's, so
+// the ledger knows nothing of how runs are drawn). This run is last, as it
+// stands (after Finish: with its end, status and counts); a dry run, which
+// records nothing, is not in it. It reads what Open found, so it works
+// after Finish has closed the file.
+func (l *Ledger) History(n int) []Run {
+	runs := slices.Clone(l.earlier[max(0, len(l.earlier)-n):])
 	if l.run.ID != 0 {
 		runs = append(runs, l.run)
 	}
-	return runs[max(0, len(runs)-HistoryRuns):]
+	return runs[max(0, len(runs)-n):]
 }
 
 // Runs lists the runs, oldest first.

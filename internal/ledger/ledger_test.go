@@ -89,18 +89,21 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// historyRuns is the history asked for: fewer runs than the file holds.
+const historyRuns = 30
+
 func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	start := time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC)
-	for i := 1; i <= HistoryRuns+5; i++ {
+	for i := 1; i <= historyRuns+5; i++ {
 		l, err := Open(path, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		must(t, l.Begin(Start{Input: "a.csv", At: start.AddDate(0, 0, i)}))
 		must(t, l.Finish(start.AddDate(0, 0, i).Add(time.Minute), "sha", RunFinished, map[enroll.Outcome]int{enroll.Joined: i}, 0, 0))
-		h := l.History()
-		if len(h) != min(i, HistoryRuns) {
+		h := l.History(historyRuns)
+		if len(h) != min(i, historyRuns) {
 			t.Fatalf("run %d: %d runs of history", i, len(h))
 		}
 		if last := h[len(h)-1]; last.ID != uint64(i) || last.Counts[enroll.Joined] != i || last.Status != RunFinished {
@@ -119,8 +122,8 @@ func TestHistoryIsTheLastRunsWithThisOne(t *testing.T) {
 	}
 	defer l.Close()
 	must(t, l.Begin(Start{Input: "dry.csv", At: start}))
-	h := l.History()
-	if len(h) != HistoryRuns || h[0].ID != 6 || h[len(h)-1].ID != HistoryRuns+5 {
+	h := l.History(historyRuns)
+	if len(h) != historyRuns || h[0].ID != 6 || h[len(h)-1].ID != historyRuns+5 {
 		t.Fatalf("read-only history: %d runs, %d to %d", len(h), h[0].ID, h[len(h)-1].ID)
 	}
 }
