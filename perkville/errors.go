@@ -266,17 +266,11 @@ var ErrReadOnly = errors.New("perkville: dry run: write not sent")
 
 var codeRE = regexp.MustCompile(`\bpv_[a-z0-9_]+`)
 
-// ParseErrorBody extracts error_type and every code from an error body.
+// parseErrorBody extracts error_type, every code and the first message (for
+// operators, whole: it is scrubbed before it is cut) from an error body.
 // Codes come from the documented shape when it parses, and every pv_* token
 // anywhere in the body is added, so an unexpected shape still yields its
 // codes. Unknown codes are kept verbatim.
-func ParseErrorBody(body []byte) (errorType string, codes []string) {
-	errorType, codes, _ = parseErrorBody(body)
-	return errorType, codes
-}
-
-// parseErrorBody is ParseErrorBody plus the first message, for operators,
-// whole: it is scrubbed before it is cut.
 func parseErrorBody(body []byte) (errorType string, codes []string, message string) {
 	add := func(c string) {
 		if c != "" && !slices.Contains(codes, c) {

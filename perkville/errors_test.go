@@ -25,7 +25,7 @@ func TestParseErrorBody(t *testing.T) {
 		{`<html>pv_in_html</html>`, "", []string{"pv_in_html"}},
 		{``, "", nil},
 	} {
-		et, codes := ParseErrorBody([]byte(tt.body))
+		et, codes, _ := parseErrorBody([]byte(tt.body))
 		if et != tt.errorType || !slices.Equal(codes, tt.codes) {
 			t.Errorf("%s: got %q %q, want %q %q", tt.body, et, codes, tt.errorType, tt.codes)
 		}
@@ -37,7 +37,7 @@ func FuzzParseErrorBody(f *testing.F) {
 	f.Add([]byte(`{"errors": {"x": "pv_"}}`))
 	f.Add([]byte(`<!DOCTYPE html><title>502</title>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, codes := ParseErrorBody(body)
+		_, codes, _ := parseErrorBody(body)
 		seen := map[string]bool{}
 		for _, c := range codes {
 			if c == "" || seen[c] {

@@ -20,14 +20,9 @@ type Limiter struct {
 	mu          sync.Mutex
 	pausedUntil time.Time
 	cutUntil    time.Time // the pause in which the rate was last cut
-	quota       Quota     // the last rate-limit headers seen
-	quotaSeen   bool
-	clock       Clock // the gate's time; the rate itself is x/time/rate's
+	clock       Clock     // the gate's time; the rate itself is x/time/rate's
 	queue       turnQueue
 }
-
-// NewLimiter paces at perSecond requests a second; 0 or less means no limit.
-func NewLimiter(perSecond float64) *Limiter { return newLimiter(perSecond, realClock{}) }
 
 func newLimiter(perSecond float64, clock Clock) *Limiter {
 	max := rate.Limit(perSecond)
@@ -125,7 +120,6 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 func (l *Limiter) Observe(q Quota, maxWait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.quota, l.quotaSeen = q, true
 	if q.Remaining > 0 {
 		return
 	}
@@ -139,14 +133,6 @@ func (l *Limiter) Observe(q Quota, maxWait time.Duration) {
 	if until := l.clock.Now().Add(wait); until.After(l.pausedUntil) {
 		l.pausedUntil = until
 	}
-}
-
-// Quota is the last rate-limit headers an answer carried, and whether any
-// did.
-func (l *Limiter) Quota() (Quota, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.quota, l.quotaSeen
 }
 
 // Succeeded raises the rate back towards the configured one.

@@ -8,7 +8,7 @@ import (
 // 429s slow the shared rate down (and it climbs back). It reads the rate in
 // force from the limiter itself: nothing outside the package needs it.
 func TestThrottleLowersRate(t *testing.T) {
-	l := NewLimiter(40)
+	l := newLimiter(40, realClock{})
 	l.Throttled(10 * time.Millisecond)
 	l.Throttled(10 * time.Millisecond) // same pause: cut once
 	if r := float64(l.lim.Limit()); r != 20 {

@@ -56,7 +56,3 @@ func headerInt(h http.Header, name string) (int, error) {
 	}
 	return n, nil
 }
-
-// Quota is what the API's rate-limit headers said in the last answer that
-// carried them, and whether one did: check reports it.
-func (c *Client) Quota() (Quota, bool) { return c.pacer.Limiter.Quota() }

@@ -11,7 +11,8 @@ import (
 
 // Answers that carry rate-limit headers are kept under: once the window
 // has no request left, every request waits for its reset, as under a
-// Retry-After; the client says what it saw, for check.
+// Retry-After. (What the headers say is parseQuota's test; check --report
+// records them as the API sent them.)
 func TestRateLimitHeadersAreKept(t *testing.T) {
 	w := testWorld()
 	w.Shapes.RateLimit = 5 // a minute's window; the sandbox counts, and refuses nothing
@@ -19,9 +20,6 @@ func TestRateLimitHeadersAreKept(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	clock := &fakeClock{}
 	c := newClient(t, s.URL, adminToken, pv.Options{Clock: clock})
-	if _, ok := c.Quota(); ok {
-		t.Fatal("a quota before any answer")
-	}
 	for i := range 8 {
 		if _, err := c.ConnectionByUserID(context.Background(), business, 102); err != nil {
 			t.Fatal(err)
@@ -38,9 +36,5 @@ func TestRateLimitHeadersAreKept(t *testing.T) {
 	}
 	if long != 3 {
 		t.Fatalf("waits %v: want one for the window's reset before each of the last 3 requests", clock.Waits())
-	}
-	q, ok := c.Quota()
-	if !ok || q.Header != "RateLimit-" || q.Limit != 5 || q.Remaining != 0 || q.Reset <= 0 {
-		t.Fatalf("quota seen: %+v %v", q, ok)
 	}
 }
