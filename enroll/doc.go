@@ -4,7 +4,7 @@
 // Configuration is apart from run state. An Enroller, made by New from its client, business and
 // Policy (what the operator allowed), is read only after that. Each Run makes its own state
 // (runstate.go) from the Enroller and its Options (workers, time limits, the acceptance batch, Memory,
-// Grounds, the clock): the claims (claim.go), the business's agreements (agreements.go), its ACTIVE listing
+// how the rows were read, the clock): the claims (claim.go), the business's agreements (agreements.go), its ACTIVE listing
 // (active.go) and the batcher of acceptances (batcher.go), each with its own lock. A batch of
 // acceptances runs on a context of its own, not on one row's.
 //

@@ -1,6 +1,7 @@
 package enroll_test
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,17 +22,27 @@ func stoppedRun(t *testing.T, s *sandbox.Server, path, data string, policy enrol
 		t.Fatal(err)
 	}
 	ro := export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"}
-	g := enroll.GroundsOf(policy, ro)
-	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now(), Grounds: g}); err != nil {
-		t.Fatal(err)
-	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
+	en := enroll.New(api, business(t, api), policy)
+	read := beginRun(t, l, en, ro, time.Now())
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, ro, enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Grounds: g, Memory: l})
+	out := runRows(t, data, ro, en, sink, enroll.Options{Workers: 4, Read: read, Memory: l})
 	if err := l.Finish(out.End, "", ledger.RunStopped, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	return sink.ordered(t)
+}
+
+// beginRun begins a run of en over rows read with ro in the ledger l, as
+// the command does: the run's record holds the grounds it goes by. The
+// run is to be given the reader grounds it returns (Options.Read).
+func beginRun(t *testing.T, l *ledger.Ledger, en *enroll.Enroller, ro export.ReaderOptions, at time.Time) enroll.ReaderGrounds {
+	t.Helper()
+	read := enroll.ReaderGroundsOf(ro)
+	if err := l.Begin(ledger.Start{Input: ro.Name, At: at, Grounds: en.Grounds(read)}); err != nil {
+		t.Fatal(err)
+	}
+	return read
 }
 
 // A row settled under grounds that could decide it differently is decided
@@ -89,11 +100,11 @@ func TestGroundsThatCouldChangeAnOutcome(t *testing.T) {
 		{enroll.NotFound, enroll.Grounds{SystemID: "SYS", CreateMissing: true}, true},
 		{enroll.NotFound, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, false},
 		{enroll.OptedOut, enroll.Grounds{SystemID: "SYS", RejoinInactive: true}, true},
-		{enroll.NeedsAgreement, enroll.Grounds{SystemID: "SYS", ConsentAfter: "2010-01-01"}, true},
+		{enroll.NeedsAgreement, enroll.Grounds{SystemID: "SYS", ReaderGrounds: enroll.ReaderGrounds{ConsentAfter: "2010-01-01"}}, true},
 		{enroll.MembershipInactive, enroll.Grounds{SystemID: "SYS", SyncMembership: true}, true},
-		{enroll.MembershipInactive, enroll.Grounds{SystemID: "SYS", Preset: "abc-ignite"}, true},
+		{enroll.MembershipInactive, enroll.Grounds{SystemID: "SYS", ReaderGrounds: enroll.ReaderGrounds{Preset: "abc-ignite"}}, true},
 		{enroll.Joined, enroll.Grounds{CreateMissing: true, RejoinInactive: true, SyncMembership: true}, false},
-		{enroll.AlreadyActive, enroll.Grounds{Preset: "csi-spectrum"}, false},
+		{enroll.AlreadyActive, enroll.Grounds{ReaderGrounds: enroll.ReaderGrounds{Preset: "csi-spectrum"}}, false},
 		{enroll.NeedsAgreement, base, false},
 	} {
 		if got := c.now.CouldChange(c.outcome, &base); got != c.want {
@@ -102,5 +113,46 @@ func TestGroundsThatCouldChangeAnOutcome(t *testing.T) {
 	}
 	if !base.CouldChange(enroll.NotFound, nil) || base.CouldChange(enroll.Joined, nil) {
 		t.Error("a run that recorded no grounds: a waiting row must be decided again, a joined one not")
+	}
+}
+
+// A run's grounds are recorded (--state) byte for byte as a version that
+// kept the reader's settings in Grounds itself recorded them, and such a
+// record reads as the same grounds.
+func TestGroundsAreRecordedAsBefore(t *testing.T) {
+	for _, c := range []struct {
+		g    enroll.Grounds
+		json string
+	}{
+		{enroll.Grounds{CreateMissing: true, RejoinInactive: true, SyncMembership: true, SystemID: "ABC_IGNITE",
+			ReaderGrounds: enroll.ReaderGrounds{Preset: "abc-ignite", ConsentColumn: "Terms Accepted At", ConsentAfter: "2024-01-31"}},
+			`{"create_missing":true,"rejoin_inactive":true,"sync_membership":true,"system_id":"ABC_IGNITE","preset":"abc-ignite","consent_column":"Terms Accepted At","consent_after":"2024-01-31"}`},
+		{enroll.Grounds{SystemID: "S", ReaderGrounds: enroll.ReaderGrounds{ConsentColumn: "c"}}, `{"system_id":"S","consent_column":"c"}`},
+		{enroll.Grounds{}, `{}`},
+	} {
+		b, err := json.Marshal(c.g)
+		if err != nil || string(b) != c.json {
+			t.Errorf("%+v recorded as %s (%v), want %s", c.g, b, err, c.json)
+		}
+		var back enroll.Grounds
+		if err := json.Unmarshal([]byte(c.json), &back); err != nil || back != c.g {
+			t.Errorf("%s read as %+v (%v), want %+v", c.json, back, err, c.g)
+		}
+	}
+}
+
+// The run's grounds are its Enroller's policy with how its rows were read:
+// no caller can hand a run grounds its policy does not hold.
+func TestGroundsAreThePolicysWithTheReaders(t *testing.T) {
+	read := enroll.ReaderGroundsOf(export.ReaderOptions{Preset: export.Presets["abc-ignite"], ConsentColumn: "Terms Accepted At",
+		Consent: export.ConsentRule{After: time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)}})
+	want := enroll.ReaderGrounds{Preset: "abc-ignite", ConsentColumn: "Terms Accepted At", ConsentAfter: "2024-01-31"}
+	if read != want {
+		t.Fatalf("reader grounds %+v, want %+v", read, want)
+	}
+	en := enroll.New(nil, &pv.Business{}, enroll.Policy{CreateMissing: true, SystemID: "ABC_IGNITE", DryRun: true})
+	g := en.Grounds(read)
+	if g != (enroll.Grounds{CreateMissing: true, SystemID: "ABC_IGNITE", ReaderGrounds: want}) {
+		t.Fatalf("grounds %+v: not the policy's with the reader's", g)
 	}
 }

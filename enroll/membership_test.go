@@ -216,13 +216,12 @@ func runState(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
+	en := enroll.New(api, business(t, api), policy)
+	ro := export.ReaderOptions{Name: "t.csv", Preset: preset}
+	read := beginRun(t, l, en, ro, time.Now())
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, export.ReaderOptions{Name: "t.csv", Preset: preset},
-		enroll.New(api, business(t, api), policy), sink, enroll.Options{Workers: 4, Memory: l})
+	out := runRows(t, data, ro, en, sink, enroll.Options{Workers: 4, Memory: l, Read: read})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -49,15 +49,13 @@ func nightRun(t *testing.T, s *sandbox.Server, path, data string, policy enroll.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Begin(ledger.Start{Input: "t.csv", At: at}); err != nil {
-		t.Fatal(err)
-	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
-	biz := business(t, api)
+	en := enroll.New(api, business(t, api), policy)
+	ro := export.ReaderOptions{Name: "t.csv"}
+	read := beginRun(t, l, en, ro, at)
 	before := api.Stats.Snapshot().Requests
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"},
-		enroll.New(api, biz, policy), sink, enroll.Options{Workers: 4, Memory: l, Now: func() time.Time { return at }})
+	out := runRows(t, data, ro, en, sink, enroll.Options{Workers: 4, Memory: l, Read: read, Now: func() time.Time { return at }})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}

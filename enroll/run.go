@@ -64,9 +64,11 @@ type Options struct {
 
 	// Memory is what earlier runs learnt (--state); nil without it.
 	Memory Memory
-	// Grounds are this run's settings that can change an outcome: a row
-	// that Memory holds as settled on other grounds is decided again.
-	Grounds Grounds
+	// Read is how the rows were read, in what can change an outcome
+	// (ReaderGroundsOf): with the Enroller's Policy, the run's grounds
+	// (Enroller.Grounds). A row that Memory holds as settled on other
+	// grounds is decided again.
+	Read ReaderGrounds
 	// Now is the time the run goes by for memory's dates (time.Now when
 	// nil): tests and the bench play later nights with it.
 	Now func() time.Time

@@ -14,7 +14,7 @@ type runState struct {
 	*Enroller // read only
 
 	memory  Memory           // Options.Memory; nil without --state
-	grounds Grounds          // Options.Grounds
+	grounds Grounds          // the Enroller's, with Options.Read
 	now     func() time.Time // Options.Now, else time.Now
 
 	claims     claims         // which line holds each customer (claim.go)
@@ -25,7 +25,7 @@ type runState struct {
 
 // newRunState is the state of a run of e with o, before its first row.
 func newRunState(e *Enroller, o Options) *runState {
-	run := &runState{Enroller: e, memory: o.Memory, grounds: o.Grounds, now: o.Now,
+	run := &runState{Enroller: e, memory: o.Memory, grounds: e.Grounds(o.Read), now: o.Now,
 		active: activeListing{api: e.api, business: e.business.BusinessID, expectedRows: o.ExpectedRows}}
 	if run.now == nil {
 		run.now = time.Now

@@ -25,13 +25,12 @@ func runWithState(t *testing.T, s *sandbox.Server, path, data string, policy enr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Begin(ledger.Start{Input: "t.csv", At: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken), ReadOnly: policy.DryRun})
+	en := enroll.New(api, business(t, api), policy)
+	ro := export.ReaderOptions{Name: "t.csv"}
+	read := beginRun(t, l, en, ro, time.Now())
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, data, export.ReaderOptions{Name: "t.csv"}, enroll.New(api, business(t, api), policy),
-		sink, enroll.Options{Workers: 16, Memory: l})
+	out := runRows(t, data, ro, en, sink, enroll.Options{Workers: 16, Memory: l, Read: read})
 	if err := l.Finish(out.End, "", ledger.RunFinished, nil, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +115,12 @@ func TestResumeSendsNothingForFinishedRows(t *testing.T) {
 	defer s.Close()
 	state := filepath.Join(t.TempDir(), "state.db")
 	l, _ := ledger.Open(state, false)
-	_ = l.Begin(ledger.Start{Input: "t.csv", At: time.Now()})
 	api, _ := pv.New(pv.Options{BaseURL: s.URL, Token: pv.Secret(adminToken)})
+	en := enroll.New(api, business(t, api), enroll.Policy{CreateMissing: true, SystemID: "SYS"})
+	ro := export.ReaderOptions{Name: "t.csv"} // as runWithState resumes it: the same grounds
+	read := beginRun(t, l, en, ro, time.Now())
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, outcomesCSV, export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"},
-		enroll.New(api, business(t, api), enroll.Policy{CreateMissing: true, SystemID: "SYS"}),
-		sink, enroll.Options{Workers: 1, MaxDuration: 200 * time.Millisecond, Memory: l})
+	out := runRows(t, outcomesCSV, ro, en, sink, enroll.Options{Workers: 1, MaxDuration: 200 * time.Millisecond, Memory: l, Read: read})
 	if out.Stop != enroll.StopMaxDuration {
 		t.Fatalf("stop %v", out.Stop)
 	}

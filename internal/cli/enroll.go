@@ -131,6 +131,7 @@ type enrollRun struct {
 	rows    *export.Reader
 	ledger  *ledger.Ledger // nil without --state
 	biz     *pv.Business
+	en      *enroll.Enroller // made from the flags' policy once biz is found
 	out     string
 	report  *report.Writer
 	made    bool // the report directory is this run's own
@@ -156,8 +157,9 @@ func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file stri
 		r.discard()
 		return err
 	}
+	r.en = enroll.New(r.api, r.biz, r.o.Policy)
 	if r.ledger != nil {
-		start := ledger.Start{Input: r.file, Out: absPath(r.out), At: time.Now(), Grounds: r.o.Run.Grounds}
+		start := ledger.Start{Input: r.file, Out: absPath(r.out), At: time.Now(), Grounds: r.en.Grounds(r.o.Run.Read)}
 		if err := r.ledger.Begin(start); err != nil {
 			r.discard()
 			return exitError{code: ExitFailedRows, err: fmt.Errorf("--state: %w", err)}
@@ -221,19 +223,18 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 
 // resolve decides, in this one place, the settings whose default depends
 // on other flags or on the export: the system id is the preset's unless
-// --system-id names one; the grounds the state file records follow from
-// the policy and the reader's settings (preset, consent column and
-// --consent-after); and
-// --workers, unset, is enough to keep --rate busy. Only consenting rows
-// wait for a batch of acceptances, holding their worker: a file without
-// consent needs no more workers than the rate, and every extra row in
-// flight is one a crash makes the next run look up again.
+// --system-id names one; the run learns how its rows are read (preset,
+// consent column and --consent-after), its part of the grounds the state
+// file records; and --workers, unset, is enough to keep --rate busy. Only
+// consenting rows wait for a batch of acceptances, holding their worker: a
+// file without consent needs no more workers than the rate, and every
+// extra row in flight is one a crash makes the next run look up again.
 func (o *enrollOptions) resolve(read export.ReaderOptions) {
 	if o.Policy.SystemID == "" {
 		o.Policy.SystemID = read.Preset.SystemID
 	}
 	o.Policy.SystemID = strings.TrimSpace(o.Policy.SystemID)
-	o.Run.Grounds = enroll.GroundsOf(o.Policy, read)
+	o.Run.Read = enroll.ReaderGroundsOf(read)
 	if o.Run.Workers == 0 {
 		o.Run.Workers = enroll.DefaultWorkers(o.Client.Rate)
 		if o.Run.AcceptBatch > 1 && !o.Policy.DryRun && read.ConsentColumn != "" {

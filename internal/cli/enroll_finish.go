@@ -43,7 +43,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		r.o.Run.Memory = r.ledger
 	}
 	r.log.Info("start", "input", r.file, "out", r.out, "dry_run", r.o.Policy.DryRun, "rate", r.o.Client.Rate, "workers", r.o.Run.Workers)
-	info, runErr := enroll.Run(ctx, r.rows, enroll.New(r.api, r.biz, r.o.Policy), sink, r.o.Run)
+	info, runErr := enroll.Run(ctx, r.rows, r.en, sink, r.o.Run)
 	bar.Done()
 	if info.Unread {
 		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)

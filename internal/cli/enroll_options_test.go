@@ -83,7 +83,7 @@ func TestEnrollResolvesDefaults(t *testing.T) {
 			if !tt.read.Consent.After.IsZero() {
 				wantFloor = export.ISODate(tt.read.Consent.After)
 			}
-			g := o.Run.Grounds
+			g := enroll.New(nil, &pv.Business{}, o.Policy).Grounds(o.Run.Read)
 			if g.SystemID != tt.systemID || g.Preset != tt.read.Preset.Name || g.ConsentColumn != tt.read.ConsentColumn || g.ConsentAfter != wantFloor {
 				t.Errorf("grounds %+v, not the resolved policy's and reader's", g)
 			}
