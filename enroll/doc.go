@@ -13,7 +13,7 @@
 // ledger stores Outcomes; both import enroll, never the reverse.
 //
 // What earlier runs learnt (--state) comes in through Memory, an interface defined here with only
-// the calls enroll makes (Prior, Resumable, Record); the run ledger, internal/ledger, implements it.
+// the calls enroll makes (Prior, Resumable, Record, Grounds); the run ledger, internal/ledger, implements it.
 // So enroll does not depend on how memory is stored, its public types hold no internal one, and a
 // test can hand it any memory.
 package enroll

@@ -36,24 +36,10 @@ var Outcomes = []Outcome{Joined, WouldJoin, AlreadyActive, NeedsAgreement, Membe
 var FollowUp = []Outcome{NeedsAgreement, MembershipInactive, NotFound, Invalid, Conflict, Failed, Interrupted, NotAttempted}
 
 // Valid reports whether o is a known outcome.
-func (o Outcome) Valid() bool {
-	for _, x := range Outcomes {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
+func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
 
 // NeedsFollowUp reports whether rows with o get a follow-up file.
-func (o Outcome) NeedsFollowUp() bool {
-	for _, x := range FollowUp {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
+func (o Outcome) NeedsFollowUp() bool { return slices.Contains(FollowUp, o) }
 
 // Retryable reports whether the follow-up file keeps the input's columns,
 // so that it can be fed back to `pvenroll enroll`.

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -342,7 +341,7 @@ func (e *Enroller) setError(ctx context.Context, r *Result, err error, wrote boo
 		r.Outcome = NeedsAgreement
 		r.CustomerMessage = e.message(pv.MessageAgreementRequired)
 		r.Detail = joinDetail(r.Detail, "the customer has not accepted the program terms and the row holds no consent")
-	case ae.Status == http.StatusConflict:
+	case ae.Conflict():
 		r.Outcome, r.Detail = Conflict, joinDetail(r.Detail, err.Error())
 	default:
 		r.Outcome = Failed

@@ -9,7 +9,7 @@
 // (consent times among them) are read in dates.go, and reader.go ties them
 // together and checks each row.
 //
-// It is a public package on purpose: enroll's API (Rows, Enroller.Process)
+// It is a public package on purpose: enroll's API (Rows, enroll.Run)
 // takes its Records, so a program outside this module can read an export
 // and enroll it with the same rules as the command.
 package export

@@ -155,6 +155,10 @@ func (e *Error) blocked() string {
 // Redirect reports whether the answer was a redirect (3xx).
 func (e *Error) Redirect() bool { return e.Status >= 300 && e.Status <= 399 }
 
+// Conflict reports whether the answer was 409 Conflict [assumed]: not
+// retried, the row's outcome.
+func (e *Error) Conflict() bool { return e.Status == http.StatusConflict }
+
 // Unreached reports whether no answer came at all: the name did not
 // resolve, the connection was refused or reset, TLS failed, or time ran out.
 func (e *Error) Unreached() bool { return e.Status == 0 && e.Err != nil }

@@ -23,9 +23,6 @@ import (
 	"github.com/pvenroll/pvenroll/report"
 )
 
-// An enroll run from its rows to its exit code: the run itself, the
-// report's and the ledger's end, and what to tell the operator.
-
 // run sends the rows, then writes the report and finishes the ledger.
 func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	bar := newProgress(c.ErrOrStderr(), r.o, r.log, r.total(), r.report.Summary())
