@@ -257,6 +257,10 @@ func (o *enrollOptions) check() error {
 	if err := checkPace(o.Client.Rate, o.Run.Workers, o.Client.Retries); err != nil {
 		return err
 	}
+	if err := checkDurations(flagDuration{"timeout", o.Client.Timeout}, flagDuration{"max-duration", o.Run.MaxDuration},
+		flagDuration{"stop-grace", o.Run.Grace}, flagDuration{"backoff", o.Client.BackoffBase}); err != nil {
+		return err
+	}
 	if err := checkProgress(o.Progress); err != nil {
 		return err
 	}
