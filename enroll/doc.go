@@ -6,7 +6,8 @@
 // (runstate.go) from the Enroller and its Options (workers, time limits, the acceptance batch, Memory,
 // how the rows were read, the clock): the claims (claim.go), the business's agreements (agreements.go), its ACTIVE listing
 // (active.go) and the batcher of acceptances (batcher.go), each with its own lock. A batch of
-// acceptances runs on a context of its own, not on one row's.
+// acceptances and the ACTIVE listing serve many rows, so each runs on a context of its own, never
+// on one row's: a row that stops stops waiting for them, and they go on for the others.
 //
 // It owns the run's vocabulary (outcome.go): the Outcome of a row, its Result and a dry run's Risk,
 // and the resume rule (Outcome.Settled, Outcome.Recorded). The report renders []Result and the

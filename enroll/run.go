@@ -120,7 +120,7 @@ func Run(ctx context.Context, rows Rows, en *Enroller, sink Sink, o Options) (*R
 		t := time.AfterFunc(o.MaxDuration, func() { st.stop(StopMaxDuration, nil) })
 		defer t.Stop()
 	}
-	run := newRunState(en, o)
+	run := newRunState(st.reqCtx, en, o)
 	c := newCollector(o.Memory, sink, st, run.now(), o.Workers)
 	var g errgroup.Group // no group context: a row's failure is its outcome
 	g.SetLimit(o.Workers)

@@ -6,7 +6,10 @@ package enroll
 // run with the same Enroller starts with none of it. Each part is a small
 // type with its own lock, in a file of its own.
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // runState is one run's: the Enroller it decides by, what the run goes by
 // (Options), and what its rows share.
@@ -19,14 +22,15 @@ type runState struct {
 
 	claims     claims         // which line holds each customer (claim.go)
 	agreements agreementCache // the business's join agreements (agreements.go)
-	active     activeListing  // the business's ACTIVE connections (active.go)
+	active     *activeListing // the business's ACTIVE connections (active.go)
 	batch      *acceptBatcher // acceptances in batches (batcher.go); nil in a dry run
 }
 
-// newRunState is the state of a run of e with o, before its first row.
-func newRunState(e *Enroller, o Options) *runState {
+// newRunState is the state of a run of e with o, before its first row;
+// ctx is the run's, for what serves every row (the ACTIVE listing).
+func newRunState(ctx context.Context, e *Enroller, o Options) *runState {
 	run := &runState{Enroller: e, memory: o.Memory, grounds: e.Grounds(o.Read), now: o.Now,
-		active: activeListing{api: e.api, business: e.business.BusinessID, expectedRows: o.ExpectedRows}}
+		active: newActiveListing(ctx, e.api, e.business.BusinessID, o.ExpectedRows)}
 	if run.now == nil {
 		run.now = time.Now
 	}
