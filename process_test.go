@@ -366,14 +366,25 @@ func killedRunsConverge(t *testing.T, state string) {
 	var want sandbox.World
 	getJSON(t, clean+"/_sandbox/state", &want)
 
-	api := startSandbox(t, "--latency", "5ms", "--jitter", "10ms")
+	sandboxArgs := []string{"--latency", "5ms", "--jitter", "10ms"}
+	api := startSandbox(t, sandboxArgs...)
 	rnd := rand.New(rand.NewPCG(2026, 11))
 	// resumable counts the rows the final run must resume: those settled
-	// by killed runs since the last finished one. On a loaded machine a
-	// kill may come before the first batch of records was written, or after
-	// the run had already ended; the loop goes on until a kill left
-	// something to resume (or gives up after a few tries).
+	// by killed runs. On a loaded machine a kill may come before the first
+	// batch of records was written, or after the run had already ended;
+	// the loop goes on until a kill left something to resume (or gives up
+	// after a few tries).
 	resumable := 0
+	// A run that ended before its kill leaves the next runs less to do,
+	// so that they too would end before theirs: the next run starts
+	// afresh, on a new sandbox and a new state file.
+	afresh := func() {
+		api = startSandbox(t, sandboxArgs...)
+		if withState {
+			state = filepath.Join(t.TempDir(), "state.db")
+		}
+		resumable = 0
+	}
 	for k := 0; k < 8 && (k < 3 || (withState && resumable == 0)); k++ {
 		out := filepath.Join(t.TempDir(), fmt.Sprint("killed", k))
 		var before []sandbox.LogEntry
@@ -407,7 +418,8 @@ func killedRunsConverge(t *testing.T, state string) {
 			time.Sleep(2 * time.Millisecond) // polling the sandbox's log for the kill moment
 		}
 		if !killed {
-			resumable = 0 // a finished run: nothing of it is resumed
+			t.Logf("run %d ended before its kill: starting afresh", k)
+			afresh()
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(out, "report.csv")); err == nil {
@@ -416,7 +428,8 @@ func killedRunsConverge(t *testing.T, state string) {
 			if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
 				t.Fatalf("a killed run left %s/report.csv without its summary: %v", out, err)
 			}
-			resumable = 0
+			t.Logf("run %d was killed after its report: starting afresh", k)
+			afresh()
 			continue
 		}
 		if withState {
