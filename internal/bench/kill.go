@@ -27,7 +27,11 @@ import (
 // are) and those whose records were not yet committed (every 16 rows or
 // 200 ms, whatever --workers is); the rerun looks them up again, and
 // re-sends no write blindly (checked: each connection is written once).
-func killRerun(rows int, rate float64) {
+//
+// With consent, every row holds the customer's consent and no customer has
+// accepted the terms: each row's acceptance is sent in a batch
+// (--accept-batch 100, --consent-column), between its lookup and its join.
+func killRerun(rows int, rate float64, consent bool) {
 	dir, err := os.MkdirTemp("", "pvenroll-bench-kill")
 	must(err)
 	defer os.RemoveAll(dir)
@@ -35,12 +39,18 @@ func killRerun(rows int, rate float64) {
 	if out, err := exec.Command("go", "build", "-o", k.bin, command).CombinedOutput(); err != nil {
 		fail(fmt.Errorf("go build: %v\n%s", err, out))
 	}
+	w, data, what := world(rows), csvRows(rows), ""
+	if consent {
+		w, what = consentWorld(rows), ", every row consenting (acceptances batched)"
+		data, _ = consentCSV(rows, true)
+		k.args = []string{"--consent-column", "Consent"}
+	}
 	k.world = filepath.Join(dir, "world.json")
-	body, err := json.Marshal(world(rows))
+	body, err := json.Marshal(w)
 	must(err)
 	must(os.WriteFile(k.world, body, 0o600))
 	k.file = filepath.Join(dir, "rows.csv")
-	must(os.WriteFile(k.file, []byte(csvRows(rows)), 0o600))
+	must(os.WriteFile(k.file, []byte(data), 0o600))
 
 	whole := k.run(killMoment{})
 	var moments []killMoment
@@ -60,15 +70,20 @@ func killRerun(rows int, rate float64) {
 			worst, worstAt = both, m
 		}
 	}
-	fmt.Printf("| kill -9 of a %d-row run at --rate %g (default workers, %d), then the same command: requests of both runs, the worst of kills at %s (at %s) | %d | %d (one uninterrupted run) | %.3f | ≤ 1.05 |\n",
-		rows, rate, enroll.DefaultWorkers(rate), strings.Join(each, ", "), worstAt, worst.total(), whole.total(), worst.ratio(whole))
-	fmt.Printf("| kill -9 at --rate %g, its worst kill (at %s): extra requests by kind, both runs less the uninterrupted run | %s | %d (one uninterrupted run) | %.3f | rows begun and not recorded, looked up again |\n",
-		rate, worstAt, worst.extra(whole), whole.total(), float64(worst.total()-whole.total())/float64(whole.total()))
+	workers := enroll.DefaultWorkers(rate)
+	if consent {
+		workers = enroll.DefaultBatchWorkers(rate)
+	}
+	fmt.Printf("| kill -9 of a %d-row run at --rate %g%s (default workers, %d), then the same command: requests of both runs, the worst of kills at %s (at %s) | %d | %d (one uninterrupted run) | %.3f | ≤ 1.05 |\n",
+		rows, rate, what, workers, strings.Join(each, ", "), worstAt, worst.total(), whole.total(), worst.ratio(whole))
+	fmt.Printf("| kill -9 at --rate %g%s, its worst kill (at %s): extra requests by kind, both runs less the uninterrupted run | %s | %d (one uninterrupted run) | %.3f | rows begun and not recorded, looked up again |\n",
+		rate, what, worstAt, worst.extra(whole), whole.total(), float64(worst.total()-whole.total())/float64(whole.total()))
 }
 
 // killBench runs a file against fresh sandbox processes.
 type killBench struct {
 	dir, bin, world, file string
+	args                  []string // more flags of enroll
 	rows                  int
 	rate                  float64
 	port                  int
@@ -100,8 +115,9 @@ func (k *killBench) run(m killMoment) kinds {
 	state := filepath.Join(k.dir, fmt.Sprintf("s%d.db", k.port))
 	out := filepath.Join(k.dir, fmt.Sprintf("out%d", k.port))
 	cmd := func() *exec.Cmd {
-		en := exec.Command(k.bin, "enroll", "--api", "http://"+addr, "--business", "25", "--rate", fmt.Sprint(k.rate), "-q",
-			"--state", state, "--out", out, k.file)
+		args := append([]string{"enroll", "--api", "http://" + addr, "--business", "25", "--rate", fmt.Sprint(k.rate), "-q",
+			"--state", state, "--out", out}, k.args...)
+		en := exec.Command(k.bin, append(args, k.file)...)
 		en.Env = append(os.Environ(), "PERKVILLE_TOKEN="+token)
 		return en
 	}
