@@ -110,6 +110,11 @@ func (m killMoment) String() string {
 func (k *killBench) run(m killMoment) kinds {
 	k.port++
 	addr := fmt.Sprintf("127.0.0.1:%d", k.port)
+	if resp, err := http.Get("http://" + addr + "/_sandbox/log"); err == nil {
+		resp.Body.Close()
+		// Another bench's sandbox: its log would be counted as this run's.
+		fail(fmt.Errorf("a sandbox already answers at %s: is another bench running?", addr))
+	}
 	stop := startSandboxProcess(k.bin, addr, "--world", k.world)
 	defer stop()
 	state := filepath.Join(k.dir, fmt.Sprintf("s%d.db", k.port))

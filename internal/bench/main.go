@@ -41,7 +41,7 @@ func table() {
 	waitingRows := flag.Int("waiting-rows", 2_000, "rows of the month of nightly runs with a quarter of the customers waiting")
 	killRows := flag.Int("kill-rows", 300, "rows of the run killed and run again with --state")
 	killRates := flag.String("kill-rates", "10,50", "--rate of the runs killed and run again (10: the default)")
-	killConsent := flag.String("kill-consent-rates", "", "--rate of the runs killed and run again with every row consenting (acceptances batched)")
+	killConsent := flag.String("kill-consent-rates", "50", "--rate of the runs killed and run again with every row consenting (acceptances batched; 10 takes 10 minutes)")
 	migrationRows := flag.Int("migration-rows", 10_000, "rows of the migration with batched acceptances")
 	migrationScale := flag.Float64("migration-scale", 20, "how many times faster than --rate 10 the migration runs")
 	readRows := flag.Int("read-rows", 1_000_000, "rows of the read bench (each encoding, and .xlsx)")
