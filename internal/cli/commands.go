@@ -316,7 +316,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	}
 	// The token's scopes, when login kept them, stop a token that is not
 	// an admin's before any request.
-	results := []pv.Check{scopeCheck(ep.tokenFile)}
+	results := []pv.Check{scopeCheck(ep.tokenFrom.file)}
 	var hints []string
 	if results[0].Fatal {
 		hints = append(hints, "log in as an admin staff member of the business: pvenroll login --force --username …")
@@ -333,7 +333,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		if !r.OK {
 			mark = "FAIL"
 			failed++
-			hints = append(hints, apiHints(r.Err, ep.given)...)
+			hints = append(hints, apiHints(r.Err, ep)...)
 			if r.Fatal {
 				code = ExitFatalAPI // no run could go on
 			}

@@ -51,7 +51,9 @@ customer's Perkville connection, creates the customer when asked and allowed,
 accepts the program's agreements only where the row holds the customer's own
 recorded consent, sets the connection ACTIVE, and writes a report directory.
 
-The token comes from PERKVILLE_TOKEN or --token-file, never from a flag value.
+The token comes from --token-file, else PERKVILLE_TOKEN, else the default
+token file that 'pvenroll login' writes (` + displayTokenFile() + `); never
+from a flag value.
 Flags may come before or after FILE.`,
 		Example: `  # try it, from any folder, in a second: write the sample files, then a dry
   # run against the built-in sandbox (--rate 0: the sandbox has no rate limit)
@@ -59,11 +61,11 @@ Flags may come before or after FILE.`,
   pvenroll enroll --sandbox --dry-run --rate 0 samples/members.csv
 
   # a real run of an ABC Ignite export (the preset names its columns, its
-  # membership rule and its system id), with a state file to resume from
+  # membership rule and its system id), with a state file to resume from;
+  # the token is the one 'pvenroll login' saved
   export PERKVILLE_BUSINESS=25
-  pvenroll enroll --token-file ~/.config/pvenroll/token --preset abc-ignite \
-      --create-missing --consent-column "Terms Accepted At" \
-      --state pvenroll.db --out run-1 members.csv
+  pvenroll enroll --preset abc-ignite --create-missing \
+      --consent-column "Terms Accepted At" --state pvenroll.db --out run-1 members.csv
 
   # standard input, semicolon-separated, columns named by hand
   cat export.csv | pvenroll enroll --map email=Correo,first_name=Nombre -`,
@@ -327,9 +329,9 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 			return exitError{code: ExitInterrupted, err: errors.New("interrupted during the preflight; nothing was written")}
 		}
 		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: %w", err),
-			hint: hintLines(apiHints(err, r.ep.given), "nothing was written; run the same command again once this is fixed")}
+			hint: hintLines(apiHints(err, r.ep), "nothing was written; run the same command again once this is fixed")}
 	}
-	if sc := scopeCheck(r.ep.tokenFile); sc.Fatal {
+	if sc := scopeCheck(r.ep.tokenFrom.file); sc.Fatal {
 		return fail(sc.Err) // known from login: a dry run learns it too
 	}
 	biz, err := r.api.Business(ctx, r.ep.business)

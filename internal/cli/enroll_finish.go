@@ -146,7 +146,7 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 	case runErr != nil:
 		err = runErr
 	case info.Stop == enroll.StopFatal:
-		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), hintLines(apiHints(info.StopErr, r.ep.given), rest)
+		err, hint = fmt.Errorf("stopped: %w; the rest are not-attempted", info.StopErr), hintLines(apiHints(info.StopErr, r.ep), rest)
 	case info.Stop == enroll.StopMaxDuration:
 		err, hint = fmt.Errorf("--max-duration reached (%s); the rest are not-attempted", r.o.Run.MaxDuration), rest
 	case info.Stop == enroll.StopInterrupted:

@@ -11,9 +11,10 @@ import (
 )
 
 // apiHints say what to do about an API error, naming the flags and
-// variables the library's errors do not know. apiGiven says whether --api
-// or PERKVILLE_API chose the API (else the real one was tried).
-func apiHints(err error, apiGiven bool) []string {
+// variables the library's errors do not know: ep says whether --api or
+// PERKVILLE_API chose the API (else the real one was tried), and where the
+// token came from.
+func apiHints(err error, ep *endpoint) []string {
 	if err == nil {
 		return nil
 	}
@@ -30,7 +31,7 @@ func apiHints(err error, apiGiven bool) []string {
 		return []string{fmt.Sprintf("use the token of an admin staff member (%s) of business %d, or check --business/PERKVILLE_BUSINESS", pv.ScopeAdminCustomerInfo, na.Business)}
 	case !errors.As(err, &ae):
 		return nil
-	case ae.Unreached() && !apiGiven:
+	case ae.Unreached() && !ep.given:
 		return []string{"no --api or PERKVILLE_API was given, so this tried the real API at " + pv.DefaultBaseURL,
 			"to try pvenroll without it, use --sandbox, or run 'pvenroll sandbox' and set PERKVILLE_API=http://127.0.0.1:8080"}
 	case ae.Unreached():
@@ -42,7 +43,7 @@ func apiHints(err error, apiGiven bool) []string {
 		return []string{"the request was stopped before the API, by something between: check that the User-Agent pvenroll sends (" + userAgent() + ") is not blocked, " +
 			"that this machine's IP address is on any allow-list of the API or your network, and any proxy (HTTPS_PROXY, HTTP_PROXY)"}
 	case ae.Status == http.StatusUnauthorized:
-		return []string{"check the token in PERKVILLE_TOKEN or the --token-file"}
+		return []string{ep.tokenFrom.refusedHint()}
 	case ae.Status == http.StatusNotFound && strings.HasPrefix(ae.Path, "/v2/businesses/"):
 		return []string{"check --business/PERKVILLE_BUSINESS: the API knows no such business"}
 	case ae.Status == http.StatusForbidden:

@@ -35,7 +35,7 @@ type apiFlags struct {
 func (a *apiFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&a.API, "api", pv.DefaultBaseURL, "API base URL; http:// only for loopback hosts [PERKVILLE_API]")
 	f.StringVar(&a.Business, "business", "", "the business whose program customers join [PERKVILLE_BUSINESS]")
-	f.StringVar(&a.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN)")
+	f.StringVar(&a.TokenFile, "token-file", "", "file holding the bearer token (else PERKVILLE_TOKEN, else the default token file of 'pvenroll login', "+displayTokenFile()+")")
 	f.BoolVar(&a.Sandbox, "sandbox", false, "use the built-in sandbox API, in process")
 }
 
@@ -85,9 +85,9 @@ type endpoint struct {
 	token    pv.Secret
 	business int64
 	sandbox  *sandbox.Server // the in-process --sandbox; nil without
-	// tokenFile is the file the token came from ("" for PERKVILLE_TOKEN
-	// or the sandbox's own), beside which login kept its scopes.
-	tokenFile string
+	// tokenFrom is where the token came from: its file, beside which
+	// login kept its scopes, and the source a refused token's hint names.
+	tokenFrom tokenSource
 	// given says whether --api, PERKVILLE_API or --sandbox chose the API;
 	// if not, the real one is tried, and a hint says how to try the sandbox.
 	given bool
@@ -105,16 +105,17 @@ func (e *endpoint) Close() {
 func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	var token string
 	var err error
-	tokenFile := a.TokenFile
-	if tokenFile == "" && !a.Sandbox && os.Getenv("PERKVILLE_TOKEN") == "" {
-		tokenFile = existingDefaultTokenFile() // where 'pvenroll login' put it
+	src := tokenSource{file: a.TokenFile}
+	if src.file == "" && !a.Sandbox && os.Getenv("PERKVILLE_TOKEN") == "" {
+		src.file = existingDefaultTokenFile() // where 'pvenroll login' put it
+		src.loginFile = src.file != ""
 	}
-	if tokenFile != "" || !a.Sandbox {
-		if token, err = readToken(tokenFile, c.ErrOrStderr()); err != nil {
+	if src.file != "" || !a.Sandbox {
+		if token, err = readToken(src, c.ErrOrStderr()); err != nil {
 			return nil, err
 		}
 	}
-	e := &endpoint{url: a.API, tokenFile: tokenFile, given: a.Sandbox || c.Flags().Changed("api") || os.Getenv("PERKVILLE_API") != ""}
+	e := &endpoint{url: a.API, given: a.Sandbox || c.Flags().Changed("api") || os.Getenv("PERKVILLE_API") != ""}
 	business := a.Business
 	if a.Sandbox {
 		world, err := loadWorld(a.SandboxWorld)
@@ -125,7 +126,7 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 			business = fmt.Sprint(world.Business.BusinessID)
 		}
 		if token == "" {
-			token = adminToken(world)
+			token, src.sandbox = adminToken(world), true
 		}
 		e.sandbox = sandbox.NewServer(world, a.SandboxFaults)
 		e.url = e.sandbox.URL
@@ -149,7 +150,7 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 		}
 		return nil, usageError{fmt.Errorf("--api: %w", err)}
 	}
-	e.token = pv.Secret(token)
+	e.token, e.tokenFrom = pv.Secret(token), src
 	return e, nil
 }
 
