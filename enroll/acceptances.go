@@ -16,25 +16,15 @@ import (
 // accept records the customer's own consent, from the row's consent column,
 // for the business's join agreements. Never called for a row without it.
 func (run *runState) accept(ctx context.Context, rc *rowCalls, userID int64, at time.Time, r *Result) error {
-	if run.policy.DryRun {
-		// A dry run can afford the view per row: it predicts exactly.
-		list, err := rc.api.Agreements(ctx, run.business.BusinessID, userID)
-		if err != nil {
-			return err
-		}
-		run.agreements.learn(list)
-		if len(unaccepted(list)) > 0 {
-			r.Actions = append(r.Actions, ActionWouldAccept)
-		}
-		return nil
-	}
 	pending, err := run.agreements.toAccept(func() ([]pv.Agreement, error) {
 		return rc.api.Agreements(ctx, run.business.BusinessID, userID)
 	})
-	if err != nil {
+	if err != nil || len(pending) == 0 {
 		return err
 	}
-	if len(pending) == 0 {
+	if run.policy.DryRun {
+		// What the real run would post, from the same one view.
+		r.Actions = append(r.Actions, ActionWouldAccept)
 		return nil
 	}
 	items := make([]pv.AgreementAcceptance, len(pending))

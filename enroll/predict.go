@@ -12,14 +12,22 @@ import (
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
-// predictNew is the dry run's answer for a customer it would create.
+// predictNew is the dry run's answer for a customer it would create. The
+// join checks the membership before the terms (as setError reads its
+// refusal): a member created INACTIVE is at that risk whatever the terms.
 func (run *runState) predictNew(rec *export.Record, r *Result) error {
 	r.Actions = append(r.Actions, ActionWouldCreate)
 	known, n := run.agreements.count()
+	termsMayBeNeeded := !known || n > 0
+	inactive := rowMembership(rec) == pv.StatusInactive
 	switch {
 	case rec.Consent != "":
-		if !known || n > 0 {
+		if termsMayBeNeeded {
 			r.Actions = append(r.Actions, ActionWouldAccept)
+		}
+	case inactive:
+		if termsMayBeNeeded {
+			r.Detail = "dry run: the new member would also need to accept the program terms, and the row holds no consent"
 		}
 	case known && n > 0:
 		run.needsAgreement(r, "dry run: would create the member, who must then accept the program terms")
@@ -32,8 +40,7 @@ func (run *runState) predictNew(rec *export.Record, r *Result) error {
 		r.Risk = RiskAgreementWithoutConsent
 	}
 	run.noteCreatedMembership(rec, r)
-	if s, _ := export.MembershipStatus(rec.MembershipStatus); s == pv.StatusInactive {
-		// Checked before terms by the join, as in setError.
+	if inactive {
 		r.Detail = joinDetail(r.Detail, "membership marked INACTIVE: if the business requires an active membership the join will be refused")
 		r.Risk = RiskExportInactive
 	}
@@ -53,25 +60,30 @@ func (e *Enroller) noteCreatedMembership(rec *export.Record, r *Result) {
 
 // predictJoin is the dry run's answer for an existing connection: a read
 // tells about terms, but not whether the business requires an active
-// membership.
+// membership. The join checks the membership first, so a membership not
+// ACTIVE is the risk even when terms are missing too. Only a row without
+// consent needs the customer's own view of the agreements: whether they
+// accepted them is theirs, and the business may have none.
 func (run *runState) predictJoin(ctx context.Context, rc *rowCalls, rec *export.Record, conn *pv.Connection, userID int64, r *Result) error {
-	if rec.Consent == "" {
+	termsMissing := false
+	if known, n := run.agreements.count(); rec.Consent == "" && (!known || n > 0) {
 		list, err := rc.api.Agreements(ctx, run.business.BusinessID, userID)
 		if err != nil {
 			return err
 		}
 		run.agreements.learn(list)
-		if slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted }) {
-			run.needsAgreement(r, "dry run: the customer has not accepted the program terms and the row holds no consent")
-			if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
-				r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+" too")
-			}
-			return nil
-		}
+		termsMissing = slices.ContainsFunc(list, func(a pv.Agreement) bool { return !a.Accepted })
 	}
-	if conn.ExternalMembershipStatus != "" && conn.ExternalMembershipStatus != pv.StatusActive {
-		r.Detail = joinDetail(r.Detail, "membership is "+conn.ExternalMembershipStatus+": if the business requires an active membership the join will be refused")
+	const noTerms = "the customer has not accepted the program terms and the row holds no consent"
+	if m := conn.ExternalMembershipStatus; m != "" && m != pv.StatusActive {
+		r.Detail = joinDetail(r.Detail, "membership is "+m+": if the business requires an active membership the join will be refused")
+		if termsMissing {
+			r.Detail = joinDetail(r.Detail, "if not, "+noTerms)
+		}
 		r.Risk = RiskMembershipNotActive
+	} else if termsMissing {
+		run.needsAgreement(r, "dry run: "+noTerms)
+		return nil
 	}
 	r.Outcome = WouldJoin
 	r.Actions = append(r.Actions, ActionWouldActivate)
@@ -79,6 +91,6 @@ func (run *runState) predictJoin(ctx context.Context, rc *rowCalls, rec *export.
 }
 
 func (e *Enroller) needsAgreement(r *Result, detail string) {
-	r.Outcome, r.Code, r.Detail = NeedsAgreement, pv.CodeAgreementRequired, detail
+	r.Outcome, r.Code, r.Detail = NeedsAgreement, pv.CodeAgreementRequired, joinDetail(r.Detail, detail)
 	r.CustomerMessage = e.message(pv.MessageAgreementRequired)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/export"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
@@ -50,24 +51,17 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 			joined++
 		}
 		if d.Outcome != enroll.WouldJoin {
-			if r.Outcome == enroll.Joined {
-				t.Errorf("line %d: dry run %s, joined for real", d.Line, d.Outcome)
-			}
 			continue
 		}
 		wouldJoin++
 		switch {
 		case d.Risk != "":
 			atRisk[d.Risk]++
-			if r.Outcome != refusedAs[d.Risk] {
-				t.Errorf("line %d: at risk (%s), but the real run says %s (%s)", d.Line, d.Risk, r.Outcome, r.Detail)
-			}
 		case r.Outcome == enroll.Conflict || r.Outcome == enroll.Failed:
 			unforeseeable++
-		case r.Outcome != enroll.Joined:
-			t.Errorf("line %d: would-join with no risk, but the real run says %s (%s)", d.Line, r.Outcome, r.Detail)
 		}
 	}
+	agreeRowByRow(t, dry, real)
 	risky := 0
 	for _, n := range atRisk {
 		risky += n
@@ -78,6 +72,71 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 	}
 	if atRisk[enroll.RiskMembershipNotActive] == 0 || joined == 0 || unforeseeable == 0 {
 		t.Fatalf("the sample world no longer shows every case: at risk %v, joined %d, unforeseeable %d", atRisk, joined, unforeseeable)
+	}
+}
+
+// agreeRowByRow fails t where a dry run's row does not foretell the real
+// run's: a row at risk is refused for its reason, a would-join with no
+// risk joins (or meets a conflict or failure that no read can foresee),
+// and any other outcome is the real run's own.
+func agreeRowByRow(t *testing.T, dry, real []enroll.Result) {
+	t.Helper()
+	if len(dry) != len(real) {
+		t.Fatalf("%d rows dry, %d for real", len(dry), len(real))
+	}
+	for i, d := range dry {
+		r := real[i]
+		switch {
+		case d.Outcome != enroll.WouldJoin:
+			if r.Outcome != d.Outcome {
+				t.Errorf("line %d: dry run %s (%s), but the real run says %s (%s)", d.Line, d.Outcome, d.Detail, r.Outcome, r.Detail)
+			}
+		case d.Risk != "":
+			if r.Outcome != refusedAs[d.Risk] {
+				t.Errorf("line %d: at risk (%s), but the real run says %s (%s)", d.Line, d.Risk, r.Outcome, r.Detail)
+			}
+		case r.Outcome != enroll.Joined && r.Outcome != enroll.Conflict && r.Outcome != enroll.Failed:
+			t.Errorf("line %d: would-join with no risk (%s), but the real run says %s (%s)", d.Line, d.Detail, r.Outcome, r.Detail)
+		}
+	}
+}
+
+// TestDryRunForetellsTheRehearsal is the README's rehearsal (the ABC Ignite
+// sample by its preset, --create-missing, its consent column) dry, then for
+// real on the same sandbox world: they agree row by row. Sam Park, created
+// INACTIVE by the preset's rule and without consent, is refused for his
+// membership before the terms, and the dry run says so.
+func TestDryRunForetellsTheRehearsal(t *testing.T) {
+	data, err := os.ReadFile("../samples/exports/abc-ignite.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	preset, err := export.LookupPreset("abc-ignite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sandbox.NewServer(world, sandbox.Faults{})
+	defer s.Close()
+	c := runCase{csv: string(data), consent: "Terms Accepted At", preset: preset, workers: 4,
+		policy: enroll.Policy{CreateMissing: true, SystemID: preset.SystemID}}
+	dc := c
+	dc.policy.DryRun = true
+	dry, _, _ := run(t, s, dc)
+	real, _, _ := run(t, s, c)
+	agreeRowByRow(t, dry, real)
+	var sam enroll.Result
+	for _, r := range dry {
+		if r.Email == "sam.park@example.com" {
+			sam = r
+		}
+	}
+	if sam.Outcome != enroll.WouldJoin || sam.Risk != enroll.RiskExportInactive {
+		t.Errorf("sam.park: dry run %s risk %q (%s), want would-join at risk %q", sam.Outcome, sam.Risk, sam.Detail, enroll.RiskExportInactive)
 	}
 }
 

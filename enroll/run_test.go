@@ -80,6 +80,7 @@ type runCase struct {
 	workers     int
 	acceptBatch int
 	consent     string
+	preset      *export.Preset // nil: generic
 	api         pv.Options
 }
 
@@ -98,7 +99,7 @@ func run(t *testing.T, s *sandbox.Server, c runCase) ([]enroll.Result, *enroll.R
 		t.Fatal(err)
 	}
 	sink := &memSink{rows: map[int]enroll.Result{}}
-	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent},
+	out := runRows(t, c.csv, export.ReaderOptions{Name: "test.csv", ConsentColumn: c.consent, Preset: c.preset},
 		enroll.New(api, business(t, api), c.policy), sink, enroll.Options{Workers: max(c.workers, 1), AcceptBatch: c.acceptBatch})
 	return sink.ordered(t), out, api
 }
