@@ -17,6 +17,17 @@ var refusedAs = map[enroll.Risk]enroll.Outcome{
 	enroll.RiskAgreementWithoutConsent: enroll.NeedsAgreement,
 }
 
+// sampleWorld is the demo's sandbox world, with the tests' admin token.
+func sampleWorld(t *testing.T) *sandbox.World {
+	t.Helper()
+	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	return world
+}
+
 // TestDryRunRisksForeseeTheRealRun runs the demo (the sample export against
 // the sample world) dry, then for real on a fresh world: would-join less the
 // rows at risk is the real run's joined, apart from conflicts and failures
@@ -26,11 +37,7 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	world := sampleWorld(t)
 	c := runCase{csv: string(data), consent: "Terms Accepted At", workers: 8,
 		policy: enroll.Policy{CreateMissing: true, SystemID: "RIVERSIDE_ABC"}}
 	dryServer := sandbox.NewServer(world, sandbox.Faults{})
@@ -111,11 +118,7 @@ func TestDryRunForetellsTheRehearsal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := sandbox.LoadWorld("../samples/sandbox-world.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	world.Tokens = append(world.Tokens, sandbox.Token{Token: adminToken, Name: "test", UserID: 1, Scopes: []string{pv.ScopeAdminCustomerInfo}, StaffOf: []int64{25}})
+	world := sampleWorld(t)
 	preset, err := export.LookupPreset("abc-ignite")
 	if err != nil {
 		t.Fatal(err)
