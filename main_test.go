@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +98,7 @@ func TestScripts(t *testing.T) {
 			"mkxlsx":     cmdMkXLSX,
 			"xlsxhide":   cmdXLSXHide,
 			"readme":     cmdReadme,
+			"jsonone":    cmdJSONOne,
 		},
 	})
 }
@@ -120,6 +123,22 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// jsonone: the last command's standard output is one JSON object and
+// nothing else.
+func cmdJSONOne(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: jsonone")
+	}
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile("stdout")))
+	var obj map[string]json.RawMessage
+	if err := dec.Decode(&obj); err != nil {
+		ts.Fatalf("stdout is not a JSON object: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		ts.Fatalf("stdout holds more than one JSON object")
 	}
 }
 

@@ -91,7 +91,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	reply := &jsonReply{}
+	c, err := root.ExecuteContextC(context.WithValue(ctx, jsonReplyKey{}, reply))
+	reply.print(c, err, stdout, stderr)
 	return exitCode(err, stderr)
 }
 
@@ -104,19 +106,31 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	if msg := err.Error(); msg != "" {
+	msg, hints, code := explain(err)
+	if msg != "" {
 		fmt.Fprintln(stderr, "error:", termText(msg))
 	}
+	for _, h := range hints {
+		fmt.Fprintln(stderr, "hint:", termLines(h))
+	}
+	return code
+}
+
+// explain says what an error means for the one who ran the command: its
+// message, what to do (each hint may hold further "\nhint: " lines), and
+// the exit code. exitCode prints it; --json puts it in the object.
+func explain(err error) (msg string, hints []string, code int) {
+	msg = err.Error()
 	var ee exitError
 	if errors.As(err, &ee) && ee.hint != "" {
-		fmt.Fprintln(stderr, "hint:", termLines(ee.hint))
+		hints = append(hints, ee.hint)
 	}
 	var hint hintError
 	if errors.As(err, &hint) {
-		fmt.Fprintln(stderr, "hint:", termLines(hint.hint))
+		hints = append(hints, hint.hint)
 	}
 	if errors.As(err, &ee) {
-		return ee.code
+		return msg, hints, ee.code
 	}
 	var ue usageError
 	var he *export.HeaderError
@@ -124,18 +138,18 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &fe) {
 		if he != nil {
 			if h := headerHint(he); h != "" {
-				fmt.Fprintln(stderr, "hint:", termLines(h))
+				hints = append(hints, h)
 			}
 		}
 		if fe != nil && fe.Line > 0 {
-			fmt.Fprintln(stderr, "hint: if the file is in another encoding, name it with --encoding utf-8, utf-16, windows-1252 or latin1, or save it as CSV UTF-8")
+			hints = append(hints, "if the file is in another encoding, name it with --encoding utf-8, utf-16, windows-1252 or latin1, or save it as CSV UTF-8")
 		}
-		return ExitUsage
+		return msg, hints, ExitUsage
 	}
 	if pv.IsFatal(err) {
-		return ExitFatalAPI
+		return msg, hints, ExitFatalAPI
 	}
-	return ExitFailedRows
+	return msg, hints, ExitFailedRows
 }
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -99,15 +99,15 @@ func newStateCmd() *cobra.Command {
 		Short: "Print a --state file's runs and its customers by last outcome",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runState(c.OutOrStdout(), o, args[0])
+			return runState(c, o, args[0])
 		},
 	}
-	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-state, version 1) instead of text")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-state, version 2) instead of text")
 	return c
 }
 
 // runState prints the runs and customers of the state file at path.
-func runState(out io.Writer, o stateOptions, path string) error {
+func runState(c *cobra.Command, o stateOptions, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return usageError{err}
 	}
@@ -128,8 +128,16 @@ func runState(out io.Writer, o stateOptions, path string) error {
 		return err
 	}
 	if o.JSON {
-		return printJSON(out, stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts})
+		j := stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts}
+		if j.Runs == nil {
+			j.Runs = []report.HistoryRun{}
+		}
+		if j.Customers == nil {
+			j.Customers = map[enroll.Outcome]int{}
+		}
+		return replyJSON(c, &j)
 	}
+	out := c.OutOrStdout()
 	printHistory(out, runHistory(l), len(runs))
 	fmt.Fprintln(out, "customers by last outcome:")
 	for _, outcome := range enroll.Outcomes {
@@ -219,7 +227,7 @@ func newValidateCmd() *cobra.Command {
 		},
 	}
 	o.Reader.add(c.Flags())
-	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-validate, version 1) instead of text")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-validate, version 2) instead of text")
 	return c
 }
 
@@ -246,7 +254,8 @@ func runValidate(c *cobra.Command, o validateOptions, file string) error {
 	}
 	v.hint = presetHint(c, rd.Header)
 	if o.JSON {
-		err = printJSON(c.OutOrStdout(), v.json(&tally))
+		j := v.json(&tally)
+		err = replyJSON(c, &j)
 	} else {
 		v.print(c.OutOrStdout(), &tally)
 	}
@@ -298,7 +307,7 @@ func newCheckCmd() *cobra.Command {
 	o.API.add(c.Flags())
 	o.API.addSandbox(c.Flags())
 	c.Flags().StringVar(&o.Report, "report", "", "also write FILE: a JSON record of what the API answered, shape by shape (GETs only), to send Perkville support")
-	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-check, version 1) instead of text")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object (schema pvenroll-check, version 2) instead of text")
 	return c
 }
 
@@ -349,7 +358,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	}
 	if o.JSON {
 		out.OK = failed == 0
-		if err := printJSON(c.OutOrStdout(), out); err != nil {
+		if err := replyJSON(c, &out); err != nil {
 			return err
 		}
 	}

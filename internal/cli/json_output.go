@@ -3,27 +3,95 @@ package cli
 // The --json outputs of check, validate and state: one JSON object on
 // standard output, for scripts. Each names its schema and version; within
 // a version a field is only ever added, never renamed, removed or given
-// another meaning (the README documents each). Errors and hints stay on
-// standard error, and the exit codes are those of the text output.
+// another meaning (the README documents each). Every documented field is
+// always there (empty rather than missing), so that a script needs no
+// test of presence. Errors and hints are printed on standard error as
+// without --json, and are also the object's error: standard output holds
+// the one object also when the command fails, and the exit codes are
+// those of the text output.
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/report"
 )
 
 // jsonSchemaVersion is the version of every --json schema below.
-const jsonSchemaVersion = 1
+// Version 2: the error object, and every field always present.
+const jsonSchemaVersion = 2
 
-// jsonHead starts every --json object: which schema, which version.
+// jsonHead starts every --json object: which schema, which version, and
+// whether the command failed. A command that fails before its object is
+// made prints the head alone.
 type jsonHead struct {
-	Schema  string `json:"schema"`
-	Version int    `json:"schema_version"`
+	Schema  string     `json:"schema"`
+	Version int        `json:"schema_version"`
+	Error   *jsonError `json:"error"` // null unless the command failed
+}
+
+// jsonError is what stderr's "error:" and "hint:" lines say.
+type jsonError struct {
+	Message string   `json:"message"`
+	Hints   []string `json:"hints"`
 }
 
 func head(schema string) jsonHead { return jsonHead{Schema: schema, Version: jsonSchemaVersion} }
+
+func (h *jsonHead) fail(e *jsonError) { h.Error = e }
+
+// jsonObject is any of the objects below, made by a command.
+type jsonObject interface{ fail(*jsonError) }
+
+// jsonReplyKey finds, in a command's context, where its --json object
+// waits for Main: Main prints it once the command has ended, with the
+// command's error, so that a failing command still prints one object.
+type jsonReplyKey struct{}
+
+type jsonReply struct{ obj jsonObject }
+
+// replyJSON hands the command's --json object to Main to print.
+func replyJSON(c *cobra.Command, obj jsonObject) error {
+	if r, ok := c.Context().Value(jsonReplyKey{}).(*jsonReply); ok {
+		r.obj = obj
+		return nil
+	}
+	return printJSON(c.OutOrStdout(), obj) // run without Main
+}
+
+// print prints the --json object of the command c that ended with err, or
+// nothing when c printed text.
+func (r *jsonReply) print(c *cobra.Command, err error, stdout, stderr io.Writer) {
+	if c == nil {
+		return
+	}
+	if f := c.Flags().Lookup("json"); f == nil || f.Value.String() != "true" {
+		return
+	}
+	obj := r.obj
+	if obj == nil && err == nil {
+		return // --help
+	}
+	if obj == nil {
+		obj = &jsonHead{Schema: "pvenroll-" + c.Name(), Version: jsonSchemaVersion}
+	}
+	if err != nil {
+		msg, hints, _ := explain(err)
+		e := &jsonError{Message: msg, Hints: []string{}}
+		for _, h := range hints {
+			e.Hints = append(e.Hints, strings.Split(h, "\nhint: ")...)
+		}
+		obj.fail(e)
+	}
+	if perr := printJSON(stdout, obj); perr != nil {
+		fmt.Fprintln(stderr, "error: printing the JSON object:", perr)
+	}
+}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -43,26 +111,26 @@ type checkJSON struct {
 type checkLineJSON struct {
 	Name   string `json:"name"`
 	Status string `json:"status"` // ok, fail or note
-	Detail string `json:"detail,omitempty"`
-	Fatal  bool   `json:"fatal,omitempty"` // a failure no run could go on with
+	Detail string `json:"detail"`
+	Fatal  bool   `json:"fatal"` // a failure no run could go on with
 }
 
 // validateJSON is `pvenroll validate --json`.
 type validateJSON struct {
 	jsonHead
 	File           string           `json:"file"`
-	Format         string           `json:"format"`              // csv or xlsx
-	Delimiter      string           `json:"delimiter,omitempty"` // csv
-	Sheet          string           `json:"sheet,omitempty"`     // xlsx
+	Format         string           `json:"format"`    // csv or xlsx
+	Delimiter      string           `json:"delimiter"` // csv
+	Sheet          string           `json:"sheet"`     // xlsx
 	Encoding       string           `json:"encoding"`
 	EncodingFrom   string           `json:"encoding_from"` // detected, --encoding or xlsx
 	Preset         string           `json:"preset"`
 	Columns        []columnJSON     `json:"columns"`
-	MembershipRule string           `json:"membership_rule,omitempty"`
+	MembershipRule string           `json:"membership_rule"`
 	Rows           validateRowsJSON `json:"rows"`
-	Membership     *membershipJSON  `json:"membership,omitempty"`
-	Problems       []problemJSON    `json:"problems"` // the first 20
-	Hints          []string         `json:"hints,omitempty"`
+	Membership     membershipJSON   `json:"membership"` // zero without a membership column
+	Problems       []problemJSON    `json:"problems"`   // the first 20
+	Hints          []string         `json:"hints"`
 }
 
 type columnJSON struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ func runJSON(t *testing.T, want int, v any, args ...string) string {
 	if code := Main(args, strings.NewReader(""), &out, &errOut); code != want {
 		t.Fatalf("%v: exit %d, want %d: %s", args, code, want, errOut.String())
 	}
+	everyField(t, out.Bytes(), reflect.TypeOf(v).Elem())
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields() // the schema structs document every field
 	if err := dec.Decode(v); err != nil {
@@ -39,7 +41,7 @@ func TestValidateJSON(t *testing.T) {
 	}
 	var v validateJSON
 	runJSON(t, ExitOK, &v, "validate", "--json", "--preset", "csi-spectrum", csv)
-	if v.Schema != "pvenroll-validate" || v.Version != 1 || v.Format != "csv" || v.Delimiter != "," || v.Preset != "csi-spectrum" {
+	if v.Schema != "pvenroll-validate" || v.Version != 2 || v.Error != nil || v.Format != "csv" || v.Delimiter != "," || v.Preset != "csi-spectrum" {
 		t.Errorf("head: %+v", v)
 	}
 	if v.Rows != (validateRowsJSON{Usable: 1, Invalid: 1, Duplicate: 1}) {
@@ -48,7 +50,7 @@ func TestValidateJSON(t *testing.T) {
 	if len(v.Problems) != 2 || v.Problems[0].Line != 3 || v.Problems[0].Outcome != enroll.Invalid || v.Problems[1].Outcome != enroll.Duplicate {
 		t.Errorf("problems: %+v", v.Problems)
 	}
-	if v.Membership == nil || v.Membership.Active != 1 || v.MembershipRule == "" {
+	if v.Membership.Active != 1 || v.MembershipRule == "" {
 		t.Errorf("membership: %+v, rule %q", v.Membership, v.MembershipRule)
 	}
 	if len(v.Columns) == 0 || v.Columns[0] != (columnJSON{Field: "email", Position: 4, Name: "Email"}) {
@@ -75,7 +77,7 @@ func TestStateAndCheckJSON(t *testing.T) {
 	}
 	var s stateJSON
 	runJSON(t, ExitOK, &s, "state", "--json", db)
-	if s.Schema != "pvenroll-state" || s.Version != 1 || s.RunsTotal != 2 || len(s.Runs) != 2 || s.Runs[1].Run != 2 {
+	if s.Schema != "pvenroll-state" || s.Version != 2 || s.Error != nil || s.RunsTotal != 2 || len(s.Runs) != 2 || s.Runs[1].Run != 2 {
 		t.Errorf("state: %+v", s)
 	}
 	if total := sum(s.Customers); total != 2 {
@@ -83,7 +85,7 @@ func TestStateAndCheckJSON(t *testing.T) {
 	}
 	var c checkJSON
 	runJSON(t, ExitOK, &c, "check", "--sandbox", "--json")
-	if c.Schema != "pvenroll-check" || c.Version != 1 || !c.OK || c.Business != 25 || len(c.Checks) < 3 {
+	if c.Schema != "pvenroll-check" || c.Version != 2 || c.Error != nil || !c.OK || c.Business != 25 || len(c.Checks) < 3 {
 		t.Errorf("check: %+v", c)
 	}
 	for _, l := range c.Checks {
@@ -101,5 +103,87 @@ func TestStateAndCheckJSON(t *testing.T) {
 	}
 	if c.OK || failed == 0 || !strings.Contains(errOut, "error: ") {
 		t.Errorf("failing check: ok=%v, %d fail lines, stderr %q", c.OK, failed, errOut)
+	}
+	if c.Error == nil || !strings.Contains(errOut, "error: "+c.Error.Message) || len(c.Error.Hints) == 0 || !strings.Contains(errOut, "hint: "+c.Error.Hints[0]) {
+		t.Errorf("failing check: the object's error %+v is not stderr's %q", c.Error, errOut)
+	}
+}
+
+// everyField fails unless the JSON in out holds every field of the schema
+// type typ, in nested objects and in each element of a list too: a
+// documented field is never left out.
+func everyField(t *testing.T, out []byte, typ reflect.Type) {
+	t.Helper()
+	if typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch {
+	case typ.Kind() == reflect.Slice && typ.Elem().Kind() == reflect.Struct:
+		var list []json.RawMessage
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatalf("not a list: %v\n%s", err, out)
+		}
+		for _, e := range list {
+			everyField(t, e, typ.Elem())
+		}
+	case typ.Kind() == reflect.Struct && bytes.HasPrefix(out, []byte("{")): // not time.Time
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(out, &obj); err != nil {
+			t.Fatalf("not a JSON object: %v\n%s", err, out)
+		}
+		everyStructField(t, obj, typ, out)
+	}
+}
+
+func everyStructField(t *testing.T, obj map[string]json.RawMessage, typ reflect.Type, out []byte) {
+	t.Helper()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Anonymous {
+			everyStructField(t, obj, f.Type, out)
+			continue
+		}
+		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		v, ok := obj[name]
+		if !ok {
+			t.Errorf("field %q missing from %s", name, out)
+			continue
+		}
+		if string(v) != "null" {
+			everyField(t, v, f.Type)
+		}
+	}
+}
+
+// A command that fails prints one object too: its head and error alone
+// when it failed before making its object, else the object with its error.
+func TestJSONWhenTheCommandFails(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.csv")
+	for _, args := range [][]string{
+		{"validate", "--json", missing},
+		{"validate", "--json"},
+		{"state", "--json", missing},
+		{"check", "--json", "--api", "http://127.0.0.1:1", "--business", "0"},
+	} {
+		var h jsonHead
+		errOut := runJSON(t, ExitUsage, &h, args...)
+		if h.Schema != "pvenroll-"+args[0] || h.Version != 2 || h.Error == nil || h.Error.Message == "" || h.Error.Hints == nil {
+			t.Errorf("%v: %+v", args, h)
+			continue
+		}
+		if !strings.Contains(errOut, "error: "+h.Error.Message) {
+			t.Errorf("%v: the object's error %q is not stderr's %q", args, h.Error.Message, errOut)
+		}
+	}
+	// validate makes its object, then fails: no usable row
+	csv := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(csv, []byte("email\nnope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var v validateJSON
+	runJSON(t, ExitUsage, &v, "validate", "--json", csv)
+	if v.Error == nil || !strings.Contains(v.Error.Message, "no usable row") || v.Rows.Invalid != 1 || len(v.Problems) != 1 {
+		t.Errorf("no usable row: %+v", v)
 	}
 }

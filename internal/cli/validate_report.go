@@ -109,13 +109,14 @@ func (v *validation) json(tally *exportTally) validateJSON {
 		j.MembershipRule = v.preset.RuleText
 	}
 	if from := v.rd.MembershipFrom(); from != "" && tally.active+tally.inactive > 0 {
-		j.Membership = &membershipJSON{Active: tally.active, Inactive: tally.inactive, From: from}
+		j.Membership = membershipJSON{Active: tally.active, Inactive: tally.inactive, From: from}
 	}
 	if j.Problems == nil {
 		j.Problems = []problemJSON{}
 	}
+	j.Hints = []string{}
 	if v.hint != "" {
-		j.Hints = []string{v.hint}
+		j.Hints = append(j.Hints, v.hint)
 	}
 	return j
 }
