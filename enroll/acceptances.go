@@ -58,8 +58,8 @@ const codeUnexpectedAnswer = "unexpected_answer"
 // DefaultBatchWorkers is DefaultWorkers for a run that batches
 // acceptances. Rows waiting for their batch hold their worker, and a batch
 // gathers the rows that reach it while it waits its turn behind the other
-// workers' requests: three times the workers keep the rate busy and make
-// the batches long enough. Measured by make bench at --rate 10 (scaled),
+// workers' requests (up to batchAheadRows): three times the workers keep
+// the rate busy and make the batches long enough. Measured by make bench at --rate 10 (scaled),
 // calls a consenting join: 10 workers 2.28, 20 2.14, 40 2.07.
 func DefaultBatchWorkers(rate float64) int {
 	if rate <= 0 {

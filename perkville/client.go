@@ -118,6 +118,15 @@ func (c *Client) Turn(ctx context.Context) (*Turn, error) {
 	return &Turn{}, nil
 }
 
+// TurnBegun is Turn for a request of callers that have begun (a batch of
+// rows that were looked up): it goes ahead of callers that have not.
+func (c *Client) TurnBegun(ctx context.Context) (*Turn, error) {
+	if err := c.pacer.Limiter.WaitBegun(ctx); err != nil {
+		return nil, err
+	}
+	return &Turn{}, nil
+}
+
 // BaseURL is the API base URL the client sends to.
 func (c *Client) BaseURL() string { return c.base.String() }
 

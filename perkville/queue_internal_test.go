@@ -164,3 +164,29 @@ func TestBegunRowGoesAheadAtTheRate(t *testing.T) {
 		t.Fatalf("sent %q, want %q", paths, want)
 	}
 }
+
+// A batch's turn taken with TurnBegun waits with the callers that have
+// begun; one taken with Turn, with those that have not.
+func TestTurnBegunQueuesWithTheBegun(t *testing.T) {
+	c, err := New(Options{BaseURL: "http://127.0.0.1:1", Token: "t", Rate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	q := &c.pacer.Limiter.queue
+	if err := q.enter(ctx, false); err != nil { // the test holds the turn
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	go func() { _, err := c.Turn(ctx); done <- err }()
+	waitQueued(t, q, 0, 1)
+	go func() { _, err := c.TurnBegun(ctx); done <- err }()
+	waitQueued(t, q, 1, 1)
+	q.leave()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
