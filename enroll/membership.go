@@ -103,6 +103,24 @@ func (e *Enroller) markMembershipDiffers(want, have string, r *Result) {
 	r.Detail = joinDetail(r.Detail, fmt.Sprintf("%s (export %s, Perkville %s; %s)", MembershipDiffersNote, want, shownMembership(have), why))
 }
 
+// membershipRefusedDetail says, for a join refused for its membership, what
+// Perkville holds (held) and what the business must act on, by what the
+// export says (want).
+func (e *Enroller) membershipRefusedDetail(held, want string) string {
+	d := "Perkville holds no membership status for the customer (external_membership_status)"
+	if held != "" {
+		d = "Perkville holds the membership as " + held + " (external_membership_status)"
+	}
+	d += ", and the business requires an active one to join"
+	switch {
+	case want != pv.StatusActive:
+		return d + ": renew it in the membership system; once the export says ACTIVE, --sync-membership sends it and the run joins them"
+	case e.policy.SyncMembership:
+		return d + ": the export says ACTIVE, and this run did not update Perkville's"
+	}
+	return d + ": the export says ACTIVE; --sync-membership sends it and the run joins them"
+}
+
 func shownMembership(s string) string {
 	if s == "" {
 		return "none"

@@ -2,6 +2,7 @@ package enroll_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/pvenroll/pvenroll/enroll"
@@ -56,6 +57,9 @@ func TestDryRunRisksForeseeTheRealRun(t *testing.T) {
 		r := real[i]
 		if r.Outcome == enroll.Joined {
 			joined++
+		}
+		if r.Outcome == enroll.MembershipInactive && !strings.Contains(r.Detail, "(external_membership_status), and the business requires an active one to join: ") {
+			t.Errorf("line %d: membership-inactive does not say what the business must act on: %q", r.Line, r.Detail)
 		}
 		if d.Outcome != enroll.WouldJoin {
 			continue
@@ -132,15 +136,21 @@ func TestDryRunForetellsTheRehearsal(t *testing.T) {
 	dry, _, _ := run(t, s, dc)
 	real, _, _ := run(t, s, c)
 	agreeRowByRow(t, dry, real)
-	var sam enroll.Result
-	for _, r := range dry {
-		if r.Email == "sam.park@example.com" {
-			sam = r
+	for i, d := range dry {
+		if d.Email != "sam.park@example.com" {
+			continue
 		}
+		if d.Outcome != enroll.WouldJoin || d.Risk != enroll.RiskExportInactive {
+			t.Errorf("sam.park: dry run %s risk %q (%s), want would-join at risk %q", d.Outcome, d.Risk, d.Detail, enroll.RiskExportInactive)
+		}
+		// The refusal says what the business must act on.
+		const want = "Perkville holds the membership as INACTIVE (external_membership_status), and the business requires an active one to join: renew it in the membership system"
+		if r := real[i]; r.Outcome != enroll.MembershipInactive || !strings.Contains(r.Detail, want) {
+			t.Errorf("sam.park: real run %s (%s), want %s with %q", r.Outcome, r.Detail, enroll.MembershipInactive, want)
+		}
+		return
 	}
-	if sam.Outcome != enroll.WouldJoin || sam.Risk != enroll.RiskExportInactive {
-		t.Errorf("sam.park: dry run %s risk %q (%s), want would-join at risk %q", sam.Outcome, sam.Risk, sam.Detail, enroll.RiskExportInactive)
-	}
+	t.Fatal("no row for sam.park")
 }
 
 // TestDryRunRiskReasons: each reason, from the read that foresees it.

@@ -185,6 +185,10 @@ func (run *runState) decide(ctx context.Context, rc *rowCalls, rec *export.Recor
 		return run.predictJoin(ctx, rc, rec, conn, userID, r)
 	}
 	if _, err := rc.api.Activate(ctx, run.business.BusinessID, conn.ConnectionID); err != nil {
+		var ae *pv.Error
+		if errors.As(err, &ae) && ae.Has(pv.CodeMembershipNotActive) {
+			r.Detail = joinDetail(r.Detail, run.membershipRefusedDetail(conn.ExternalMembershipStatus, r.ExportMembership))
+		}
 		return err
 	}
 	r.Outcome = Joined
