@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -97,7 +98,7 @@ func newStateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "state FILE",
 		Short: "Print a --state file's runs and its customers by last outcome",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("one FILE (the --state file of enroll runs)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runState(c, o, args[0])
 		},
@@ -108,15 +109,17 @@ func newStateCmd() *cobra.Command {
 
 // runState prints the runs and customers of the state file at path.
 func runState(c *cobra.Command, o stateOptions, path string) error {
-	if _, err := os.Stat(path); err != nil {
-		return usageError{err}
+	if err := checkStateFile(path); err != nil {
+		return err
 	}
 	l, err := ledger.Open(path, true)
-	if errors.Is(err, ledger.ErrLocked) {
+	switch {
+	case errors.Is(err, ledger.ErrLocked):
 		return exitError{code: ExitLocked, err: err}
-	}
-	if err != nil {
+	case errors.Is(err, fs.ErrPermission):
 		return usageError{err}
+	case err != nil: // the file is something else than a ledger
+		return usageError{withHint(err, path+" is not a state file: "+stateFileHint)}
 	}
 	defer l.Close()
 	runs, err := l.Runs()
@@ -189,7 +192,7 @@ func newReportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report DIR",
 		Short: "Re-render a report directory (summaries, follow-ups, HTML) from its report.csv",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("one DIR (the --out directory of an enroll run)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runReport(c.OutOrStdout(), args[0])
 		},
@@ -199,6 +202,9 @@ func newReportCmd() *cobra.Command {
 // runReport re-renders the report directory dir and prints its table. The
 // command has no flags, so no options.
 func runReport(out io.Writer, dir string) error {
+	if err := checkReportDir(dir); err != nil {
+		return err
+	}
 	sum, err := report.Rerender(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, report.ErrSymlink) {
@@ -221,7 +227,7 @@ func newValidateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "validate [flags] FILE",
 		Short: "Read and check a CSV offline: the column mapping, usable, invalid and duplicate rows; no API calls",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("one FILE (CSV or .xlsx, or - for standard input)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runValidate(c, o, args[0])
 		},

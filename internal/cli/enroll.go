@@ -69,12 +69,7 @@ Flags may come before or after FILE.`,
 
   # standard input, semicolon-separated, columns named by hand
   cat export.csv | pvenroll enroll --map email=Correo,first_name=Nombre -`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError{withHint(fmt.Errorf("enroll takes one FILE (or - for standard input), got %d", len(args)), "see 'pvenroll enroll --help'")}
-			}
-			return nil
-		},
+		Args: oneArg("one FILE (or - for standard input)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.API.fromEnv(c)
 			return runEnroll(c.Context(), c, o, args[0])

@@ -40,9 +40,22 @@ func fixedValues() map[string][]string {
 // checkProgress checks --progress against the values it offers.
 func checkProgress(v string) error {
 	if v != "auto" && v != "always" && v != "never" {
-		return usagef("--progress %q: auto, always or never", v)
+		return usageError{withHint(fmt.Errorf("--progress %q: auto, always or never", v),
+			"auto: a bar on a terminal, a line every 30 s otherwise; always: the bar even when not on a terminal; never: none (-q also hides the outcome table)")}
 	}
 	return nil
+}
+
+// oneArg is the Args of a command that takes exactly one argument, what
+// (e.g. "one FILE"): a missing or extra one says what the command takes,
+// not cobra's count of arguments.
+func oneArg(what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return usageError{withHint(fmt.Errorf("%s takes %s, got %d", c.Name(), what, len(args)), fmt.Sprintf("see '%s --help'", c.CommandPath()))}
+		}
+		return nil
+	}
 }
 
 // sandboxGroup is the prefix of the flags shown under their own heading.
