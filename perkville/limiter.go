@@ -13,6 +13,8 @@ import (
 // until Retry-After has passed and halves the rate once per pause; each
 // success then adds back a twentieth of the configured rate (AIMD), so a
 // server-side limit below the configured rate is found and followed.
+// Callers that have begun (WaitBegun) take their turns ahead of those that
+// have not (turnQueue).
 type Limiter struct {
 	lim *rate.Limiter
 	max rate.Limit

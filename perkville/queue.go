@@ -10,11 +10,11 @@ import (
 // read-back, a retry) goes ahead of one that has not (a row's first
 // lookup). So a row once begun finishes first, and few rows are half done
 // at any moment. With x/time/rate alone every waiter books a turn as it
-// arrives: with a worker a request a second, each of a row's requests
-// waited a second behind every other worker's, and about half the workers
-// held a row looked up and not yet written; a run killed then loses those
-// lookups (the next run reads them again), and a stop leaves them
-// not-attempted after a request was spent on them.
+// arrives: with the default workers (as many as requests a second), each
+// of a row's requests waited about a second behind every other worker's,
+// and up to all the workers held a row looked up and not yet written; a
+// run killed then loses those lookups (the next run reads them again), and
+// a stop leaves them not-attempted after a request was spent on them.
 //
 // One waiter at a time books its turn with x/time/rate (the head); the
 // others wait here, begun first, each kind in arrival order. The rate is
