@@ -502,6 +502,16 @@ func TestPreflight(t *testing.T) {
 		if first != tt.failAt || (first >= 0 && (!checks[first].Fatal || first != len(checks)-1)) {
 			t.Errorf("token %s: first failure at %d, want %d, fatal and last: %+v", tt.token[:5], first, tt.failAt, checks)
 		}
+		if tt.failAt < 0 {
+			var ids []string
+			for _, ch := range checks {
+				ids = append(ids, ch.ID)
+			}
+			want := []string{pv.CheckAPI, pv.CheckToken, pv.CheckBusiness, pv.CheckProgramURL, pv.CheckAdminRights, pv.CheckConnections, pv.CheckListEnvelope, pv.CheckConnectionFields}
+			if !slices.Equal(ids, want) {
+				t.Errorf("ids %v, want %v", ids, want)
+			}
+		}
 	}
 }
 
@@ -517,7 +527,7 @@ func TestPreflightUnreached(t *testing.T) {
 	moved := startSandbox(t, sandbox.Faults{Redirect: "https://api.example.com"})
 	for url, want := range map[string]string{dead: "connection refused", moved.URL: "redirect to host api.example.com"} {
 		checks := pv.Preflight(context.Background(), newClient(t, url, adminToken, pv.Options{ReadOnly: true}), business)
-		if len(checks) != 1 || checks[0].OK || !checks[0].Fatal || !strings.Contains(checks[0].Name, url) || !strings.Contains(checks[0].Detail, want) {
+		if len(checks) != 1 || checks[0].OK || !checks[0].Fatal || checks[0].ID != pv.CheckAPI || !strings.Contains(checks[0].Detail, want) {
 			t.Errorf("%s: %+v", url, checks)
 		}
 	}

@@ -12,6 +12,9 @@ import (
 
 // Check is one line of the preflight checklist.
 type Check struct {
+	// ID is the line's stable key for scripts (check --json): the Name is
+	// worded for people, and may change.
+	ID     string
 	Name   string
 	OK     bool
 	Detail string
@@ -29,8 +32,10 @@ type Check struct {
 // failure.
 func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	var out []Check
-	add := func(name string, err error, detail string) bool {
-		ch := Check{Name: name, OK: err == nil, Detail: detail, Err: err}
+	// A failed line's detail is its error alone: what the line would have
+	// said had it passed is not true.
+	add := func(id, name string, err error, detail string) bool {
+		ch := Check{ID: id, Name: name, OK: err == nil, Detail: detail, Err: err}
 		if err != nil {
 			ch.Detail, ch.Fatal = err.Error(), IsFatal(err)
 		}
@@ -43,16 +48,16 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	var ae *Error
 	answered := errors.As(err, &ae) && !ae.Unreached() && !ae.Redirect() && !ae.HTML
 	if err != nil && !answered {
-		add("the API answers at "+c.BaseURL(), fatalErr{err}, "")
+		add(CheckAPI, "the API answers", fatalErr{err}, "")
 		return out
 	}
-	add("the API answers at "+c.BaseURL(), nil, "")
+	add(CheckAPI, "the API answers", nil, c.BaseURL())
 	if ae != nil && ae.Status == http.StatusUnauthorized {
-		add("token accepted", err, "")
+		add(CheckToken, "token accepted", err, "")
 		return out
 	}
-	add("token accepted", nil, "")
-	if !add(fmt.Sprintf("business %d found", business), fatalIf(err), "") {
+	add(CheckToken, "token accepted", nil, "")
+	if !add(CheckBusiness, "business found", fatalIf(err), fmt.Sprintf("business %d", business)) {
 		return out
 	}
 	var b Business
@@ -61,16 +66,16 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	if _, err := b.ProgramURL(); urlErr == nil && err != nil {
 		urlErr = err
 	}
-	add("business has perkville_url (used in customer messages)", urlErr, b.Name+" "+b.ShownURL())
+	add(CheckProgramURL, "business has perkville_url", urlErr, b.Name+" "+b.ShownURL()+" (used in customer messages)")
 
-	probe := fmt.Sprintf("admin rights: an admin staff member of business %d (sent: POST %s naming only the business, a create that cannot happen; an admin is answered 400, anyone else 403 [assumed])", business, PathExternalMembers)
-	if !add(probe, fatalIf(c.ProveAdmin(ctx, business)), "") {
+	probe := fmt.Sprintf("an admin staff member of business %d (sent: POST %s naming only the business, a create that cannot happen; an admin is answered 400, anyone else 403 [assumed])", business, PathExternalMembers)
+	if !add(CheckAdminRights, "admin rights", fatalIf(c.ProveAdmin(ctx, business)), probe) {
 		return out
 	}
 	var page map[string]json.RawMessage
 	q := url.Values{QueryBusiness: {itoa(business)}, QueryLimit: {"2"}, QueryOffset: {"0"}}
 	err = c.do(ctx, request{method: http.MethodGet, path: PathConnections, query: q, out: &page})
-	if !add("list the business's connections", err, "") {
+	if !add(CheckConnections, "list the business's connections", err, "") {
 		return out
 	}
 	// The envelope's paging fields are optional (the listing pages by
@@ -80,11 +85,11 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	if envErr == nil && json.Unmarshal(page["objects"], &objs) != nil {
 		envErr = fmt.Errorf("objects is %s, not a list: the API's answer differs from what pvenroll assumes", describeJSON(page["objects"]))
 	}
-	if !add("list envelope: objects, a list", envErr, "") {
+	if !add(CheckListEnvelope, "list envelope", envErr, "objects, a list") {
 		return out
 	}
 	if len(objs) == 0 {
-		add("connection fields", nil, "no connection to look at yet: skipped")
+		add(CheckConnectionFields, "connection fields", nil, "no connection to look at yet: skipped")
 		return out
 	}
 	// Read as every run reads it: tolerant of type, strict on what the
@@ -98,9 +103,21 @@ func Preflight(ctx context.Context, c *Client, business int64) []Check {
 	} else {
 		err = checkConnection(http.MethodGet, PathConnections, business, 0, &conn)
 	}
-	add("connection fields: connection_id, business, status, user", err, "")
+	add(CheckConnectionFields, "connection fields", err, "connection_id, business, status, user")
 	return out
 }
+
+// The preflight lines' IDs, in their order.
+const (
+	CheckAPI              = "api"
+	CheckToken            = "token"
+	CheckBusiness         = "business"
+	CheckProgramURL       = "perkville_url"
+	CheckAdminRights      = "admin_rights"
+	CheckConnections      = "connections"
+	CheckListEnvelope     = "list_envelope"
+	CheckConnectionFields = "connection_fields"
+)
 
 // fatalErr makes a preflight failure fatal: nothing can run past it.
 type fatalErr struct{ error }

@@ -338,35 +338,15 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	} else {
 		results = append(results, pv.Preflight(ctx, client, ep.business)...)
 	}
-	failed, code := 0, ExitFailedRows
-	out := checkJSON{jsonHead: head("pvenroll-check"), API: ep.url, Business: ep.business, Checks: []checkLineJSON{}}
-	for _, r := range results {
-		mark := "ok  "
-		if r.Note {
-			mark = "note"
-		}
-		if !r.OK {
-			mark = "FAIL"
-			failed++
-			hints = append(hints, apiHints(r.Err, ep)...)
-			if r.Fatal {
-				code = ExitFatalAPI // no run could go on
-			}
-		}
-		out.Checks = append(out.Checks, checkLineJSON{Name: r.Name, Status: strings.ToLower(strings.TrimSpace(mark)), Detail: r.Detail, Fatal: !r.OK && r.Fatal})
-		if !o.JSON { // a check line quotes the API (the business's name, its URL)
-			fmt.Fprintf(c.OutOrStdout(), "%s %s", mark, termText(r.Name))
-			if r.Detail != "" {
-				fmt.Fprintf(c.OutOrStdout(), ": %s", termText(r.Detail))
-			}
-			fmt.Fprintln(c.OutOrStdout())
-		}
-	}
+	t := tallyChecks(results, ep)
+	hints = append(hints, t.hints...)
 	if o.JSON {
-		out.OK = failed == 0
+		out := checkJSON{jsonHead: head("pvenroll-check"), API: ep.url, Business: ep.business, OK: t.failed == 0, Checks: t.lines}
 		if err := replyJSON(c, &out); err != nil {
 			return err
 		}
+	} else {
+		printChecks(c.OutOrStdout(), t.lines)
 	}
 	if o.Report != "" && !results[0].Fatal {
 		lines := c.OutOrStdout()
@@ -377,13 +357,13 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 		if err != nil {
 			return err
 		}
-		if failing > 0 && failed == 0 {
+		if failing > 0 && t.failed == 0 {
 			return exitError{code: ExitFailedRows, err: fmt.Errorf("%s in the API's answers would fail rows", plural(failing, "difference", "differences")),
 				hint: "send " + o.Report + " to Perkville support"}
 		}
 	}
-	if failed > 0 {
-		return exitError{code: code, err: fmt.Errorf("%d of %s failed", failed, plural(len(results), "check", "checks")), hint: hintLines(hints)}
+	if t.failed > 0 {
+		return exitError{code: t.code, err: fmt.Errorf("%d of %s failed", t.failed, plural(t.checks, "check", "checks")), hint: hintLines(hints)}
 	}
 	return nil
 }

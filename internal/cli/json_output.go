@@ -23,7 +23,7 @@ import (
 )
 
 // jsonSchemaVersion is the version of every --json schema below.
-// Version 2: the error object, and every field always present.
+// Version 2: the error object, every field always present, check's ids.
 const jsonSchemaVersion = 2
 
 // jsonHead starts every --json object: which schema, which version, and
@@ -109,7 +109,8 @@ type checkJSON struct {
 }
 
 type checkLineJSON struct {
-	Name   string `json:"name"`
+	ID     string `json:"id"`     // a stable key: api, token_scopes, admin_rights, ...
+	Name   string `json:"name"`   // worded for people
 	Status string `json:"status"` // ok, fail or note
 	Detail string `json:"detail"`
 	Fatal  bool   `json:"fatal"` // a failure no run could go on with

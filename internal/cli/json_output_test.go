@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
 // runJSON runs the command line and decodes its standard output, which
@@ -88,9 +89,19 @@ func TestStateAndCheckJSON(t *testing.T) {
 	if c.Schema != "pvenroll-check" || c.Version != 2 || c.Error != nil || !c.OK || c.Business != 25 || len(c.Checks) < 3 {
 		t.Errorf("check: %+v", c)
 	}
+	ids := map[string]bool{}
 	for _, l := range c.Checks {
 		if l.Status != "ok" && l.Status != "note" {
 			t.Errorf("check line %+v in a passing check", l)
+		}
+		if l.ID == "" || ids[l.ID] || len(l.Name) > 40 {
+			t.Errorf("check line %+v: its id is not a key of its own, or its name is not short", l)
+		}
+		ids[l.ID] = true
+	}
+	for _, id := range []string{checkTokenScopes, pv.CheckAPI, pv.CheckBusiness, pv.CheckAdminRights} {
+		if !ids[id] {
+			t.Errorf("no check line %q: %+v", id, c.Checks)
 		}
 	}
 	// a failing check: the same object, ok false, the failure fatal, exit 3
@@ -103,6 +114,9 @@ func TestStateAndCheckJSON(t *testing.T) {
 	}
 	if c.OK || failed == 0 || !strings.Contains(errOut, "error: ") {
 		t.Errorf("failing check: ok=%v, %d fail lines, stderr %q", c.OK, failed, errOut)
+	}
+	if !strings.Contains(errOut, "error: 1 of 3 checks failed\n") { // the note is no check
+		t.Errorf("failing check: stderr %q", errOut)
 	}
 	if c.Error == nil || !strings.Contains(errOut, "error: "+c.Error.Message) || len(c.Error.Hints) == 0 || !strings.Contains(errOut, "hint: "+c.Error.Hints[0]) {
 		t.Errorf("failing check: the object's error %+v is not stderr's %q", c.Error, errOut)

@@ -147,12 +147,12 @@ func scopeCheck(tokenFile string) pv.Check {
 	scopes, known := knownScopes(tokenFile)
 	switch {
 	case !known:
-		return pv.Check{Name: "token scopes", OK: true, Note: true, Detail: "not known (the token did not come from 'pvenroll login'): the admin probe decides"}
+		return pv.Check{ID: checkTokenScopes, Name: "token scopes", OK: true, Note: true, Detail: "not known (the token did not come from 'pvenroll login'): the admin probe decides"}
 	case !slices.Contains(scopes, pv.ScopeAdminCustomerInfo):
 		err := fmt.Errorf("%s (from %s) has no %s: it is not an admin staff member's token", scopeList(scopes), scopesFile(tokenFile), pv.ScopeAdminCustomerInfo)
-		return pv.Check{Name: "token scopes", Detail: err.Error(), Err: err, Fatal: true}
+		return pv.Check{ID: checkTokenScopes, Name: "token scopes", Detail: err.Error(), Err: err, Fatal: true}
 	}
-	return pv.Check{Name: "token scopes", OK: true, Note: true, Detail: scopeList(scopes) + " (as granted at login)"}
+	return pv.Check{ID: checkTokenScopes, Name: "token scopes", OK: true, Note: true, Detail: scopeList(scopes) + " (as granted at login)"}
 }
 
 // displayTokenFile names the default token file for help text.
