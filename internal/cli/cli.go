@@ -319,7 +319,7 @@ func (r *readerFlags) options(name string) (export.ReaderOptions, error) {
 	}
 	p, err := export.LookupPreset(r.Preset)
 	if err != nil {
-		return o, usageError{withHint(err, "name one with --preset NAME; 'pvenroll enroll --help' says what each reads")}
+		return o, usageError{withHint(err, "name one with --preset NAME; 'pvenroll validate --help' says what each reads")}
 	}
 	if len(o.StatusMap) > 0 && p.Rule != nil {
 		return o, usagef("--status-map names the words of a membership status column; preset %s derives the status by its rule instead (%s)", p.Name, p.RuleText)

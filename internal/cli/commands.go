@@ -96,9 +96,10 @@ type stateOptions struct {
 func newStateCmd() *cobra.Command {
 	var o stateOptions
 	c := &cobra.Command{
-		Use:   "state FILE",
-		Short: "Print a --state file's runs and its customers by last outcome",
-		Args:  oneArg("one FILE (the --state file of enroll runs)"),
+		Use:     "state FILE",
+		Short:   "Print a --state file's runs and its customers by last outcome",
+		Example: stateExample,
+		Args:    oneArg("one FILE (the --state file of enroll runs)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runState(c, o, args[0])
 		},
@@ -190,9 +191,10 @@ func printHistory(w io.Writer, runs []report.HistoryRun, all int) {
 
 func newReportCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "report DIR",
-		Short: "Re-render a report directory (summaries, follow-ups, HTML) from its report.csv",
-		Args:  oneArg("one DIR (the --out directory of an enroll run)"),
+		Use:     "report DIR",
+		Short:   "Re-render a report directory (summaries, follow-ups, HTML) from its report.csv",
+		Example: reportExample,
+		Args:    oneArg("one DIR (the --out directory of an enroll run)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runReport(c.OutOrStdout(), args[0])
 		},
@@ -225,9 +227,11 @@ type validateOptions struct {
 func newValidateCmd() *cobra.Command {
 	var o validateOptions
 	c := &cobra.Command{
-		Use:   "validate [flags] FILE",
-		Short: "Read and check a CSV offline: the column mapping, usable, invalid and duplicate rows; no API calls",
-		Args:  oneArg("one FILE (CSV or .xlsx, or - for standard input)"),
+		Use:     "validate [flags] FILE",
+		Short:   "Read and check a CSV or .xlsx export offline: the column mapping, usable, invalid and duplicate rows; no API calls",
+		Long:    validateLong(),
+		Example: validateExample,
+		Args:    oneArg("one FILE (CSV or .xlsx, or - for standard input)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runValidate(c, o, args[0])
 		},
@@ -304,7 +308,14 @@ func newCheckCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "check [flags]",
 		Short: "Preflight against the API: token, business, admin rights, the shapes the tool relies on",
-		Args:  cobra.NoArgs,
+		Long: `Check calls the API as a run's preflight does, and prints a line for each
+finding: the API answers, the token is accepted, the business is found, the
+token is an admin staff member's, and the fields pvenroll relies on are in the
+answers.
+
+` + tokenSourcesHelp() + ".",
+		Example: checkExample,
+		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			o.API.fromEnv(c)
 			return runCheck(c.Context(), c, o)

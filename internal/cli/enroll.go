@@ -51,8 +51,7 @@ customer's Perkville connection, creates the customer when asked and allowed,
 accepts the program's agreements only where the row holds the customer's own
 recorded consent, sets the connection ACTIVE, and writes a report directory.
 
-The token comes from --token-file, else PERKVILLE_TOKEN, else the default
-token file that 'pvenroll login' writes (` + displayTokenFile() + `); never
+` + tokenSourcesHelp() + `; never
 from a flag value.
 Flags may come before or after FILE.`,
 		Example: `  # try it, from any folder, in a second: write the sample files, then a dry
@@ -86,17 +85,17 @@ func (o *enrollOptions) add(f *pflag.FlagSet) {
 	o.API.addSandbox(f)
 	f.BoolVar(&o.Policy.DryRun, "dry-run", false, "reads only: never send a write; report what would happen")
 	f.BoolVar(&o.Policy.CreateMissing, "create-missing", false, "create customers without a connection as external members (admin token)")
-	f.StringVar(&o.Policy.SystemID, "system-id", "", "external_system_id used by --create-missing")
+	f.StringVar(&o.Policy.SystemID, "system-id", "", "external_system_id used by --create-missing and --sync-membership (default: the --preset's, "+presetSystemIDs()+")")
 	f.BoolVar(&o.Policy.RejoinInactive, "rejoin-inactive", false, "also re-activate INACTIVE (opted-out or removed) connections")
 	f.IntVar(&o.Run.AcceptBatch, "accept-batch", pv.MaxAcceptanceBatch, "rows whose agreement acceptances share one request (1: one request a row)")
 	f.BoolVar(&o.Policy.SyncMembership, "sync-membership", false, "update the external member's membership status where the export's differs (needs --system-id or a preset's)")
-	f.Float64Var(&o.Client.Rate, "rate", 10, "API requests per second, all workers together")
-	f.IntVar(&o.Run.Workers, "workers", 0, "rows in flight at once (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)")
-	f.IntVar(&o.Client.Retries, "retries", 5, "retries of one request on 429, 5xx, timeouts and resets")
+	f.Float64Var(&o.Client.Rate, "rate", 10, "API requests per second, all workers together (0: unlimited)")
+	f.IntVar(&o.Run.Workers, "workers", 0, fmt.Sprintf("rows in flight at once, at most %d (default: enough to keep --rate busy, 3× that with batched acceptances and a consent column)", enroll.MaxWorkers))
+	f.IntVar(&o.Client.Retries, "retries", 5, fmt.Sprintf("retries of one request on 429, 5xx, timeouts and resets, at most %d", maxRetries))
 	f.DurationVar(&o.Client.Timeout, "timeout", 30*time.Second, "time limit of one request")
 	f.DurationVar(&o.Run.MaxDuration, "max-duration", 0, "stop starting rows after this long (e.g. 45m); the rest are not-attempted")
-	f.DurationVar(&o.Client.MaxWait, "max-wait", pv.DefaultMaxWait, "longest Retry-After to wait for; a longer one stops the run (exit 3)")
-	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused (default pvenroll-report-YYYYMMDD-HHMMSS)")
+	f.DurationVar(&o.Client.MaxWait, "max-wait", pv.DefaultMaxWait, "longest Retry-After to wait for, and longest outage to ride out; past either, the run stops (exit 3)")
+	f.StringVar(&o.Out, "out", "", "report directory, created; an existing non-empty one is refused, unless it holds the report of the unfinished run this one continues with --state (default pvenroll-report-YYYYMMDD-HHMMSS)")
 	o.Reader.add(f)
 	f.StringVar(&o.State, "state", "", "run ledger: resume after a crash, skip unchanged rows on nightly runs, remember opt-outs")
 	f.DurationVar(&o.Policy.RecheckAfter, "recheck-after", 0, "with --state: check a waiting customer's unchanged row at least this often (default: more than 1, 2, 4 and 7 days after they were first found waiting, then weekly; never the next night)")
