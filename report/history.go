@@ -10,10 +10,24 @@ import (
 // HistoryRun is one run of the run ledger (--state), for report.html's
 // chart of recent runs and `pvenroll state`.
 type HistoryRun struct {
-	Run    uint64                 `json:"run"`
-	Start  time.Time              `json:"start"`
-	Status string                 `json:"status"` // finished, stopped, running (or killed)
+	Run    uint64    `json:"run"`
+	Start  time.Time `json:"start"`
+	Status string    `json:"status"` // finished, stopped, running (or killed)
+	// Counts are the run's own work: the rows it decided (or skipped,
+	// unchanged), by outcome.
 	Counts map[enroll.Outcome]int `json:"counts,omitempty"`
+	// Resumed are the rows it took over from the unfinished runs it
+	// continued, not in Counts: those runs decided them.
+	Resumed int `json:"resumed"`
+}
+
+// Rows is how many rows the run reported: its own and those it resumed.
+func (h HistoryRun) Rows() int {
+	n := h.Resumed
+	for _, k := range h.Counts {
+		n += k
+	}
+	return n
 }
 
 // HistorySeries are the outcomes the chart of recent runs shows: the trend

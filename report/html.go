@@ -62,7 +62,7 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	}
 	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
-			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun))
+			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun, meta.Resumed))
 		}
 	}
 	var groups []htmlGroup
@@ -71,21 +71,24 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 			groups = append(groups, htmlGroup{Outcome: o, Count: s.Counts[o], Rows: rows, More: s.Counts[o] - len(rows), Meaning: capitalise(o.Description())})
 		}
 	}
+	run, earlier, api := runLines(meta)
 	data := map[string]any{"Meta": meta, "Rows": s.Rows, "Bars": bars, "Groups": groups,
-		"Duration": Duration(meta.End.Sub(meta.Start)),
-		"Start":    meta.Start.UTC().Format(time.RFC3339), "MembershipNote": membershipNote(s, meta),
+		"RunLine": run, "Earlier": earlier, "APILine": api, "MembershipNote": membershipNote(s, meta),
 		"History": chartHistory(meta.History)}
 	if meta.DryRun && s.Counts[enroll.WouldJoin] > 0 {
 		data["Split"] = riskSplit(s)
+	}
+	if meta.Changes != nil {
+		data["Waiting"] = waitingLine(s, meta.Changes)
 	}
 	return page.Execute(w, data)
 }
 
 // outcomeBar is outcome o's row of the chart; a dry run's would-join is
 // split into the rows that would join and those likely refused.
-func outcomeBar(s *Summary, o enroll.Outcome, n, most int, dryRun bool) htmlBar {
+func outcomeBar(s *Summary, o enroll.Outcome, n, most int, dryRun bool, resumed *Resumed) htmlBar {
 	share := func(k int) string { return fmt.Sprintf("%.4f", float64(k)/float64(max(most, 1))) }
-	b := htmlBar{Outcome: o, Description: o.Description(), Count: n}
+	b := htmlBar{Outcome: o, Description: resumed.Describe(o, n), Count: n}
 	if try := s.WouldTry(); o == enroll.WouldJoin && dryRun && try > 0 {
 		b.Parts = []barPart{{share(n - try), barColor(o), fmt.Sprintf("would join: %d", n-try)},
 			{share(try), likelyRefusedColor, fmt.Sprintf("would try, likely refused: %d", try)}}
@@ -143,7 +146,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 </head>
 <body>
 <h1>pvenroll reconciliation{{if .Meta.DryRun}} — dry run: nothing was written{{end}}</h1>
-<p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{count .Rows "row" "rows"}}{{if not .Meta.Start.IsZero}} · Run {{.Start}}, {{.Duration}}, exit code {{.Meta.ExitCode}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}} · API requests: {{.Meta.API.Requests}} ({{count64 .Meta.API.Retries "retry" "retries"}}, {{.Meta.API.Throttled}} rate-limited)</p>
+<p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{count .Rows "row" "rows"}}{{with .RunLine}} · {{.}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}}{{range .Earlier}} · {{.}}{{end}} · {{.APILine}}</p>
 <div class="chart" role="img" aria-label="rows per outcome">
 {{- range .Bars}}
 <div class="bar" data-outcome="{{.Outcome}}"><span class="label">{{.Outcome}}</span><span class="track">{{range .Parts}}<span class="fill" style="width:calc((100% - 7em) * {{.Share}});background:{{.Color}}" title="{{.Title}}"></span>{{end}}<span class="count">{{.Count}}</span></span>{{with .Note}}<span class="note">{{.}}</span>{{end}}</div>
@@ -221,7 +224,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 <ul>
 <li>newly joined: {{.NewlyJoined}}</li>
 <li>newly opted out: {{.NewlyOptedOut}}</li>
-<li>still waiting on agreements: {{.StillWaiting}} (the longest for {{count .LongestWaitDays "day" "days"}})</li>
+<li>{{$.Waiting}}</li>
 <li>resumed from an unfinished run: {{.Resumed}}</li>
 <li>unchanged and still active (no call): {{.Skipped}}</li>
 <li>waiting, not due for a check (no call): {{.Waited}}</li>

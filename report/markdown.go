@@ -27,19 +27,22 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		enc = ", encoding " + meta.Input.Encoding
 	}
 	fmt.Fprintf(&b, "Input: `%s`, %s%s, sha256 `%s`  \n", mdCode(meta.Input.Path), count(s.Rows, "row", "rows"), enc, short(meta.Input.SHA256))
-	if !meta.Start.IsZero() {
-		fmt.Fprintf(&b, "Run: %s to %s (%s), exit code %d", meta.Start.UTC().Format(time.RFC3339), meta.End.UTC().Format(time.RFC3339),
-			Duration(meta.End.Sub(meta.Start)), meta.ExitCode)
+	run, earlier, api := runLines(meta)
+	if run != "" {
+		b.WriteString(run)
 		if meta.Stop != "" {
 			fmt.Fprintf(&b, ", stopped: %s", mdCell(meta.Stop))
 		}
 		b.WriteString("  \n")
 	}
-	fmt.Fprintf(&b, "API requests: %d (%s, %d rate-limited)\n\n", meta.API.Requests, count(meta.API.Retries, "retry", "retries"), meta.API.Throttled)
+	for _, line := range earlier {
+		fmt.Fprintf(&b, "%s  \n", mdCell(line))
+	}
+	fmt.Fprintf(&b, "%s\n\n", api)
 	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
 	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, o.Description())
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, meta.Resumed.Describe(o, n))
 		}
 	}
 	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)
@@ -54,7 +57,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	}
 	if c := meta.Changes; c != nil {
 		fmt.Fprintf(&b, "\n## Since the last run (run %d, %s)\n\n", c.SinceRun, c.SinceStart.UTC().Format(time.RFC3339))
-		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- still waiting on agreements: %d (the longest for %s)\n", c.NewlyJoined, c.NewlyOptedOut, c.StillWaiting, count(c.LongestWaitDays, "day", "days"))
+		fmt.Fprintf(&b, "- newly joined: %d\n- newly opted out: %d\n- %s\n", c.NewlyJoined, c.NewlyOptedOut, waitingLine(s, c))
 		fmt.Fprintf(&b, "- resumed from an unfinished run: %d\n- unchanged and still active (no call): %d\n", c.Resumed, c.Skipped)
 		fmt.Fprintf(&b, "- waiting, not due for a check (no call): %d\n", c.Waited)
 	}
@@ -75,6 +78,14 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// waitingLine says how many rows wait on agreements (every
+// needs-agreement row) and how many of them were waiting before this run,
+// which is what Changes.StillWaiting counts.
+func waitingLine(s *Summary, c *Changes) string {
+	return fmt.Sprintf("waiting on agreements: %s (needs-agreement), %d of them waiting since an earlier run (the longest for %s)",
+		count(s.Counts[enroll.NeedsAgreement], "row", "rows"), c.StillWaiting, count(c.LongestWaitDays, "day", "days"))
 }
 
 // markdownRisks splits a dry run's would-join: the rows a real run would

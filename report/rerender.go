@@ -92,11 +92,9 @@ func Rerender(dir string) (*Summary, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var meta Meta
-	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err == nil {
-		if err := json.Unmarshal(b, &meta); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
-		}
+	meta, err := readMeta(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	o := Options{Delimiter: ','}
 	if d := []rune(meta.Input.Delimiter); len(d) == 1 && strings.ContainsRune(",;\t|", d[0]) {
@@ -114,4 +112,18 @@ func Rerender(dir string) (*Summary, error) {
 		return nil, err
 	}
 	return w.sum, w.Close(meta)
+}
+
+// readMeta reads the summary.json of the report in dir.
+func readMeta(dir string) (Meta, error) {
+	var meta Meta
+	path := filepath.Join(dir, "summary.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return meta, err
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return meta, fmt.Errorf("%s: %w", path, err)
+	}
+	return meta, nil
 }

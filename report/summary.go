@@ -104,7 +104,15 @@ type Meta struct {
 	Start         time.Time      `json:"start"`
 	End           time.Time      `json:"end"`
 	Stop          string         `json:"stop,omitempty"` // why the run stopped early
-	Changes       *Changes       `json:"changes,omitempty"`
+	// Run is the run's id in the ledger (--state); 0 without one.
+	Run uint64 `json:"run,omitempty"`
+	// Resumed: the rows of Outcomes that this run took from the unfinished
+	// runs it continued, as they decided them; absent when none. Start,
+	// End and API are this run's own.
+	Resumed *Resumed `json:"resumed,omitempty"`
+	// Earlier: the runs whose report this one continued, oldest first.
+	Earlier []RunPart `json:"earlier_parts,omitempty"`
+	Changes *Changes  `json:"changes,omitempty"`
 	// MembershipDiffers: rows whose membership status differs from
 	// Perkville's and was not updated.
 	MembershipDiffers int `json:"membership_status_differs"`
@@ -126,14 +134,17 @@ type Meta struct {
 
 // Changes since the previous run in the same state file (--state).
 type Changes struct {
-	SinceRun        uint64    `json:"since_run"`
-	SinceStart      time.Time `json:"since_start"`
-	NewlyJoined     int       `json:"newly_joined"`
-	NewlyOptedOut   int       `json:"newly_opted_out"`
-	StillWaiting    int       `json:"still_waiting_on_agreements"`
-	LongestWaitDays int       `json:"longest_wait_days"`
-	Resumed         int       `json:"resumed"` // outcomes of an interrupted run, not sent again
-	Skipped         int       `json:"skipped"` // unchanged and still active: no per-row call
+	SinceRun      uint64    `json:"since_run"`
+	SinceStart    time.Time `json:"since_start"`
+	NewlyJoined   int       `json:"newly_joined"`
+	NewlyOptedOut int       `json:"newly_opted_out"`
+	// StillWaiting: needs-agreement rows that were needs-agreement
+	// before this run too (resumed ones among them); the rest of the
+	// run's needs-agreement rows began waiting in this run.
+	StillWaiting    int `json:"still_waiting_on_agreements"`
+	LongestWaitDays int `json:"longest_wait_days"`
+	Resumed         int `json:"resumed"` // outcomes of an interrupted run, not sent again
+	Skipped         int `json:"skipped"` // unchanged and still active: no per-row call
 	// Waited: waiting customers whose unchanged rows were not due for a
 	// check (they keep their last outcome): no per-row call.
 	Waited int `json:"waited"`

@@ -165,12 +165,14 @@ func sum(m map[enroll.Outcome]int) int {
 func runHistory(l *ledger.Ledger) []report.HistoryRun {
 	var h []report.HistoryRun
 	for _, r := range l.History(report.HistoryWidth) {
-		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: r.Counts})
+		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: r.Counts, Resumed: r.Resumed})
 	}
 	return h
 }
 
-// printHistory prints the runs of report.html's chart as a table.
+// printHistory prints the runs of report.html's chart as a table. Each
+// run is credited with its own work; the rows it resumed are counted
+// apart, so that its rows are those its report holds.
 func printHistory(w io.Writer, runs []report.HistoryRun, all int) {
 	fmt.Fprintf(w, "runs (the last %d of %d):\n", len(runs), all)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -178,15 +180,16 @@ func printHistory(w io.Writer, runs []report.HistoryRun, all int) {
 	for _, s := range report.HistorySeries {
 		fmt.Fprintf(tw, "%s\t", s.Label)
 	}
-	fmt.Fprintln(tw, "rows\t")
+	fmt.Fprintln(tw, "resumed\trows\t")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t", r.Run, r.Start.UTC().Format(time.RFC3339), r.Status)
 		for _, s := range report.HistorySeries {
 			fmt.Fprintf(tw, "%d\t", r.Counts[s.Outcome])
 		}
-		fmt.Fprintf(tw, "%d\t\n", sum(r.Counts))
+		fmt.Fprintf(tw, "%d\t%d\t\n", r.Resumed, r.Rows())
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w, "(a run's outcome columns count its own work; resumed: rows it took over from the stopped run it continued; rows: every row it reported)")
 }
 
 func newReportCmd() *cobra.Command {

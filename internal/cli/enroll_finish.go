@@ -96,7 +96,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 		}
 		// The run is credited with its own work: resumed rows are the
 		// work of the runs that decided them.
-		if finishErr = r.ledger.Finish(info.End, sha, status, sink.resumed.own(sum.Counts), resumed, skipped); finishErr != nil {
+		if finishErr = r.ledger.Finish(info.End, sha, status, sink.resumed.Own(sum.Counts), resumed, skipped); finishErr != nil {
 			code = ExitRecords
 		}
 	}
@@ -108,6 +108,16 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.Policy.SyncMembership)}
 	if r.ledger != nil {
 		meta.History = runHistory(r.ledger) // this run included, as Finish recorded it
+		if h := meta.History; len(h) > 0 && !meta.DryRun {
+			meta.Run = h[len(h)-1].Run
+		}
+		if prev := r.ledger.Previous(); prev != nil && prev.ID == r.continued {
+			// Read before this report replaces the continued one's summary.
+			meta.Earlier = report.ReadParts(r.out, report.RunPart{Run: prev.ID, Start: prev.Start, End: prev.End})
+		}
+	}
+	if sink.resumed.Rows() > 0 {
+		meta.Resumed = &sink.resumed
 	}
 	if info.Stop != enroll.StopNone {
 		meta.Stop = info.Stop.String()

@@ -13,21 +13,15 @@ import (
 // resumed, from which runs; the ledger credits it with its own rows only.
 func TestCountsBelongToTheirRun(t *testing.T) {
 	s := report.NewSummary()
-	var resumed resumedRows
-	add := func(o enroll.Outcome, from uint64) {
-		r := enroll.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from}
+	var resumed report.Resumed
+	for _, r := range []enroll.Result{{Outcome: enroll.Joined}, {Outcome: enroll.Joined}, {Outcome: enroll.Joined},
+		{Outcome: enroll.Joined, Resumed: true, ResumedFrom: 2}, {Outcome: enroll.Joined, Resumed: true, ResumedFrom: 4},
+		{Outcome: enroll.AlreadyActive}, {Outcome: enroll.NeedsAgreement, Resumed: true, ResumedFrom: 4}} {
 		s.Add(r)
 		if r.Resumed {
-			resumed.add(r)
+			resumed.Add(r)
 		}
 	}
-	for range 3 {
-		add(enroll.Joined, 0)
-	}
-	add(enroll.Joined, 2)
-	add(enroll.Joined, 4)
-	add(enroll.AlreadyActive, 0)
-	add(enroll.NeedsAgreement, 4)
 
 	var out bytes.Buffer
 	printTable(&out, s, false, &resumed)
@@ -40,7 +34,7 @@ func TestCountsBelongToTheirRun(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
-	own := resumed.own(s.Counts)
+	own := resumed.Own(s.Counts)
 	if own[enroll.Joined] != 3 || own[enroll.AlreadyActive] != 1 || len(own) != 2 {
 		t.Errorf("the run's own counts: %v, want joined 3, already-active 1", own)
 	}
