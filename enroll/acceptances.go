@@ -33,7 +33,11 @@ func (run *runState) accept(ctx context.Context, rc *rowCalls, userID int64, at 
 	}
 	// Every batch size, 1 included, takes the batcher's one path: an
 	// answer is believed only item by item, for each item sent.
-	res, err := run.batch.accept(ctx, rc, items)
+	var res []pv.AcceptanceResult
+	err = rc.write(func() (err error) {
+		res, err = run.batch.accept(ctx, rc, items)
+		return err
+	})
 	if err != nil {
 		return err
 	}

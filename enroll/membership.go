@@ -63,7 +63,11 @@ func (e *Enroller) syncMembership(ctx context.Context, rc *rowCalls, rec *export
 		return conn, nil
 	}
 	in := e.externalMember(rec)
-	m, _, err := rc.api.UpdateExternalMember(ctx, in)
+	var m *pv.ExternalMember
+	err := rc.write(func() (err error) {
+		m, _, err = rc.api.UpdateExternalMember(ctx, in)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("updating the membership to %s: %w", want, err)
 	}

@@ -21,8 +21,9 @@ const (
 	Conflict           Outcome = "conflict"
 	Failed             Outcome = "failed"
 	// Interrupted: the run stopped after the row's write was sent and
-	// before its answer said what happened; the next run with --state
-	// looks it up first, never re-sends it blindly.
+	// before its answer said what happened, or between its writes (its
+	// detail names those done); the next run with --state looks it up
+	// first, never re-sends a write blindly.
 	Interrupted  Outcome = "interrupted"
 	NotAttempted Outcome = "not-attempted"
 	WouldJoin    Outcome = "would-join"

@@ -38,7 +38,6 @@ const (
 	ActionWouldAccept     = "would-accept-agreements"
 	ActionWouldActivate   = "would-activate"
 	createLookupsPerRow   = 3 // re-sends of a create whose answer was lost, each after a look
-	stoppedInFlightDetail = "the run stopped while this row was in flight"
 )
 
 // Policy is what the operator allowed: the decisions a row's fate turns
@@ -120,13 +119,10 @@ func (run *runState) process(ctx context.Context, rec *export.Record, onWrite fu
 		return r, nil
 	}
 	if pv.IsFatal(err) {
-		r.Outcome, r.Detail = NotAttempted, "the run stopped: "+err.Error()
-		if rc.calls.Info().MaybeApplied {
-			r.Outcome, r.Detail = Interrupted, joinDetail(r.Detail, writeSentDetail+afterActions(&r))
-		}
+		rc.stopped(&r, "the run stopped: "+err.Error())
 		return r, fatalError{err}
 	}
-	run.setError(ctx, &r, err, rc.calls.Info().MaybeApplied)
+	run.setError(ctx, rc, &r, err)
 	return r, nil
 }
 
@@ -184,7 +180,10 @@ func (run *runState) decide(ctx context.Context, rc *rowCalls, rec *export.Recor
 	if run.policy.DryRun {
 		return run.predictJoin(ctx, rc, rec, conn, userID, r)
 	}
-	if _, err := rc.api.Activate(ctx, run.business.BusinessID, conn.ConnectionID); err != nil {
+	if err := rc.write(func() error {
+		_, err := rc.api.Activate(ctx, run.business.BusinessID, conn.ConnectionID)
+		return err
+	}); err != nil {
 		var ae *pv.Error
 		if errors.As(err, &ae) && ae.Has(pv.CodeMembershipNotActive) {
 			r.Detail = joinDetail(r.Detail, run.membershipRefusedDetail(conn.ExternalMembershipStatus, r.ExportMembership))
@@ -259,7 +258,12 @@ func (run *runState) createMissing(ctx context.Context, rc *rowCalls, rec *expor
 func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record, r *Result) (*pv.Connection, error) {
 	in := e.externalMember(rec)
 	for try := 0; ; try++ {
-		m, created, err := rc.api.CreateExternalMember(ctx, in)
+		var m *pv.ExternalMember
+		var created bool
+		err := rc.write(func() (err error) {
+			m, created, err = rc.api.CreateExternalMember(ctx, in)
+			return err
+		})
 		if err == nil {
 			r.Actions = append(r.Actions, map[bool]string{true: ActionCreated, false: ActionUpdated}[created])
 			return e.readBackCreated(ctx, rc, rec, m)
@@ -272,6 +276,7 @@ func (e *Enroller) create(ctx context.Context, rc *rowCalls, rec *export.Record,
 			return nil, lerr
 		}
 		if conn != nil {
+			rc.answerLost = false // the look found what the create did
 			r.Actions = append(r.Actions, ActionCreated)
 			r.Detail = "the create's answer was lost; the re-check found the new connection"
 			return conn, nil
@@ -306,9 +311,9 @@ type rowError struct{ code, detail string }
 
 func (e *rowError) Error() string { return e.detail }
 
-// setError turns the error that ended a row into its outcome; wrote says
-// whether one of the row's writes went on the wire.
-func (e *Enroller) setError(ctx context.Context, r *Result, err error, wrote bool) {
+// setError turns the error that ended a row into its outcome; rc says
+// what the row's writes came to.
+func (e *Enroller) setError(ctx context.Context, rc *rowCalls, r *Result, err error) {
 	if isConflict(err) {
 		r.Outcome, r.Detail = Conflict, joinDetail(r.Detail, err.Error()+afterActions(r))
 		return
@@ -326,10 +331,7 @@ func (e *Enroller) setError(ctx context.Context, r *Result, err error, wrote boo
 	var ae *pv.Error
 	if !errors.As(err, &ae) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			r.Outcome, r.Detail = NotAttempted, stoppedInFlightDetail+afterActions(r)
-			if wrote {
-				r.Outcome, r.Detail = Interrupted, writeSentDetail+afterActions(r)
-			}
+			rc.stopped(r, "")
 			return
 		}
 		r.Outcome, r.Detail = Failed, joinDetail(r.Detail, err.Error())

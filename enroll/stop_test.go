@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +170,98 @@ func TestFatalStopLeavesWritesOnTheWireTheirGrace(t *testing.T) {
 				t.Errorf("%d joins applied, want at least the %d held", applied, held)
 			}
 		})
+	}
+}
+
+// heldBeforeTheWire holds, before they reach the wire, the joins and the
+// lookups of one email: such a request is never sent, and ends only with
+// its context. reached gets one value per request held.
+type heldBeforeTheWire struct {
+	email   string
+	reached chan string
+}
+
+func (h *heldBeforeTheWire) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPatch || strings.Contains(req.URL.RawQuery, url.QueryEscape(h.email)) {
+		h.reached <- req.Method
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// An interrupt that stops a row between its writes (its create answered,
+// its join never sent) says what was done and what was not: interrupted,
+// not "may have been applied", and the rerun finishes it without a second
+// create. A row stopped before its first write is not-attempted, and says
+// so.
+func TestStopBetweenWritesSaysWhatWasDone(t *testing.T) {
+	const csv = "email,member id,consent\nnew@x.co,N-1,2026-11-20T10:04:00Z\njoin@x.co,,\n"
+	s := sandbox.NewServer(smallWorld(), sandbox.Faults{})
+	defer s.Close()
+	wire := &heldBeforeTheWire{email: "join@x.co", reached: make(chan string, 2)}
+	api, err := pv.New(pv.Options{BaseURL: s.URL, Token: adminToken, Wire: wire})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := export.NewReader(strings.NewReader(csv), export.ReaderOptions{Name: "t.csv", ConsentColumn: "consent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := enroll.Policy{CreateMissing: true, SystemID: "SYS"}
+	en := enroll.New(api, business(t, api), policy)
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	held := make(chan bool, 1)
+	go func() {
+		defer interrupt()
+		for range 2 { // the join of new@x.co, the lookup of join@x.co
+			select {
+			case <-wire.reached:
+			case <-time.After(time.Minute):
+				held <- false
+				return
+			}
+		}
+		held <- true
+	}()
+	sink := &memSink{rows: map[int]enroll.Result{}}
+	out, err := enroll.Run(ctx, rd, en, sink, enroll.Options{Workers: 2, Grace: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !<-held {
+		t.Fatal("the join and the lookup were not held within a minute")
+	}
+	if out.Stop != enroll.StopInterrupted {
+		t.Fatalf("stop %v, want interrupted", out.Stop)
+	}
+	got := sink.ordered(t)
+	created := got[0]
+	const betweenWrites = "the run stopped between this row's writes: done, as answered: created-member, accepted-agreements (connection "
+	if created.Outcome != enroll.Interrupted || !strings.Contains(created.Detail, betweenWrites) ||
+		!strings.Contains(created.Detail, "; not joined: the next run finds the customer and finishes it, without creating them again") ||
+		strings.Contains(created.Detail, "may have been applied") {
+		t.Errorf("created, not joined: %s (%s), want interrupted: %q", created.Outcome, created.Detail, betweenWrites)
+	}
+	if !created.Outcome.Retryable() || !created.Outcome.Recorded() || created.Outcome.Settled() {
+		t.Errorf("%s: a rerun must take it up again, and the ledger remember it", created.Outcome)
+	}
+	if r := got[1]; r.Outcome != enroll.NotAttempted || !strings.Contains(r.Detail, "the run stopped before this row sent a write: nothing was written for it") {
+		t.Errorf("stopped at its lookup: %s (%s), want not-attempted before its first write", r.Outcome, r.Detail)
+	}
+
+	again, _, _ := run(t, s, runCase{csv: csv, consent: "consent", policy: policy, workers: 2})
+	if r := again[0]; r.Outcome != enroll.Joined || slices.Contains(r.Actions, enroll.ActionCreated) || r.ConnectionID != created.ConnectionID {
+		t.Errorf("rerun: %s %v connection %d (%s), want joined without a create, connection %d", r.Outcome, r.Actions, r.ConnectionID, r.Detail, created.ConnectionID)
+	}
+	members := 0
+	for _, m := range s.State().ExternalMembers {
+		if m.ExternalMemberID == "N-1" {
+			members++
+		}
+	}
+	if members != 1 {
+		t.Errorf("%d external members N-1, want the one created", members)
 	}
 }
