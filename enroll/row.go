@@ -30,14 +30,14 @@ import (
 
 // Actions recorded in a result's actions column.
 const (
-	ActionCreated         = "created-member"
-	ActionUpdated         = "updated-member"
-	ActionAccepted        = "accepted-agreements"
-	ActionActivated       = "activated"
-	ActionWouldCreate     = "would-create"
-	ActionWouldAccept     = "would-accept-agreements"
-	ActionWouldActivate   = "would-activate"
-	createLookupsPerRow   = 3 // re-sends of a create whose answer was lost, each after a look
+	ActionCreated       = "created-member"
+	ActionUpdated       = "updated-member"
+	ActionAccepted      = "accepted-agreements"
+	ActionActivated     = "activated"
+	ActionWouldCreate   = "would-create"
+	ActionWouldAccept   = "would-accept-agreements"
+	ActionWouldActivate = "would-activate"
+	createLookupsPerRow = 3 // re-sends of a create whose answer was lost, each after a look
 )
 
 // Policy is what the operator allowed: the decisions a row's fate turns
