@@ -163,7 +163,7 @@ func (r *enrollRun) stopError(info *enroll.RunInfo, sum *report.Summary, code in
 		err, hint = errors.New("interrupted; the rest are not-attempted"), rest
 	default:
 		err = fmt.Errorf("%s failed", rowCount(sum.Counts[enroll.Failed]))
-		hint = rerunWith(r.out, enroll.Failed, "rerun them later with ")
+		hint = r.rerunFailed()
 	}
 	return exitError{code: code, err: err, hint: hint}
 }
@@ -189,13 +189,14 @@ func rowsOf(o enroll.Outcome) string {
 	return "rows not attempted"
 }
 
-// rerunWith advises the follow-up file of outcome o, if the run wrote one.
-func rerunWith(out string, o enroll.Outcome, advice string) string {
-	path := followup(out, o)
+// rerunFailed is the command that sends the failed rows again, as
+// rerunAdvice's are, if the run wrote their retry file.
+func (r *enrollRun) rerunFailed() string {
+	path := followup(r.out, enroll.Failed)
 	if _, err := os.Stat(path); err != nil {
 		return ""
 	}
-	return advice + path
+	return "rerun them later: " + rerunCommand(r.flags, r.out+"-"+string(enroll.Failed), path)
 }
 
 func followup(out string, o enroll.Outcome) string {
