@@ -176,7 +176,7 @@ type PresetInfo struct {
 	Name string `json:"name"`
 	// MembershipFrom says where a row's membership status comes from,
 	// e.g. "isActive and joinStatus (the abc-ignite rule)".
-	MembershipFrom string `json:"membership_from,omitempty"`
+	MembershipFrom string `json:"membership_from"`
 	// AtCreationOnly: the status is sent only when a member is created;
 	// for customers Perkville already has, its own status decides.
 	AtCreationOnly bool `json:"at_creation_only"`
@@ -190,10 +190,10 @@ type Input struct {
 	Rows   int    `json:"rows"`
 	// Delimiter is the input's field separator, which the follow-up
 	// files use; `pvenroll report` reads it back.
-	Delimiter string `json:"delimiter,omitempty"`
+	Delimiter string `json:"delimiter"`
 	// Encoding is how the input's bytes were read: utf-8, utf-16le,
 	// utf-16be, windows-1252, latin1, or xlsx for a workbook.
-	Encoding string `json:"encoding,omitempty"`
+	Encoding string `json:"encoding"`
 }
 
 // BusinessInfo names the business of the run.
@@ -211,7 +211,7 @@ type APIStats struct {
 	Throttled  int64            `json:"throttled_429"`
 	// OutageProbes are the requests that tried the API while it was down
 	// (counted in Requests too).
-	OutageProbes int64 `json:"outage_probes,omitempty"`
+	OutageProbes int64 `json:"outage_probes"`
 }
 
 // WriteSummaries writes summary.json, summary.md and report.html.
