@@ -162,6 +162,7 @@ new@x.co,N-1,active,
 lapsed@x.co,,,
 newi@x.co,N-3,inactive,2026-11-20T10:04:00Z
 join@x.co,,active,
+both@x.co,,,
 `
 	c := runCase{csv: csv, consent: "consent", workers: 1, policy: enroll.Policy{CreateMissing: true, SystemID: "SYS"}}
 	dryServer := sandbox.NewServer(smallWorld(), sandbox.Faults{})
@@ -180,11 +181,16 @@ join@x.co,,active,
 		{enroll.RiskMembershipNotActive, enroll.MembershipInactive},
 		{enroll.RiskExportInactive, enroll.MembershipInactive},
 		{"", enroll.Joined},
+		// Terms not accepted either: the membership is checked first.
+		{enroll.RiskMembershipNotActive, enroll.MembershipInactive},
 	}
 	for i, w := range want {
 		if dry[i].Outcome != enroll.WouldJoin || dry[i].Risk != w.risk || real[i].Outcome != w.real {
 			t.Errorf("line %d: dry %s risk %q, real %s; want would-join risk %q, real %s", dry[i].Line, dry[i].Outcome, dry[i].Risk, real[i].Outcome, w.risk, w.real)
 		}
+	}
+	if d := dry[4].Detail; !strings.Contains(d, "membership is INACTIVE: if the business requires an active membership the join will be refused; if not, the customer has not accepted the program terms") {
+		t.Errorf("line %d: the detail does not say both refusals in their order: %q", dry[4].Line, d)
 	}
 	if dry[2].ExportMembership != pv.StatusInactive || dry[3].ExportMembership != pv.StatusActive || dry[1].ExportMembership != "" {
 		t.Errorf("export membership %q %q %q", dry[1].ExportMembership, dry[2].ExportMembership, dry[3].ExportMembership)
