@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -245,18 +246,21 @@ func loadWorld(path string) (*sandbox.World, error) {
 
 // adminToken picks the world's admin token for its business.
 func adminToken(w *sandbox.World) string {
-	for _, t := range w.Tokens {
-		for _, b := range t.StaffOf {
-			if b == w.Business.BusinessID {
-				for _, s := range t.Scopes {
-					if s == pv.ScopeAdminCustomerInfo {
-						return t.Token
-					}
-				}
-			}
-		}
+	if t := worldAdmin(w); t != nil {
+		return t.Token
 	}
 	return w.Tokens[0].Token
+}
+
+// worldAdmin is the world's token of an admin staff member of its
+// business; nil if it has none.
+func worldAdmin(w *sandbox.World) *sandbox.Token {
+	for i, t := range w.Tokens {
+		if slices.Contains(t.StaffOf, w.Business.BusinessID) && slices.Contains(t.Scopes, pv.ScopeAdminCustomerInfo) {
+			return &w.Tokens[i]
+		}
+	}
+	return nil
 }
 
 // readerFlags are the flags that say how to read an export, shared by

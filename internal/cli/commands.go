@@ -345,7 +345,7 @@ func runCheck(ctx context.Context, c *cobra.Command, o checkOptions) error {
 	}
 	// The token's scopes, when login kept them, stop a token that is not
 	// an admin's before any request.
-	results := []pv.Check{scopeCheck(ep.tokenFrom.file)}
+	results := []pv.Check{ep.scopeCheck()}
 	var hints []string
 	if results[0].Fatal {
 		hints = append(hints, "log in as an admin staff member of the business: pvenroll login --force --username …")

@@ -313,41 +313,30 @@ func readHeader(ctx context.Context, in io.Reader, o export.ReaderOptions) (*exp
 }
 
 // preflight finds the business, and proves the token's rights before any
-// row of a run that may create or upsert members (the rights probe is a
-// POST, so a dry run, which sends only GET, never sends it; 'check' does);
-// a failure is the run's only output (exit 3), and the report directory is
-// removed, so the same command works once the cause is fixed.
+// row (proveRights: a dry run cannot, and warns); a failure is the run's
+// only output (exit 3), and the report directory is removed, so the same
+// command works once the cause is fixed.
 func (r *enrollRun) preflight(ctx context.Context) error {
 	fail := func(err error) error {
 		if ctx.Err() != nil {
 			return exitError{code: ExitInterrupted, err: errors.New("interrupted during the preflight; nothing was written")}
 		}
 		return exitError{code: ExitFatalAPI, err: fmt.Errorf("preflight: %w", err),
-			hint: hintLines(apiHints(err, r.ep), "nothing was written; run the same command again once this is fixed")}
+			hint: hintLines(apiHints(err, r.ep), rightsHint(err), "nothing was written; run the same command again once this is fixed")}
 	}
-	if sc := scopeCheck(r.ep.tokenFrom.file); sc.Fatal {
+	if sc := r.ep.scopeCheck(); sc.Fatal {
 		return fail(sc.Err) // known from login: a dry run learns it too
 	}
 	biz, err := r.api.Business(ctx, r.ep.business)
 	if err != nil {
 		return fail(fmt.Errorf("business %d: %w", r.ep.business, err))
 	}
-	if r.mayUpsert() {
-		if err := r.api.ProveAdmin(ctx, r.ep.business); err != nil {
-			return fail(err)
-		}
-	} else if r.o.Policy.DryRun {
-		r.log.Warn("admin rights not proven: their probe is a POST, and a dry run sends only GET; 'pvenroll check' sends it")
+	if err := r.proveRights(ctx); err != nil {
+		return fail(err)
 	}
 	r.biz = biz
 	r.log.Info("business", "id", biz.BusinessID, "name", biz.Name, "perkville_url", biz.ShownURL())
 	return nil
-}
-
-// mayUpsert says whether the run may create or upsert external members,
-// the writes only an admin staff member may send.
-func (r *enrollRun) mayUpsert() bool {
-	return !r.o.Policy.DryRun && (r.o.Policy.CreateMissing || r.o.Policy.SyncMembership)
 }
 
 // startReport makes the report directory, before any request, so that a

@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,6 +89,9 @@ type endpoint struct {
 	// tokenFrom is where the token came from: its file, beside which
 	// login kept its scopes, and the source a refused token's hint names.
 	tokenFrom tokenSource
+	// sandboxAdmin is the --sandbox's own admin token of the business,
+	// when the run uses it (no token was given): its rights are known.
+	sandboxAdmin *sandbox.Token
 	// given says whether --api, PERKVILLE_API or --sandbox chose the API;
 	// if not, the real one is tried, and a hint says how to try the sandbox.
 	given bool
@@ -127,6 +131,7 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 		}
 		if token == "" {
 			token, src.sandbox = adminToken(world), true
+			e.sandboxAdmin = worldAdmin(world)
 		}
 		e.sandbox = sandbox.NewServer(world, a.SandboxFaults)
 		e.url = e.sandbox.URL
@@ -138,6 +143,9 @@ func (a *apiFlags) endpoint(c *cobra.Command) (*endpoint, error) {
 	if e.business, err = parseBusiness(business); err != nil {
 		e.Close()
 		return nil, err
+	}
+	if e.sandboxAdmin != nil && !slices.Contains(e.sandboxAdmin.StaffOf, e.business) {
+		e.sandboxAdmin = nil // an admin of the world's business, not of this one
 	}
 	if token == "" {
 		e.Close()
