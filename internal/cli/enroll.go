@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -278,6 +279,9 @@ func (r *enrollRun) openState() error {
 		return exitError{code: ExitLocked, err: err}
 	}
 	if err != nil {
+		if !errors.Is(err, fs.ErrPermission) { // the file is something else than a ledger
+			err = withHint(err, o.State+" is not a state file: name the file earlier runs' --state wrote, or a new one for a first run")
+		}
 		return usageError{fmt.Errorf("--state: %w", err)}
 	}
 	r.ledger = l
