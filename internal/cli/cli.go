@@ -94,7 +94,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	reply := &jsonReply{}
 	c, err := root.ExecuteContextC(context.WithValue(ctx, jsonReplyKey{}, reply))
-	reply.print(c, err, stdout, stderr)
+	reply.print(c, args, err, stdout, stderr)
 	return exitCode(err, stderr)
 }
 

@@ -48,6 +48,30 @@ func (h *jsonHead) fail(e *jsonError) { h.Error = e }
 // jsonObject is any of the objects below, made by a command.
 type jsonObject interface{ fail(*jsonError) }
 
+// jsonAsked says whether c's command line asked for --json. A flag error
+// stops the parsing at the bad flag, so a failed command's line is also
+// read as written: `validate --bogus --json` still prints its object.
+func jsonAsked(c *cobra.Command, args []string, err error) bool {
+	f := c.Flags().Lookup("json")
+	switch {
+	case f == nil:
+		return false
+	case f.Value.String() == "true":
+		return true
+	case err == nil:
+		return false
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonReplyKey finds, in a command's context, where its --json object
 // waits for Main: Main prints it once the command has ended, with the
 // command's error, so that a failing command still prints one object.
@@ -65,12 +89,9 @@ func replyJSON(c *cobra.Command, obj jsonObject) error {
 }
 
 // print prints the --json object of the command c that ended with err, or
-// nothing when c printed text.
-func (r *jsonReply) print(c *cobra.Command, err error, stdout, stderr io.Writer) {
-	if c == nil {
-		return
-	}
-	if f := c.Flags().Lookup("json"); f == nil || f.Value.String() != "true" {
+// nothing when c printed text. args is the command line.
+func (r *jsonReply) print(c *cobra.Command, args []string, err error, stdout, stderr io.Writer) {
+	if c == nil || !jsonAsked(c, args, err) {
 		return
 	}
 	obj := r.obj

@@ -177,6 +177,7 @@ func TestJSONWhenTheCommandFails(t *testing.T) {
 	for _, args := range [][]string{
 		{"validate", "--json", missing},
 		{"validate", "--json"},
+		{"validate", "--bogus", "--json", missing},
 		{"state", "--json", missing},
 		{"check", "--json", "--api", "http://127.0.0.1:1", "--business", "0"},
 	} {
