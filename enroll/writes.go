@@ -1,9 +1,11 @@
 package enroll
 
-// This file knows which rows' writes went on the wire, so that a stop
-// never reports as not-attempted a row whose write may have been applied:
-// such a row gets the grace period (stop.go), and if its answer is still
-// lost it is interrupted, with a detail that says so.
+// This file knows which rows' writes went on the wire and whether their
+// answers came, so that a stop never reports as not-attempted a row whose
+// write may have been applied: such a row gets the grace period
+// (stop.go), and if its answer is still lost it is interrupted, with a
+// detail that says so; a row stopped between answered writes is
+// interrupted too, its detail naming what was done (stopped).
 //
 // A row holds a pv.Calls, a plain value: the client bound to it
 // (pv.Client.For) counts the row's requests there and says when the first
