@@ -62,7 +62,7 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 	}
 	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
-			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun, meta.Resumed))
+			bars = append(bars, outcomeBar(s, o, n, most, meta.DryRun))
 		}
 	}
 	var groups []htmlGroup
@@ -86,9 +86,9 @@ func HTML(w io.Writer, s *Summary, meta Meta) error {
 
 // outcomeBar is outcome o's row of the chart; a dry run's would-join is
 // split into the rows that would join and those likely refused.
-func outcomeBar(s *Summary, o enroll.Outcome, n, most int, dryRun bool, resumed *Resumed) htmlBar {
+func outcomeBar(s *Summary, o enroll.Outcome, n, most int, dryRun bool) htmlBar {
 	share := func(k int) string { return fmt.Sprintf("%.4f", float64(k)/float64(max(most, 1))) }
-	b := htmlBar{Outcome: o, Description: resumed.Describe(o, n), Count: n}
+	b := htmlBar{Outcome: o, Description: s.Resumed.Describe(o, n), Count: n}
 	if try := s.WouldTry(); o == enroll.WouldJoin && dryRun && try > 0 {
 		b.Parts = []barPart{{share(n - try), barColor(o), fmt.Sprintf("would join: %d", n-try)},
 			{share(try), likelyRefusedColor, fmt.Sprintf("would try, likely refused: %d", try)}}

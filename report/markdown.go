@@ -42,7 +42,7 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 	b.WriteString("| outcome | rows | meaning |\n|---|---:|---|\n")
 	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, meta.Resumed.Describe(o, n))
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", o, n, s.Resumed.Describe(o, n))
 		}
 	}
 	fmt.Fprintf(&b, "| **total** | **%d** | every input row, once |\n", s.Rows)

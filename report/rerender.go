@@ -102,6 +102,9 @@ func Rerender(dir string) (*Summary, error) {
 	}
 	w := &Writer{dir: dir, opts: o, followups: map[enroll.Outcome]*atomicCSV{}, pending: map[int]enroll.Result{},
 		sum: NewSummary(), rerender: true}
+	if meta.Resumed != nil {
+		w.sum.Resumed = *meta.Resumed // report.csv does not say which rows were resumed
+	}
 	seq := 0
 	err = ReadResults(f, filepath.Join(dir, "report.csv"), func(r enroll.Result) error {
 		seq++

@@ -19,13 +19,8 @@ var runStart = time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)
 // needs-agreement rows, one of them waiting since an earlier run.
 func continuedReport(run2Requests *int64) (*Summary, Meta) {
 	s := NewSummary()
-	var resumed Resumed
 	add := func(o enroll.Outcome, from uint64) {
-		r := enroll.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from}
-		s.Add(r)
-		if r.Resumed {
-			resumed.Add(r)
-		}
+		s.Add(enroll.Result{Outcome: o, Resumed: from != 0, ResumedFrom: from})
 	}
 	for range 3 {
 		add(enroll.Joined, 0)
@@ -36,7 +31,7 @@ func continuedReport(run2Requests *int64) (*Summary, Meta) {
 		add(enroll.NeedsAgreement, 0)
 	}
 	one := int64(40)
-	meta := Meta{Input: Input{Path: "members.csv"}, Run: 3, Resumed: &resumed,
+	meta := Meta{Input: Input{Path: "members.csv"}, Run: 3, Resumed: &s.Resumed,
 		Start: runStart.Add(time.Hour), End: runStart.Add(time.Hour + time.Minute), ExitCode: 0,
 		API: APIStats{Requests: 100, Retries: 2},
 		Earlier: []RunPart{
@@ -133,13 +128,16 @@ func TestRerenderKeepsTheResumedSplit(t *testing.T) {
 	w, err := NewWriter(dir, Options{})
 	must(t, err)
 	s, meta := continuedReport(nil)
+	// the rows of continuedReport, as the run that continued runs 1 and 2 got them
+	from := []uint64{0, 0, 0, 2, 1}
 	for i := range s.Rows {
-		o := enroll.Joined
-		if i >= s.Counts[enroll.Joined] {
-			o = enroll.NeedsAgreement
+		r := enroll.Result{Line: i + 2, Email: "a@example.com", Outcome: enroll.NeedsAgreement}
+		if i < len(from) {
+			r.Outcome, r.Resumed, r.ResumedFrom = enroll.Joined, from[i] != 0, from[i]
 		}
-		must(t, w.Add(i, enroll.Result{Line: i + 2, Email: "a@example.com", Outcome: o}))
+		must(t, w.Add(i, r))
 	}
+	meta.Resumed = nil // the writer's summary counts them
 	must(t, w.Close(meta))
 	if _, err := Rerender(dir); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,10 @@ type Summary struct {
 	Risky  []enroll.Result
 	// ExportInactive counts rows the export marks inactive.
 	ExportInactive int
+	// Resumed are the rows of Counts that the run took from the
+	// unfinished runs it continued (a re-render has them from
+	// summary.json: report.csv does not say).
+	Resumed Resumed
 }
 
 // NewSummary returns an empty summary.
@@ -52,6 +56,9 @@ func (s *Summary) Add(r enroll.Result) {
 	}
 	if r.ExportMembership == "INACTIVE" {
 		s.ExportInactive++
+	}
+	if r.Resumed {
+		s.Resumed.Add(r)
 	}
 	if r.Outcome == enroll.WouldJoin && r.Risk != "" {
 		s.AtRisk[r.Risk]++
@@ -107,8 +114,8 @@ type Meta struct {
 	// Run is the run's id in the ledger (--state); 0 without one.
 	Run uint64 `json:"run,omitempty"`
 	// Resumed: the rows of Outcomes that this run took from the unfinished
-	// runs it continued, as they decided them; absent when none. Start,
-	// End and API are this run's own.
+	// runs it continued, as they decided them (Summary.Resumed); absent
+	// when none. Start, End and API are this run's own.
 	Resumed *Resumed `json:"resumed,omitempty"`
 	// Earlier: the runs whose report this one continued, oldest first.
 	Earlier []RunPart `json:"earlier_parts,omitempty"`
@@ -226,6 +233,10 @@ func WriteSummaries(dir string, s *Summary, meta Meta) error {
 	meta.Input.Rows = s.Rows
 	meta.MembershipDiffers = s.MembershipDiffers
 	meta.ExportInactive = s.ExportInactive
+	meta.Resumed = nil
+	if s.Resumed.Rows() > 0 {
+		meta.Resumed = &s.Resumed
+	}
 	meta.DryRunAtRisk = nil
 	if meta.DryRun {
 		meta.DryRunAtRisk = map[string]int{}

@@ -217,7 +217,7 @@ func runReport(out io.Writer, dir string) error {
 		}
 		return err
 	}
-	printTable(out, sum, false, nil)
+	printTable(out, sum, false)
 	return nil
 }
 

@@ -59,7 +59,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	}
 	if failure == nil || failure.report == nil {
 		if !r.o.Quiet { // -q: only errors and the final hint
-			printTable(c.OutOrStdout(), sum, r.o.Policy.DryRun, &sink.resumed)
+			printTable(c.OutOrStdout(), sum, r.o.Policy.DryRun)
 			if ch := sink.changes; ch != nil && ch.Waited > 0 {
 				fmt.Fprintf(c.OutOrStdout(), "%s waited: unchanged, not due for a check (no call; --recheck-all checks them now)\n", rowCount(ch.Waited))
 			}
@@ -97,7 +97,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 		}
 		// The run is credited with its own work: resumed rows are the
 		// work of the runs that decided them.
-		if finishErr = r.ledger.Finish(info.End, sha, status, sink.resumed.Own(sum.Counts), resumed, skipped); finishErr != nil {
+		if finishErr = r.ledger.Finish(info.End, sha, status, sum.Resumed.Own(sum.Counts), resumed, skipped); finishErr != nil {
 			code = ExitRecords
 		}
 	}
@@ -116,9 +116,6 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 			// Read before this report replaces the continued one's summary.
 			meta.Earlier = report.ReadParts(r.out, report.RunPart{Run: prev.ID, Start: prev.Start, End: prev.End})
 		}
-	}
-	if sink.resumed.Rows() > 0 {
-		meta.Resumed = &sink.resumed
 	}
 	if info.Stop != enroll.StopNone {
 		meta.Stop = info.Stop.String()

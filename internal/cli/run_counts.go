@@ -15,13 +15,12 @@ import (
 )
 
 // resultSink takes each row's result: the report, whose summary holds the
-// counts that the progress display and the ledger read, the changes since
-// the previous run, and the resumed rows.
+// counts that the progress display and the ledger read (the resumed rows
+// among them), and the changes since the previous run.
 type resultSink struct {
 	report  *report.Writer
 	changes *report.Changes // nil without a previous run in the ledger
 	start   time.Time
-	resumed report.Resumed // written by Add's one goroutine, read after the run
 }
 
 func (s *resultSink) Add(seq int, r enroll.Result) error {
@@ -31,21 +30,18 @@ func (s *resultSink) Add(seq int, r enroll.Result) error {
 	if s.changes != nil {
 		s.changes.Count(r, s.start)
 	}
-	if r.Resumed {
-		s.resumed.Add(r)
-	}
 	return nil
 }
 
-// printTable prints the outcome counts on stdout; resumed (nil: none)
-// says which of them an earlier run decided.
-func printTable(w io.Writer, s *report.Summary, dryRun bool, resumed *report.Resumed) {
+// printTable prints the outcome counts on stdout, saying which of them
+// an earlier run decided.
+func printTable(w io.Writer, s *report.Summary, dryRun bool) {
 	if dryRun {
 		fmt.Fprintln(w, "dry run: nothing was written")
 	}
 	for _, o := range enroll.Outcomes {
 		if n := s.Counts[o]; n > 0 {
-			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, resumed.Describe(o, n))
+			fmt.Fprintf(w, "%-20s %7d  %s\n", o, n, s.Resumed.Describe(o, n))
 		}
 		if o == enroll.WouldJoin && s.WouldTry() > 0 {
 			fmt.Fprintf(w, "  %-18s %7d  of them likely refused (see summary.md)\n", "would try", s.WouldTry())
