@@ -46,7 +46,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)
 	}
 	sum := r.report.Summary()
-	r.warnAllNotFound(sum, &sink.resumed)
+	r.warnAllNotFound(sum, &sum.Resumed)
 	code := enrollExitCode(info, sum, runErr)
 	if runErr != nil && sum.Rows == 0 {
 		r.discard()
