@@ -35,7 +35,9 @@ func tallyChecks(results []pv.Check, ep *endpoint) checkTally {
 			status = "fail"
 			t.failed++
 			t.hints = append(t.hints, apiHints(r.Err, ep)...)
-			t.hints = append(t.hints, checkHint(r))
+			if h := checkHint(r); h != "" {
+				t.hints = append(t.hints, h)
+			}
 			if r.Fatal {
 				t.code = ExitFatalAPI // no run could go on
 			}
