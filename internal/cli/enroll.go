@@ -46,11 +46,12 @@ func newEnrollCmd() *cobra.Command {
 	var o enrollOptions
 	c := &cobra.Command{
 		Use:   "enroll [flags] FILE",
-		Short: "Enroll the customers of a CSV export (FILE, or - for standard input)",
-		Long: `Enroll reads a CSV export of a membership system and, for each row, finds the
-customer's Perkville connection, creates the customer when asked and allowed,
-accepts the program's agreements only where the row holds the customer's own
-recorded consent, sets the connection ACTIVE, and writes a report directory.
+		Short: "Enroll the customers of a CSV or .xlsx export (FILE, or - for standard input)",
+		Long: `Enroll reads an export of a membership system, a CSV or an .xlsx workbook,
+and, for each row, finds the customer's Perkville connection, creates the
+customer when asked and allowed, accepts the program's agreements only where
+the row holds the customer's own recorded consent, sets the connection ACTIVE,
+and writes a report directory.
 
 ` + tokenSourcesHelp() + `; never
 from a flag value.
