@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,7 +36,7 @@ func killRerun(rows int, rate float64, consent bool) {
 	dir, err := os.MkdirTemp("", "pvenroll-bench-kill")
 	must(err)
 	defer os.RemoveAll(dir)
-	k := killBench{dir: dir, bin: filepath.Join(dir, "pvenroll"), rows: rows, rate: rate, port: 18770}
+	k := killBench{dir: dir, bin: filepath.Join(dir, "pvenroll"), rows: rows, rate: rate}
 	if out, err := exec.Command("go", "build", "-o", k.bin, command).CombinedOutput(); err != nil {
 		fail(fmt.Errorf("go build: %v\n%s", err, out))
 	}
@@ -86,7 +87,7 @@ type killBench struct {
 	args                  []string // more flags of enroll
 	rows                  int
 	rate                  float64
-	port                  int
+	runs                  int // runs so far, naming each one's files
 }
 
 // killMoment is when the first run is killed: after a time from its start,
@@ -108,17 +109,17 @@ func (m killMoment) String() string {
 // fails the bench when the runs got a row wrong: every connection is
 // joined exactly once, by one write, and the report counts every row once.
 func (k *killBench) run(m killMoment) kinds {
-	k.port++
-	addr := fmt.Sprintf("127.0.0.1:%d", k.port)
+	k.runs++
+	addr := freeAddr()
 	if resp, err := http.Get("http://" + addr + "/_sandbox/log"); err == nil {
 		resp.Body.Close()
-		// Another bench's sandbox: its log would be counted as this run's.
+		// Taken since freeAddr looked: its log would be counted as this run's.
 		fail(fmt.Errorf("a sandbox already answers at %s: is another bench running?", addr))
 	}
 	stop := startSandboxProcess(k.bin, addr, "--world", k.world)
 	defer stop()
-	state := filepath.Join(k.dir, fmt.Sprintf("s%d.db", k.port))
-	out := filepath.Join(k.dir, fmt.Sprintf("out%d", k.port))
+	state := filepath.Join(k.dir, fmt.Sprintf("s%d.db", k.runs))
+	out := filepath.Join(k.dir, fmt.Sprintf("out%d", k.runs))
 	cmd := func() *exec.Cmd {
 		args := append([]string{"enroll", "--api", "http://" + addr, "--business", "25", "--rate", fmt.Sprint(k.rate), "-q",
 			"--state", state, "--out", out}, k.args...)
@@ -241,6 +242,16 @@ func (k kinds) extra(base kinds) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// freeAddr is a loopback address nothing listens at now: each sandbox of
+// the bench gets its own, so that benches run at once (another engineer's
+// make bench) do not share one and count each other's requests.
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // applied counts the writes the sandbox at addr applied.
