@@ -15,7 +15,7 @@ type HistoryRun struct {
 	Status string    `json:"status"` // finished, stopped, running (or killed)
 	// Counts are the run's own work: the rows it decided (or skipped,
 	// unchanged), by outcome.
-	Counts map[enroll.Outcome]int `json:"counts,omitempty"`
+	Counts map[enroll.Outcome]int `json:"counts"`
 	// Resumed are the rows it took over from the unfinished runs it
 	// continued, not in Counts: those runs decided them.
 	Resumed int `json:"resumed"`

@@ -133,9 +133,6 @@ func runState(c *cobra.Command, o stateOptions, path string) error {
 	}
 	if o.JSON {
 		j := stateJSON{jsonHead: head("pvenroll-state"), RunsTotal: len(runs), Runs: runHistory(l), Customers: counts}
-		if j.Runs == nil {
-			j.Runs = []report.HistoryRun{}
-		}
 		if j.Customers == nil {
 			j.Customers = map[enroll.Outcome]int{}
 		}
@@ -163,9 +160,13 @@ func sum(m map[enroll.Outcome]int) int {
 // runHistory is the ledger's last runs, as many as the report's chart has
 // room for.
 func runHistory(l *ledger.Ledger) []report.HistoryRun {
-	var h []report.HistoryRun
+	h := []report.HistoryRun{}
 	for _, r := range l.History(report.HistoryWidth) {
-		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: r.Counts, Resumed: r.Resumed})
+		counts := r.Counts
+		if counts == nil { // a run that ended before it counted: {} in the JSON
+			counts = map[enroll.Outcome]int{}
+		}
+		h = append(h, report.HistoryRun{Run: r.ID, Start: r.Start, Status: r.Status, Counts: counts, Resumed: r.Resumed})
 	}
 	return h
 }

@@ -8,8 +8,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pvenroll/pvenroll/enroll"
+	"github.com/pvenroll/pvenroll/internal/ledger"
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
 
@@ -200,5 +202,26 @@ func TestJSONWhenTheCommandFails(t *testing.T) {
 	runJSON(t, ExitUsage, &v, "validate", "--json", csv)
 	if v.Error == nil || !strings.Contains(v.Error.Message, "no usable row") || v.Rows.Invalid != 1 || len(v.Problems) != 1 {
 		t.Errorf("no usable row: %+v", v)
+	}
+}
+
+// A run that ended before it counted (killed after it began) is in state
+// --json with its counts {}, not without them.
+func TestStateJSONOfARunThatNeverCounted(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	l, err := ledger.Open(db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Begin(ledger.Start{Input: "x.csv", Out: "out", At: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var s stateJSON
+	runJSON(t, ExitOK, &s, "state", "--json", db) // every field there, counts too
+	if len(s.Runs) != 1 || s.Runs[0].Counts == nil || len(s.Runs[0].Counts) != 0 {
+		t.Errorf("runs: %+v", s.Runs)
 	}
 }
