@@ -44,7 +44,7 @@ func (s tokenSource) refusedHint() string {
 	case s.file != "":
 		return "check the token in --token-file " + s.file + ", or replace it: pvenroll login --force --token-file " + s.file
 	case s.sandbox:
-		return "the sandbox's world names its tokens (--sandbox-world); pass one with PERKVILLE_TOKEN or --token-file PATH"
+		return "the sandbox's world names its tokens (--sandbox-world); pass one with --token-file PATH"
 	}
 	return "check the token in PERKVILLE_TOKEN (it is used before the default token file of 'pvenroll login')"
 }
