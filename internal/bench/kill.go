@@ -185,7 +185,7 @@ func checkKilledRows(log []sandbox.LogEntry, out string, rows int, m killMoment)
 type kinds map[string]int
 
 // The kinds of request, in the order they are shown.
-var kindOrder = []string{"preflight", "lookups", "joins", "listing pages", "probes", "agreement views", "acceptances", "creates", "other"}
+var kindOrder = []string{"preflight", "rights probe", "lookups", "joins", "listing pages", "probes", "agreement views", "acceptances", "creates", "other"}
 
 // countKinds counts the requests of one run.
 func countKinds(log []sandbox.LogEntry) kinds {
@@ -217,6 +217,8 @@ func kindOf(e sandbox.LogEntry) string {
 		return "agreement views"
 	case e.Path == pv.PathAgreementAcceptances:
 		return "acceptances"
+	case e.Method == http.MethodPost && e.Path == pv.PathExternalMembers && e.Status == http.StatusBadRequest:
+		return "rights probe" // the preflight's admin probe, a create that cannot happen (no run here sends a bad create)
 	case e.Path == pv.PathExternalMembers:
 		return "creates"
 	}
