@@ -136,6 +136,9 @@ type enrollRun struct {
 	// continued is the unfinished run whose report this run continues
 	// (0: none): its folder holds that run's report until this one's.
 	continued uint64
+	// rightsProven: the preflight proved the token an admin staff member's
+	// of the business (a run that may create or upsert members).
+	rightsProven bool
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
@@ -318,7 +321,8 @@ func readHeader(ctx context.Context, in io.Reader, o export.ReaderOptions) (*exp
 }
 
 // preflight finds the business, and proves the token's rights before any
-// row (proveRights: a dry run cannot, and warns); a failure is the run's
+// row of a run that may create or upsert members (proveRights; other runs
+// warn when the rights are not known); a failure is the run's
 // only output (exit 3), and the report directory is removed, so the same
 // command works once the cause is fixed.
 func (r *enrollRun) preflight(ctx context.Context) error {
@@ -336,7 +340,7 @@ func (r *enrollRun) preflight(ctx context.Context) error {
 	if err != nil {
 		return fail(fmt.Errorf("business %d: %w", r.ep.business, err))
 	}
-	if err := r.proveRights(ctx); err != nil {
+	if r.rightsProven, err = r.proveRights(ctx); err != nil {
 		return fail(err)
 	}
 	r.biz = biz

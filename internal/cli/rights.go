@@ -2,9 +2,13 @@ package cli
 
 // The token's rights. Only an admin staff member of the business may look
 // customers up: any other token is answered as if nobody were there, so a
-// run with it would report every customer not-found and exit 0. Every real
-// run therefore proves the rights before its first write; a dry run, which
-// only reads, cannot, and says so unless the rights are known already.
+// run with it would report every customer not-found. A real run that may
+// create or upsert members proves the rights before its first write, with
+// the probe 'check' sends. Other runs do not send that probe: its meaning on
+// the real API is assumed, so it is sent only where a member may be written
+// anyway, and never by a dry run, which only reads. They warn instead,
+// unless the rights are known, and a run whose rows are all not-found names
+// the likely cause at its end.
 
 import (
 	"context"
@@ -48,18 +52,29 @@ func (e *endpoint) knownAdmin() bool {
 const dryRunRightsWarning = "admin rights not checked: a dry run only reads. A token that is not an admin staff member's " +
 	"finds no one, so every row would read not-found: run 'pvenroll check' first"
 
-// proveRights proves, before a real run's first write, that the token is
-// an admin staff member's of the business, with the probe 'check' sends.
-// A dry run sends only GET: it warns instead, unless the rights are known.
-func (r *enrollRun) proveRights(ctx context.Context) error {
-	if r.o.Policy.DryRun {
-		if !r.ep.knownAdmin() {
-			r.log.Warn(dryRunRightsWarning)
-		}
-		return nil
+// proveRights proves, before the first write of a real run that may create
+// or upsert members, that the token is an admin staff member's of the
+// business, with the probe 'check' sends. Other runs do not send it; they
+// warn when the rights are not known. It returns whether they are proven.
+func (r *enrollRun) proveRights(ctx context.Context) (bool, error) {
+	p := r.o.Policy
+	if !p.DryRun && (p.CreateMissing || p.SyncMembership) {
+		return true, r.api.ProveAdmin(ctx, r.ep.business)
 	}
-	return r.api.ProveAdmin(ctx, r.ep.business)
+	if !r.ep.knownAdmin() {
+		if p.DryRun {
+			r.log.Warn(dryRunRightsWarning)
+		} else {
+			r.log.Warn(joinOnlyRightsWarning)
+		}
+	}
+	return false, nil
 }
+
+// joinOnlyRightsWarning is the word of a real run that only joins, when the
+// token's rights are not known: it does not send the probe.
+const joinOnlyRightsWarning = "admin rights not checked: a run that only joins sends no probe. A token that is not an admin staff member's " +
+	"finds no one, so every row would read not-found: 'pvenroll check' shows what the token may do"
 
 // rightsHint is the hint of a preflight that found the token no admin's.
 func rightsHint(err error) string {
@@ -85,7 +100,7 @@ func (r *enrollRun) warnAllNotFound(sum *report.Summary, resumed *report.Resumed
 		return
 	}
 	rows := fmt.Sprintf("%d of the %d rows looked up are not-found", notFound, notFound+found)
-	if r.o.Policy.DryRun && !r.ep.knownAdmin() {
+	if !r.rightsProven && !r.ep.knownAdmin() {
 		r.log.Warn(rows + fmt.Sprintf(": the token is likely not an admin staff member's of business %d, "+
 			"and such a token finds no one but its own customer; run 'pvenroll check' to see its rights", r.ep.business))
 		return

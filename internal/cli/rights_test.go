@@ -24,6 +24,7 @@ func TestWarnAllNotFound(t *testing.T) {
 		resumed  map[enroll.Outcome]int
 		dryRun   bool
 		knownAdm bool
+		proven   bool // the preflight sent the probe (a run that may create)
 		want     string // "" for no warning
 	}{
 		{name: "176 not found, one own customer, dry run", counts: map[enroll.Outcome]int{enroll.NotFound: 176, enroll.WouldJoin: 1, enroll.Invalid: 3},
@@ -34,8 +35,10 @@ func TestWarnAllNotFound(t *testing.T) {
 		{name: "a conflict is a found customer", counts: map[enroll.Outcome]int{enroll.NotFound: 50, enroll.Conflict: 2}, dryRun: true},
 		{name: "rights known: the export is named", counts: map[enroll.Outcome]int{enroll.NotFound: 12}, dryRun: true, knownAdm: true,
 			want: "12 of the 12 rows looked up are not-found, though the token is an admin staff member's of business 25: check that the export"},
-		{name: "a real run's rights are proven", counts: map[enroll.Outcome]int{enroll.NotFound: 12},
+		{name: "a real run that may create proved the rights", counts: map[enroll.Outcome]int{enroll.NotFound: 12}, proven: true,
 			want: "though the token is an admin staff member's"},
+		{name: "a real run that only joins did not prove them", counts: map[enroll.Outcome]int{enroll.NotFound: 176, enroll.Joined: 1},
+			want: "176 of the 177 rows looked up are not-found: the token is likely not an admin staff member's of business 25"},
 		{name: "resumed not-founds are not this run's", counts: map[enroll.Outcome]int{enroll.NotFound: 15}, resumed: map[enroll.Outcome]int{enroll.NotFound: 10}},
 	}
 	for _, tt := range tests {
@@ -43,6 +46,7 @@ func TestWarnAllNotFound(t *testing.T) {
 			var log bytes.Buffer
 			r := &enrollRun{log: slog.New(slog.NewTextHandler(&log, nil)), ep: &endpoint{business: 25}}
 			r.o.Policy.DryRun = tt.dryRun
+			r.rightsProven = tt.proven
 			if tt.knownAdm {
 				r.ep.sandboxAdmin = admin
 			}
