@@ -24,7 +24,7 @@ func TestWarnAllNotFound(t *testing.T) {
 		resumed  map[enroll.Outcome]int
 		dryRun   bool
 		knownAdm bool
-		proven   bool // the preflight sent the probe (a run that may create)
+		proven   bool   // the preflight sent the probe (a run that may create)
 		want     string // "" for no warning
 	}{
 		{name: "176 not found, one own customer, dry run", counts: map[enroll.Outcome]int{enroll.NotFound: 176, enroll.WouldJoin: 1, enroll.Invalid: 3},
