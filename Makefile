@@ -6,6 +6,9 @@ LDFLAGS := -X github.com/pvenroll/pvenroll/internal/cli.Version=$(VERSION)
 DEMO    ?= demo-report
 RATE    ?= 50
 FUZZTIME ?= 2m
+# How long the fuzzer may spend shrinking each input it keeps: Go's default
+# (60s) let one new input hold a short CI run at 0 execs/s for its rest.
+FUZZMINTIME ?= 1s
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -56,9 +59,9 @@ flaky:
 
 # CI runs each fuzz target briefly; `make fuzz FUZZTIME=10m` runs longer.
 fuzz:
-	$(GO) test ./export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzParseErrorBody$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzScrubber$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./export -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzParseErrorBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
+	$(GO) test ./perkville -run '^$$' -fuzz '^FuzzScrubber$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME)
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=15s
