@@ -7,6 +7,7 @@ package report
 // work.
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -91,13 +92,33 @@ type RunPart struct {
 	Run   uint64    `json:"run"`
 	Start time.Time `json:"start"`
 	// End is zero when the run was killed before it recorded its end.
-	End time.Time `json:"end,omitzero"`
+	End time.Time `json:"end"`
 	// Stop is why it stopped, as its own report said; empty when it
 	// wrote no report (killed).
-	Stop string `json:"stop,omitempty"`
+	Stop string `json:"stop"`
 	// Requests are the API requests it sent; nil when it wrote no
 	// report that counted them (killed).
 	Requests *int64 `json:"requests"`
+}
+
+// MarshalJSON writes every field, null when not known (a killed part's end,
+// stop and requests), as summary.json's schema says: a field a script reads
+// is never missing.
+func (p RunPart) MarshalJSON() ([]byte, error) {
+	w := struct {
+		Run      uint64     `json:"run"`
+		Start    time.Time  `json:"start"`
+		End      *time.Time `json:"end"`
+		Stop     *string    `json:"stop"`
+		Requests *int64     `json:"requests"`
+	}{Run: p.Run, Start: p.Start, Requests: p.Requests}
+	if !p.End.IsZero() {
+		w.End = &p.End
+	}
+	if p.Stop != "" {
+		w.Stop = &p.Stop
+	}
+	return json.Marshal(w)
 }
 
 // ReadParts is the earlier parts of the report in dir that the run

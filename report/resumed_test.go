@@ -148,3 +148,28 @@ func TestRerenderKeepsTheResumedSplit(t *testing.T) {
 		t.Errorf("re-rendered summary.md lacks %q:\n%s", want, md)
 	}
 }
+
+// An earlier part killed before its report has every field, null where it
+// is not known; a part that wrote its report has them all filled; and
+// summary.json's part reads back as it was.
+func TestRunPartFieldsAreNullNotMissing(t *testing.T) {
+	start := time.Date(2026, 12, 1, 2, 15, 0, 0, time.UTC)
+	n := int64(55)
+	for _, c := range []struct {
+		part RunPart
+		want string
+	}{
+		{RunPart{Run: 1, Start: start}, `{"run":1,"start":"2026-12-01T02:15:00Z","end":null,"stop":null,"requests":null}`},
+		{RunPart{Run: 2, Start: start, End: start.Add(time.Second), Stop: "interrupted", Requests: &n},
+			`{"run":2,"start":"2026-12-01T02:15:00Z","end":"2026-12-01T02:15:01Z","stop":"interrupted","requests":55}`},
+	} {
+		b, err := json.Marshal(c.part)
+		if err != nil || string(b) != c.want {
+			t.Errorf("%+v: %s %v, want %s", c.part, b, err, c.want)
+		}
+		var back RunPart
+		if err := json.Unmarshal(b, &back); err != nil || back.Run != c.part.Run || !back.End.Equal(c.part.End) || back.Stop != c.part.Stop {
+			t.Errorf("%s read back as %+v (%v)", b, back, err)
+		}
+	}
+}
