@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"time"
@@ -169,9 +170,29 @@ func openInput(c *cobra.Command, file string) (in io.ReadCloser, name string, er
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, "", usageError{err}
+		return nil, "", usageError{inputError(file, err)}
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, "", usageError{withHint(fmt.Errorf("the export %s is a folder, not a file", file),
+			"name the export file itself (a .csv or .xlsx), or - for standard input")}
 	}
 	return f, file, nil
+}
+
+// inputError says in words why the export could not be opened, with what
+// to do: the path as given, never Go's "open ...: " prefix.
+func inputError(file string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		wd, _ := os.Getwd()
+		return withHint(fmt.Errorf("the export %s: no such file", file),
+			fmt.Sprintf("check the path (a relative one is taken from %s); 'pvenroll samples' writes sample exports to try", wd))
+	case errors.Is(err, fs.ErrPermission):
+		return withHint(fmt.Errorf("the export %s cannot be read: permission denied", file),
+			"run as a user who may read it, or copy it somewhere you can")
+	}
+	return fmt.Errorf("the export %s cannot be opened: %w", file, errors.Unwrap(err))
 }
 
 // runMode is the one switch between a real run and a dry run, the
