@@ -146,6 +146,9 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 </head>
 <body>
 <h1>pvenroll reconciliation{{if .Meta.DryRun}} — dry run: nothing was written{{end}}</h1>
+{{- with .Meta.Warnings}}
+<div class="warnings" role="alert" style="border-left:4px solid #b35900;background:#fff4e5;padding:.4rem .8rem"><strong>Warnings</strong><ul>{{range .}}<li>{{.}}</li>{{end}}</ul></div>
+{{- end}}
 <p class="meta">{{with .Meta.Business.Name}}Business: {{.}} ({{$.Meta.Business.ID}}) · {{end}}Input: {{.Meta.Input.Path}}, {{count .Rows "row" "rows"}}{{with .RunLine}} · {{.}}{{end}}{{with .Meta.Stop}} · stopped: {{.}}{{end}}{{range .Earlier}} · {{.}}{{end}} · {{.APILine}}</p>
 <div class="chart" role="img" aria-label="rows per outcome">
 {{- range .Bars}}

@@ -19,6 +19,13 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 		title += " (dry run: nothing was written)"
 	}
 	fmt.Fprintf(&b, "# %s\n\n", title)
+	if len(meta.Warnings) > 0 {
+		b.WriteString("## Warnings\n\n")
+		for _, w := range meta.Warnings {
+			fmt.Fprintf(&b, "- %s\n", mdCell(w))
+		}
+		b.WriteString("\n")
+	}
 	if meta.Business.Name != "" {
 		fmt.Fprintf(&b, "Business: %s (%d)  \n", mdCell(meta.Business.Name), meta.Business.ID)
 	}

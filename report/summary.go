@@ -137,6 +137,9 @@ type Meta struct {
 	// this run last: report.html charts them.
 	History  []HistoryRun `json:"history,omitempty"`
 	ExitCode int          `json:"exit_code"`
+	// Warnings are the run's warnings as the CLI logged them, for a
+	// reader of the folder who never saw the log; [] when none.
+	Warnings []string `json:"warnings"`
 }
 
 // Changes since the previous run in the same state file (--state).
@@ -243,6 +246,9 @@ func WriteSummaries(dir string, s *Summary, meta Meta) error {
 		for r, n := range s.AtRisk {
 			meta.DryRunAtRisk[string(r)] = n
 		}
+	}
+	if meta.Warnings == nil {
+		meta.Warnings = []string{}
 	}
 	if meta.API.ByEndpoint == nil {
 		meta.API.ByEndpoint = map[string]int64{}

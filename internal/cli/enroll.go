@@ -139,6 +139,9 @@ type enrollRun struct {
 	// rightsProven: the preflight proved the token an admin staff member's
 	// of the business (a run that may create or upsert members).
 	rightsProven bool
+	// warnings are the run's warnings, as logged: its report records
+	// them too, for a reader of the folder who never saw the log.
+	warnings []string
 }
 
 func runEnroll(ctx context.Context, c *cobra.Command, o enrollOptions, file string) (err error) {
@@ -212,7 +215,7 @@ func (r *enrollRun) setUp(ctx context.Context, c *cobra.Command) error {
 		return withPresetHint(c, err)
 	}
 	if h := presetHint(c, r.rows.Header); h != "" {
-		r.log.Warn(h)
+		r.warn(h)
 	}
 	if o.State != "" {
 		if err := r.openState(); err != nil {

@@ -43,7 +43,7 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	info, runErr := enroll.Run(ctx, r.rows, r.en, sink, r.o.Run)
 	bar.Done()
 	if info.Unread {
-		r.log.Warn("the input sent nothing more after the stop; rows it had not sent are in no report", "input", r.read.Name)
+		r.warn(fmt.Sprintf("the input %s sent nothing more after the stop; rows it had not sent are in no report", r.read.Name))
 	}
 	sum := r.report.Summary()
 	r.warnAllNotFound(sum, &sum.Resumed)
@@ -79,6 +79,12 @@ func (r *enrollRun) run(ctx context.Context, c *cobra.Command) error {
 	return r.stopError(info, sum, code, runErr)
 }
 
+// warn logs a warning of the run and keeps it for the report.
+func (r *enrollRun) warn(msg string) {
+	r.log.Warn(msg)
+	r.warnings = append(r.warnings, msg)
+}
+
 // finish records the run's end in the ledger, then closes the report; a
 // record that could not be written does not keep the other from being
 // written.
@@ -106,7 +112,7 @@ func (r *enrollRun) finish(info *enroll.RunInfo, sum *report.Summary, sink *resu
 		Business: report.BusinessInfo{ID: r.biz.BusinessID, Name: r.biz.Name, PerkvilleURL: r.biz.ShownURL()},
 		API:      report.APIStats{Requests: stats.Requests, ByEndpoint: stats.ByEndpoint, Retries: stats.Retries, Throttled: stats.Throttled, OutageProbes: stats.Probes},
 		Workers:  r.o.Run.Workers, Rate: r.o.Client.Rate, Start: info.Start, End: info.End, ExitCode: code, Changes: changes,
-		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.Policy.SyncMembership)}
+		Preset: presetInfo(r.read.Preset, r.read.Map, r.o.Policy.SyncMembership), Warnings: r.warnings}
 	if r.ledger != nil {
 		meta.History = runHistory(r.ledger) // this run included, as Finish recorded it
 		if h := meta.History; len(h) > 0 && !meta.DryRun {

@@ -63,9 +63,9 @@ func (r *enrollRun) proveRights(ctx context.Context) (bool, error) {
 	}
 	if !r.ep.knownAdmin() {
 		if p.DryRun {
-			r.log.Warn(dryRunRightsWarning)
+			r.warn(dryRunRightsWarning)
 		} else {
-			r.log.Warn(joinOnlyRightsWarning)
+			r.warn(joinOnlyRightsWarning)
 		}
 	}
 	return false, nil
@@ -101,10 +101,10 @@ func (r *enrollRun) warnAllNotFound(sum *report.Summary, resumed *report.Resumed
 	}
 	rows := fmt.Sprintf("%d of the %d rows looked up are not-found", notFound, notFound+found)
 	if !r.rightsProven && !r.ep.knownAdmin() {
-		r.log.Warn(rows + fmt.Sprintf(": the token is likely not an admin staff member's of business %d, "+
+		r.warn(rows + fmt.Sprintf(": the token is likely not an admin staff member's of business %d, "+
 			"and such a token finds no one but its own customer; run 'pvenroll check' to see its rights", r.ep.business))
 		return
 	}
-	r.log.Warn(rows + fmt.Sprintf(", though the token is an admin staff member's of business %d: "+
+	r.warn(rows + fmt.Sprintf(", though the token is an admin staff member's of business %d: "+
 		"check that the export holds this business's customers (--business) and that its email column is their email", r.ep.business))
 }
