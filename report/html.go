@@ -196,7 +196,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 {{- end}}
 {{- end}}
 {{- with .History}}
-<h2 id="history">The last {{len .Rows}} runs (--state)</h2>
+<h2 id="history">The last {{if eq (len .Rows) 1}}run{{else}}{{len .Rows}} runs{{end}} (--state)</h2>
 <div class="scroll"><svg role="img" aria-label="the last runs: joined, already active, waiting on agreements, opted out" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
 {{- range .Panels}}
 <g class="series" data-series="{{.Outcome}}"><text x="0" y="{{.LabelY}}">{{.Label}}: {{.Latest}}</text><text x="0" y="{{.LabelY}}" dy="16" class="meta">most {{.Most}}</text><line x1="200" x2="{{.EndX}}" y1="{{.BaseY}}" y2="{{.BaseY}}" stroke="#bbb"/>

@@ -91,8 +91,12 @@ func Markdown(w io.Writer, s *Summary, meta Meta) error {
 // needs-agreement row) and how many of them were waiting before this run,
 // which is what Changes.StillWaiting counts.
 func waitingLine(s *Summary, c *Changes) string {
-	return fmt.Sprintf("waiting on agreements: %s (needs-agreement), %d of them waiting since an earlier run (the longest for %s)",
-		count(s.Counts[enroll.NeedsAgreement], "row", "rows"), c.StillWaiting, count(c.LongestWaitDays, "day", "days"))
+	line := fmt.Sprintf("waiting on agreements: %s (needs-agreement), %d of them waiting since an earlier run",
+		count(s.Counts[enroll.NeedsAgreement], "row", "rows"), c.StillWaiting)
+	if c.StillWaiting == 0 { // no wait to tell the longest of
+		return line
+	}
+	return line + fmt.Sprintf(" (the longest for %s)", count(c.LongestWaitDays, "day", "days"))
 }
 
 // markdownRisks splits a dry run's would-join: the rows a real run would

@@ -16,6 +16,7 @@ func TestOneIsSingular(t *testing.T) {
 	s.Add(enroll.Result{Line: 2, Email: "a@example.com", Outcome: enroll.Joined})
 	meta := Meta{Input: Input{Path: "one.csv"}, API: APIStats{Requests: 2, Retries: 1},
 		Changes: &Changes{StillWaiting: 1, LongestWaitDays: 1},
+		History: []HistoryRun{{Run: 1, Start: time.Date(2026, 11, 29, 2, 15, 0, 0, time.UTC), Status: "finished", Counts: map[enroll.Outcome]int{enroll.Joined: 1}}},
 		Start:   time.Date(2026, 11, 29, 2, 15, 0, 0, time.UTC), End: time.Date(2026, 11, 29, 2, 15, 1, 0, time.UTC)}
 	var md, html bytes.Buffer
 	if err := Markdown(&md, s, meta); err != nil {
@@ -30,10 +31,37 @@ func TestOneIsSingular(t *testing.T) {
 				t.Errorf("%s: no %q", name, want)
 			}
 		}
-		for _, wrong := range []string{"1 rows", "1 retries", "1 days"} {
+		for _, wrong := range []string{"1 rows", "1 retries", "1 days", "1 runs"} {
 			if strings.Contains(text, wrong) {
 				t.Errorf("%s: %q", name, wrong)
 			}
+		}
+	}
+}
+
+// The history of one run is "the last run"; a run in which no row
+// waited from an earlier one names no longest wait.
+func TestOneRunNoWait(t *testing.T) {
+	s := NewSummary()
+	s.Add(enroll.Result{Line: 2, Email: "a@example.com", Outcome: enroll.NeedsAgreement})
+	meta := Meta{Input: Input{Path: "one.csv"}, Changes: &Changes{},
+		History: []HistoryRun{{Run: 1, Start: time.Date(2026, 11, 29, 2, 15, 0, 0, time.UTC), Status: "finished", Counts: map[enroll.Outcome]int{enroll.NeedsAgreement: 1}}}}
+	var md, html bytes.Buffer
+	if err := Markdown(&md, s, meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&html, s, meta); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), ">The last run (--state)</h2>") {
+		t.Errorf("report.html: no heading \"The last run (--state)\"")
+	}
+	for name, text := range map[string]string{"summary.md": md.String(), "report.html": html.String()} {
+		if !strings.Contains(text, "waiting on agreements: 1 row (needs-agreement), 0 of them waiting since an earlier run") {
+			t.Errorf("%s: no waiting line", name)
+		}
+		if strings.Contains(text, "longest") {
+			t.Errorf("%s: names a longest wait though none waited from an earlier run", name)
 		}
 	}
 }
