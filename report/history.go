@@ -87,8 +87,7 @@ type historyChart struct {
 	Rows          []histRow
 	RunLabels     []histLabel // the runs' numbers under the bars
 	RunLabelY     int
-	AxisY         int
-	Axis          string
+	Axis          string // under the chart, in HTML so it wraps at narrow widths
 }
 
 // histLabel names a run under its bars.
@@ -148,7 +147,6 @@ func chartHistory(runs []HistoryRun) *historyChart {
 	}
 	c.RunLabels = runLabels(runs)
 	c.RunLabelY = y - histGap + 12
-	c.AxisY = c.RunLabelY + 16
-	c.Height = c.AxisY + 4
+	c.Height = c.RunLabelY + 4
 	return c
 }

@@ -118,6 +118,11 @@ func riskSplit(s *Summary) map[string]any {
 		"Risks": risks, "Rows": s.Risky, "More": try - len(s.Risky)}
 }
 
+// page is report.html. Up to 600 px wide a row table (table.rows) shows
+// each row as a card, one labelled cell (data-label) a line and empty
+// cells left out, so a row's code and detail, the reason it needs
+// attention, are read without scrolling sideways. The history chart's
+// caption is HTML under the chart, not SVG text, so it wraps.
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"count":   count[int],
 	"count64": count[int64],
@@ -136,12 +141,17 @@ table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border-bottom:1px solid
 td.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555}
 svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}svg text.run{font-size:10px;fill:#555}
 .scroll{overflow-x:auto;max-width:100%}table.rows{min-width:48rem}table.rows td:last-child{min-width:16rem}
-.chart{max-width:44rem;margin:1rem 0}
+.chart{max-width:44rem;margin:1rem 0}.axis{margin-top:.2rem;font-size:13px}
 .bar{display:grid;grid-template-columns:minmax(0,9.5rem) minmax(0,1fr);column-gap:.5rem;align-items:center;margin:.3rem 0;font-size:13px}
 .label{overflow-wrap:anywhere}.track{display:flex;align-items:center;min-width:0}
 .fill{display:block;height:20px;min-width:2px;flex:none}
 .count{padding-left:.4rem;white-space:nowrap}.note{grid-column:2;color:#555;font-size:12px}
 @media (max-width:30rem){body{margin:1rem auto}}
+@media (max-width:600px){table.rows{min-width:0;width:100%}table.rows thead{display:none}
+table.rows,table.rows tbody,table.rows tr,table.rows td{display:block}
+table.rows tr{border-bottom:1px solid #ddd;padding:.4rem 0}
+table.rows td,table.rows td:last-child{border:0;padding:.05rem 0;min-width:0;text-align:left;overflow-wrap:anywhere}
+table.rows td::before{content:attr(data-label) ": ";color:#555}table.rows td:empty{display:none}}
 </style>
 </head>
 <body>
@@ -186,7 +196,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 <thead><tr><th>line</th><th>email</th><th>name</th><th>member id</th><th>why</th><th>detail</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr><td class="n">{{.Line}}</td><td>{{.Email}}</td><td>{{name .}}</td><td>{{.ExternalMemberID}}</td><td>{{.Risk}}</td><td>{{.Detail}}</td></tr>
+<tr><td class="n" data-label="line">{{.Line}}</td><td data-label="email">{{.Email}}</td><td data-label="name">{{name .}}</td><td data-label="member id">{{.ExternalMemberID}}</td><td data-label="why">{{.Risk}}</td><td data-label="detail">{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -208,8 +218,8 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 {{- range .RunLabels}}
 <text class="run" x="{{.X}}" y="{{$.History.RunLabelY}}" text-anchor="middle">{{.Text}}</text>
 {{- end}}
-<text x="200" y="{{.AxisY}}" class="meta">{{.Axis}}</text>
 </svg></div>
+<p class="meta axis">{{.Axis}}</p>
 <details>
 <summary>the runs as a table</summary>
 <div class="scroll"><table>
@@ -240,7 +250,7 @@ svg text{font:13px system-ui,sans-serif}svg text.meta{fill:#666;font-size:11px}s
 <thead><tr><th>line</th><th>email</th><th>name</th><th>member id</th><th>code</th><th>detail</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr><td class="n">{{.Line}}</td><td>{{.Email}}</td><td>{{name .}}</td><td>{{.ExternalMemberID}}</td><td>{{.Code}}</td><td>{{.Detail}}</td></tr>
+<tr><td class="n" data-label="line">{{.Line}}</td><td data-label="email">{{.Email}}</td><td data-label="name">{{name .}}</td><td data-label="member id">{{.ExternalMemberID}}</td><td data-label="code">{{.Code}}</td><td data-label="detail">{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>

@@ -70,14 +70,18 @@ func TestHistoryChartLabelsItsRuns(t *testing.T) {
 
 // layoutCheck, run by the browser at the page's end, lists what does not
 // fit the window: a page wider than it, a count past its edge, a table
-// outside its own scroll box or a box past the edge.
+// outside its own scroll box or a box past the edge, and a follow-up
+// row's detail or code, or the history chart's caption, not wholly in the
+// window (a scroll box would hide it: they are what the reader needs).
 const layoutCheck = `<script>
-(function(){const w=document.documentElement.clientWidth,bad=[];
+(function(){const w=document.documentElement.clientWidth,bad=[];let details=0;
+document.querySelectorAll('table.rows tbody td:last-child,table.rows tbody td:nth-last-child(2),.axis').forEach(c=>{const what=c.matches('td:last-child')?'detail':c.tagName==='TD'?'code':'caption';if(what==='detail')details++;
+ const r=c.getBoundingClientRect();if(c.textContent&&(r.left<-0.5||r.right>w+0.5))bad.push(what+' "'+c.textContent.slice(0,30)+'" spans '+Math.round(r.left)+' to '+Math.round(r.right)+' px')});
 if(document.documentElement.scrollWidth>w+1)bad.push('the page is '+document.documentElement.scrollWidth+' px wide');
 document.querySelectorAll('.count').forEach(c=>{const r=c.getBoundingClientRect();if(r.right>w+0.5)bad.push('count '+c.textContent+' ends at '+Math.round(r.right)+' px')});
 document.querySelectorAll('table,svg').forEach(t=>{const b=t.closest('.scroll');if(t.closest('.chart'))return;
  if(!b)bad.push('a '+t.tagName+' outside a scroll box');else if(b.getBoundingClientRect().right>w+0.5)bad.push('a scroll box ends at '+Math.round(b.getBoundingClientRect().right)+' px')});
-const p=document.createElement('pre');p.id='layout';p.textContent=JSON.stringify({width:w,bad:bad});document.body.appendChild(p)})();
+const p=document.createElement('pre');p.id='layout';p.textContent=JSON.stringify({width:w,details:details,bad:bad});document.body.appendChild(p)})();
 </script>
 `
 
@@ -88,8 +92,9 @@ const frameAt = `<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src=
 var r=this.contentDocument&&this.contentDocument.getElementById('layout');p.textContent=r?r.textContent:'';document.body.appendChild(p)})</script></body></html>`
 
 // The report reads at 1280 and 400 px in headless Chromium: nothing is
-// wider than the window but inside its own scroll box, and no count is
-// cut. Skipped where Chromium is not installed (CI installs nothing);
+// wider than the window but inside its own scroll box, no count is cut,
+// and each follow-up row's detail and code, and the history caption, are
+// in the window, not scrolled out of it. Skipped where Chromium is not installed (CI installs nothing);
 // make screenshots takes pictures to look at.
 func TestReportLayoutInChromium(t *testing.T) {
 	browser := ""
@@ -148,14 +153,18 @@ func TestReportLayoutInChromium(t *testing.T) {
 				t.Fatalf("%s at %d px: the layout check did not run", name, width)
 			}
 			var got struct {
-				Width int
-				Bad   []string
+				Width   int
+				Details int
+				Bad     []string
 			}
 			if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &got); err != nil {
 				t.Fatal(err)
 			}
 			if got.Width > width || got.Width < width*3/4 {
 				t.Fatalf("%s: the window was %d px wide, asked %d", name, got.Width, width)
+			}
+			if got.Details == 0 {
+				t.Fatalf("%s at %d px: no follow-up row's detail was checked", name, width)
 			}
 			for _, b := range got.Bad {
 				t.Errorf("%s at %d px: %s", name, width, b)
