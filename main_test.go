@@ -80,12 +80,12 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("SAMPLES", samples)
 			env.Setenv("REPO", filepath.Dir(samples))
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			addr, err := loopbackAddr()
 			if err != nil {
 				return err
 			}
-			env.Setenv("SANDBOX_ADDR", ln.Addr().String())
-			return ln.Close()
+			env.Setenv("SANDBOX_ADDR", addr)
+			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   cmdExitCode,
