@@ -192,7 +192,7 @@ func inputError(file string, err error) error {
 		return withHint(fmt.Errorf("the export %s cannot be read: permission denied", file),
 			"run as a user who may read it, or copy it somewhere you can")
 	}
-	return fmt.Errorf("the export %s cannot be opened: %w", file, errors.Unwrap(err))
+	return fmt.Errorf("the export %s cannot be opened: %w", file, pathCause(err))
 }
 
 // runMode is the one switch between a real run and a dry run, the
