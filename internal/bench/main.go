@@ -20,7 +20,6 @@ import (
 
 	"github.com/pvenroll/pvenroll/enroll"
 	"github.com/pvenroll/pvenroll/export"
-	"github.com/pvenroll/pvenroll/internal/ledger"
 	"github.com/pvenroll/pvenroll/internal/sandbox"
 	pv "github.com/pvenroll/pvenroll/perkville"
 )
@@ -265,16 +264,7 @@ func nightly(rows int) {
 	defer os.RemoveAll(dir)
 	state := filepath.Join(dir, "state.db")
 	data := csvRows(rows)
-	once := func() int64 {
-		l, err := ledger.Open(state, false)
-		must(err)
-		must(l.Begin(ledger.Start{Input: "bench.csv", At: time.Now()}))
-		api, err := pv.New(pv.Options{BaseURL: srv.URL, Token: token})
-		must(err)
-		runRows(api, data, "", enroll.Policy{}, l, 16, &countSink{})
-		must(l.Finish(time.Now(), "", ledger.RunFinished, nil, 0, 0))
-		return api.Stats.Snapshot().Requests
-	}
+	once := func() int64 { return ledgerRun(srv, state, data, time.Now(), &countSink{}) }
 	first := float64(once()) / float64(rows)
 	second := float64(once()) / float64(rows)
 	fmt.Printf("| nightly rerun with --state over %d unchanged rows: requests per row | %.4f | %.2f (the first run) | %.4f | ≤ 0.02 |\n",

@@ -93,6 +93,14 @@ func waitingNights(rows int) {
 // nightOf runs data once with the state file as a run at the time at
 // would: the requests it sent, and what became of its rows.
 func nightOf(srv *sandbox.Server, state, data string, at time.Time) (int64, *waitSink) {
+	sink := &waitSink{outcomes: map[int]enroll.Outcome{}}
+	return ledgerRun(srv, state, data, at, sink), sink
+}
+
+// ledgerRun runs data once against srv with the state file at state, as a
+// run that starts at at would (the ledger's dates go by it), giving each
+// row's result to sink: the requests it sent.
+func ledgerRun(srv *sandbox.Server, state, data string, at time.Time, sink enroll.Sink) int64 {
 	l, err := ledger.Open(state, false)
 	must(err)
 	must(l.Begin(ledger.Start{Input: "bench.csv", At: at}))
@@ -102,12 +110,11 @@ func nightOf(srv *sandbox.Server, state, data string, at time.Time) (int64, *wai
 	must(err)
 	biz, err := api.Business(context.Background(), 25)
 	must(err)
-	sink := &waitSink{outcomes: map[int]enroll.Outcome{}}
 	_, err = enroll.Run(context.Background(), rows, enroll.New(api, biz, enroll.Policy{}),
 		sink, enroll.Options{Workers: 16, Memory: l, Now: func() time.Time { return at }})
 	must(err)
 	must(l.Finish(at, "", ledger.RunFinished, nil, 0, 0))
-	return api.Stats.Snapshot().Requests, sink
+	return api.Stats.Snapshot().Requests
 }
 
 // waitSink keeps each row's outcome, and counts the rows that waited.
